@@ -1,0 +1,146 @@
+# jadhub — one Makefile for the library, the programs, the tests and the demo.
+#
+#   make                release build: lib/libjad.a and bin/
+#   make test           ASan+UBSan build under build/asan/ (never bin/), all tests
+#   make fuzz           libFuzzer targets under build/fuzz/ (clang)
+#   make demo           the example operation, end to end
+#   make install        PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# VARIANT=release|asan selects the build; `make test` re-invokes make with
+# VARIANT=asan so the two builds never share an object file.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VARIANT ?= release
+PKG_CONFIG ?= pkg-config
+PROTOC_C ?= protoc-c
+
+PKGS      := libczmq libzmq libprotobuf-c lmdb libsodium jansson
+TEST_PKGS := cmocka
+
+ifeq ($(VARIANT),asan)
+  B       := build/asan
+  BINDIR  := $(B)/bin
+  LIBJAD  := $(B)/libjad.a
+  OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=all
+else
+  B       := build/release
+  BINDIR  := bin
+  LIBJAD  := lib/libjad.a
+  OPT     := -O2 -g
+endif
+
+# pkg-config is only asked when a target needs it (not for `make clean`).
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+CPPFLAGS += -Iinclude -isystem $(B)/gen -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS   += -std=c11 -Wall -Wextra -Werror $(OPT) -MMD -MP
+LDLIBS   += -lm -lpthread
+
+GEN_C   := $(B)/gen/jad.pb-c.c
+GEN_H   := $(B)/gen/jad.pb-c.h
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
+
+# ---------------------------------------------------------------- programs
+# Each program: NAME_SRC lists its sources (its main first).
+PROGS := jad-journal
+jad-journal_SRC := hub/jad_journal.c
+
+
+PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
+
+# ---------------------------------------------------------------- tests
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all test test-build check fuzz demo install uninstall clean deps bench
+all: $(LIBJAD) $(PROG_BINS)
+
+deps:
+	@sh deploy/install-deps.sh
+
+$(GEN_C) $(GEN_H): proto/jad.proto
+	@mkdir -p $(B)/gen
+	$(PROTOC_C) --proto_path=proto --c_out=$(B)/gen proto/jad.proto
+
+$(B)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Generated code: protoc-c's initializers trip -Wmissing-braces.
+$(B)/obj/gen/jad.pb-c.o: $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-missing-braces -c -o $@ $<
+
+$(LIBJAD): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+define PROG_RULE
+$(BINDIR)/$(1): $(patsubst %.c,$(B)/obj/%.o,$($(1)_SRC)) $(LIBJAD)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBJAD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
+	    $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LDLIBS)
+
+# ---------------------------------------------------------------- test
+test: deps
+	$(MAKE) VARIANT=asan test-build
+	VARIANT=asan sh tests/run.sh
+
+test-build: $(LIBJAD) $(PROG_BINS) $(UNIT_BINS) fuzz
+
+# ---------------------------------------------------------------- fuzz
+# libFuzzer wants clang; the library is compiled into each target with the
+# fuzzer's instrumentation.
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -Iinclude -isystem build/fuzz/gen -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+
+fuzz: $(FUZZ_BINS)
+
+build/fuzz/gen/jad.pb-c.c: proto/jad.proto
+	@mkdir -p build/fuzz/gen
+	$(PROTOC_C) --proto_path=proto --c_out=build/fuzz/gen proto/jad.proto
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/fuzz/gen/jad.pb-c.c $(wildcard include/jad/*.h)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) \
+	    build/fuzz/gen/jad.pb-c.c $(PKG_LIBS) $(LDLIBS)
+
+# ---------------------------------------------------------------- demo
+demo: deps
+	$(MAKE) all
+	sh deploy/demo.sh
+
+bench: all
+	sh bench/run.sh
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/jadhub/examples
+	install -m 0644 deploy/examples/* $(DESTDIR)$(PREFIX)/share/jadhub/examples/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGS))
+	rm -rf $(DESTDIR)$(PREFIX)/share/jadhub
+
+clean:
+	rm -rf build bin lib/libjad.a
+
+-include $(shell find build -name '*.d' 2>/dev/null)

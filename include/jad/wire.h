@@ -1,0 +1,52 @@
+/*  wire: the only module that encodes and decodes protobuf.
+ *
+ *  Every byte string that comes from a socket or a file is decoded here, and
+ *  only here, after a size check, with a budgeted allocator, and with unknown
+ *  fields rejected.  Decoded messages belong to the caller, who frees them
+ *  with jad_wire_free().  Encoded buffers are malloc'd; the caller frees them.
+ */
+#ifndef JAD_WIRE_H
+#define JAD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "jad.pb-c.h"
+
+#define JAD_SCHEMA_VERSION   1
+/* Largest Frame a socket accepts (ZMQ_MAXMSGSIZE) and largest envelope. */
+#define JAD_FRAME_MAX        (256 * 1024)
+#define JAD_REPORT_MAX       (96 * 1024)
+#define JAD_ID_BYTES         16     /* operation id, incarnation */
+
+/* Decode BUF[0..LEN) as a message of descriptor DESC.  Returns NULL and
+ * writes a one-line reason into ERR when the bytes are over MAX, do not
+ * decode, exceed the allocation budget, or carry unknown fields. */
+ProtobufCMessage *jad_wire_decode (const ProtobufCMessageDescriptor *desc,
+                                   const uint8_t *buf, size_t len, size_t max,
+                                   char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Encode MSG into a new malloc'd buffer; *LEN_P gets its size.  NULL only
+ * when memory runs out. */
+uint8_t *jad_wire_encode (const ProtobufCMessage *msg, size_t *len_p);
+
+/* Free a message from jad_wire_decode (or one built with malloc'd parts);
+ * safe on NULL, nulls the caller's pointer. */
+void jad_wire_free (void *msg_p);
+
+/* Typed decoders for the untrusted inputs.  Structural checks only (sizes,
+ * id lengths, version); the meaning of a Report is checked by jad_report. */
+Jad__Report   *jad_wire_report_decode   (const uint8_t *buf, size_t len,
+                                         char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+Jad__Envelope *jad_wire_envelope_decode (const uint8_t *buf, size_t len,
+                                         char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+Jad__Entry    *jad_wire_entry_decode    (const uint8_t *buf, size_t len,
+                                         char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+Jad__Frame    *jad_wire_frame_decode    (const uint8_t *buf, size_t len,
+                                         char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+#endif

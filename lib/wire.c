@@ -1,0 +1,223 @@
+/*  wire: protobuf encode/decode with the checks protobuf-c does not make.
+ *
+ *  protobuf-c trusts its input's lengths and has no allocation limit, so
+ *  every decode here checks the size first, unpacks through an allocator
+ *  with a byte budget, and rejects messages carrying unknown fields (a
+ *  sender speaking a schema we do not know must not have its extra fields
+ *  silently dropped and then acked).
+ */
+#include "jad/wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Allocation budget for one decode: generous for legitimate messages (a
+ * message's in-memory form is a small multiple of its wire size) and a hard
+ * stop for crafted ones. */
+#define S_BUDGET_FACTOR 8
+#define S_BUDGET_BASE   (64 * 1024)
+
+typedef struct {
+    size_t left;    /* bytes this decode may still allocate */
+    int    over;    /* set when an allocation was refused */
+} s_budget_t;
+
+static void *
+s_budget_alloc (void *data, size_t size)
+{
+    s_budget_t *budget = data;
+    if (size > budget->left) {
+        budget->over = 1;
+        return NULL;
+    }
+    budget->left -= size;
+    return malloc (size);
+}
+
+static void
+s_plain_free (void *data, void *ptr)
+{
+    (void) data;
+    free (ptr);
+}
+
+/* Frees decoded messages: same free as the budgeted allocator. */
+static ProtobufCAllocator s_free_allocator = {
+    .alloc = NULL, .free = s_plain_free, .allocator_data = NULL
+};
+
+/* True when MSG or any message nested in it has unknown fields. */
+static int
+s_has_unknown (const ProtobufCMessage *msg, int depth)
+{
+    if (msg->n_unknown_fields > 0 || depth > 16)
+        return 1;
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;   /* the schema has no repeated messages */
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            const uint32_t *qcase = (const uint32_t *)
+                ((const char *) msg + f->quantifier_offset);
+            if (*qcase != f->id)
+                continue;
+        }
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)
+            ((const char *) msg + f->offset);
+        if (sub && s_has_unknown (sub, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
+ProtobufCMessage *
+jad_wire_decode (const ProtobufCMessageDescriptor *desc,
+                 const uint8_t *buf, size_t len, size_t max,
+                 char *err, size_t errlen)
+{
+    if (len > max) {
+        snprintf (err, errlen, "%s: %zu bytes, over the limit of %zu",
+                  desc->short_name, len, max);
+        return NULL;
+    }
+    s_budget_t budget = { .left = S_BUDGET_BASE + S_BUDGET_FACTOR * len };
+    ProtobufCAllocator allocator = {
+        .alloc = s_budget_alloc, .free = s_plain_free, .allocator_data = &budget
+    };
+    ProtobufCMessage *msg = protobuf_c_message_unpack (desc, &allocator,
+                                                       len, buf);
+    if (!msg) {
+        snprintf (err, errlen, "%s: %s", desc->short_name,
+                  budget.over ? "decoding needs too much memory"
+                              : "bytes do not decode");
+        return NULL;
+    }
+    if (s_has_unknown (msg, 0)) {
+        snprintf (err, errlen, "%s: unknown fields (newer schema?)",
+                  desc->short_name);
+        protobuf_c_message_free_unpacked (msg, &s_free_allocator);
+        return NULL;
+    }
+    return msg;
+}
+
+uint8_t *
+jad_wire_encode (const ProtobufCMessage *msg, size_t *len_p)
+{
+    size_t len = protobuf_c_message_get_packed_size (msg);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return NULL;
+    *len_p = protobuf_c_message_pack (msg, buf);
+    return buf;
+}
+
+void
+jad_wire_free (void *msg_p)
+{
+    ProtobufCMessage **p = msg_p;
+    if (p && *p) {
+        protobuf_c_message_free_unpacked (*p, &s_free_allocator);
+        *p = NULL;
+    }
+}
+
+static int
+s_id_ok (protobuf_c_boolean has, ProtobufCBinaryData id)
+{
+    return has && id.len == JAD_ID_BYTES;
+}
+
+Jad__Report *
+jad_wire_report_decode (const uint8_t *buf, size_t len,
+                        char *err, size_t errlen)
+{
+    return (Jad__Report *) jad_wire_decode (&jad__report__descriptor, buf, len,
+                                            JAD_REPORT_MAX, err, errlen);
+}
+
+Jad__Envelope *
+jad_wire_envelope_decode (const uint8_t *buf, size_t len,
+                          char *err, size_t errlen)
+{
+    Jad__Envelope *env = (Jad__Envelope *) jad_wire_decode (
+        &jad__envelope__descriptor, buf, len, JAD_FRAME_MAX, err, errlen);
+    if (!env)
+        return NULL;
+    const char *bad = NULL;
+    if (!env->has_version || env->version != JAD_SCHEMA_VERSION)
+        bad = "version: not a schema version this build speaks";
+    else
+    if (!s_id_ok (env->has_operation_id, env->operation_id))
+        bad = "operation_id: must be 16 bytes";
+    else
+    if (!env->origin || !*env->origin || strlen (env->origin) > 64)
+        bad = "origin: missing or longer than 64 bytes";
+    else
+    if (!s_id_ok (env->has_incarnation, env->incarnation))
+        bad = "incarnation: must be 16 bytes";
+    else
+    if (!env->has_origin_seq || env->origin_seq == 0)
+        bad = "origin_seq: missing or zero";
+    else
+    if (!env->has_event_time_ms || env->event_time_ms < 0)
+        bad = "event_time_ms: missing or negative";
+    else
+    if (!env->has_report || env->report.len == 0
+    ||  env->report.len > JAD_REPORT_MAX)
+        bad = "report: missing or too large";
+    if (bad) {
+        snprintf (err, errlen, "Envelope.%s", bad);
+        jad_wire_free (&env);
+    }
+    return env;
+}
+
+Jad__Entry *
+jad_wire_entry_decode (const uint8_t *buf, size_t len,
+                       char *err, size_t errlen)
+{
+    Jad__Entry *entry = (Jad__Entry *) jad_wire_decode (
+        &jad__entry__descriptor, buf, len, JAD_FRAME_MAX, err, errlen);
+    if (!entry)
+        return NULL;
+    const char *bad = NULL;
+    if (!entry->has_hub_seq || entry->hub_seq == 0)
+        bad = "hub_seq: missing or zero";
+    else
+    if (!entry->has_envelope || entry->envelope.len == 0)
+        bad = "envelope: missing";
+    else
+    if (entry->has_prev_hash && entry->prev_hash.len != 32)
+        bad = "prev_hash: must be 32 bytes";
+    if (bad) {
+        snprintf (err, errlen, "Entry.%s", bad);
+        jad_wire_free (&entry);
+    }
+    return entry;
+}
+
+Jad__Frame *
+jad_wire_frame_decode (const uint8_t *buf, size_t len,
+                       char *err, size_t errlen)
+{
+    Jad__Frame *frame = (Jad__Frame *) jad_wire_decode (
+        &jad__frame__descriptor, buf, len, JAD_FRAME_MAX, err, errlen);
+    if (!frame)
+        return NULL;
+    const char *bad = NULL;
+    if (!frame->has_version || frame->version != JAD_SCHEMA_VERSION)
+        bad = "version: not a schema version this build speaks";
+    else
+    if (frame->body_case == JAD__FRAME__BODY__NOT_SET)
+        bad = "body: empty frame";
+    if (bad) {
+        snprintf (err, errlen, "Frame.%s", bad);
+        jad_wire_free (&frame);
+    }
+    return frame;
+}

@@ -1,0 +1,194 @@
+/* Unit tests: lib/wire.c — size limits, unknown fields, structural checks,
+ * and a byte-exact encoding checked against an expected vector. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "jad/wire.h"
+
+static uint8_t s_id[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+static uint8_t *
+s_envelope (size_t *len_p, uint32_t version)
+{
+    Jad__Report report = JAD__REPORT__INIT;
+    Jad__Deployment dep = JAD__DEPLOYMENT__INIT;
+    dep.has_officers = 1;
+    dep.officers = 7;
+    report.body_case = JAD__REPORT__BODY_DEPLOYMENT;
+    report.deployment = &dep;
+    size_t rlen;
+    uint8_t *rbuf = jad_wire_encode (&report.base, &rlen);
+
+    Jad__Envelope env = JAD__ENVELOPE__INIT;
+    env.has_version = 1; env.version = version;
+    env.has_operation_id = 1; env.operation_id.data = s_id; env.operation_id.len = 16;
+    env.origin = "cy-police";
+    env.has_incarnation = 1; env.incarnation.data = s_id; env.incarnation.len = 16;
+    env.has_origin_seq = 1; env.origin_seq = 1;
+    env.has_event_time_ms = 1; env.event_time_ms = 1605510003000;
+    env.has_report = 1; env.report.data = rbuf; env.report.len = rlen;
+    uint8_t *buf = jad_wire_encode (&env.base, len_p);
+    free (rbuf);
+    return buf;
+}
+
+static void
+test_report_bytes (void **state)
+{
+    (void) state;
+    /* Deployment{officers=7} in Report field 17: tag (17<<3|2)=0x8a 0x01,
+     * length 2, then field 1 varint 7. */
+    Jad__Report report = JAD__REPORT__INIT;
+    Jad__Deployment dep = JAD__DEPLOYMENT__INIT;
+    dep.has_officers = 1; dep.officers = 7;
+    report.body_case = JAD__REPORT__BODY_DEPLOYMENT;
+    report.deployment = &dep;
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&report.base, &len);
+    const uint8_t expect[] = { 0x8a, 0x01, 0x02, 0x08, 0x07 };
+    assert_int_equal (len, sizeof expect);
+    assert_memory_equal (buf, expect, len);
+    char err[128];
+    Jad__Report *back = jad_wire_report_decode (buf, len, err, sizeof err);
+    assert_non_null (back);
+    assert_int_equal (back->body_case, JAD__REPORT__BODY_DEPLOYMENT);
+    assert_int_equal (back->deployment->officers, 7);
+    jad_wire_free (&back);
+    assert_null (back);
+    free (buf);
+}
+
+static void
+test_envelope_roundtrip (void **state)
+{
+    (void) state;
+    size_t len;
+    uint8_t *buf = s_envelope (&len, JAD_SCHEMA_VERSION);
+    char err[128];
+    Jad__Envelope *env = jad_wire_envelope_decode (buf, len, err, sizeof err);
+    assert_non_null (env);
+    assert_string_equal (env->origin, "cy-police");
+    assert_int_equal (env->origin_seq, 1);
+    jad_wire_free (&env);
+    free (buf);
+}
+
+static void
+test_envelope_bad_version (void **state)
+{
+    (void) state;
+    size_t len;
+    uint8_t *buf = s_envelope (&len, 99);
+    char err[128];
+    Jad__Envelope *env = jad_wire_envelope_decode (buf, len, err, sizeof err);
+    assert_null (env);
+    assert_non_null (strstr (err, "version"));
+    free (buf);
+}
+
+static void
+test_unknown_field_rejected (void **state)
+{
+    (void) state;
+    /* Deployment with an extra field 9 (varint 1) nested in a Report. */
+    const uint8_t bytes[] = { 0x8a, 0x01, 0x04, 0x08, 0x07, 0x48, 0x01 };
+    char err[128];
+    Jad__Report *r = jad_wire_report_decode (bytes, sizeof bytes, err, sizeof err);
+    assert_null (r);
+    assert_non_null (strstr (err, "unknown fields"));
+}
+
+static void
+test_garbage_and_truncation (void **state)
+{
+    (void) state;
+    size_t len;
+    uint8_t *buf = s_envelope (&len, JAD_SCHEMA_VERSION);
+    char err[128];
+    for (size_t cut = 0; cut < len; cut++) {
+        Jad__Envelope *env = jad_wire_envelope_decode (buf, cut, err, sizeof err);
+        jad_wire_free (&env);   /* a prefix may decode; it must not crash */
+    }
+    const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                             0xff, 0xff, 0xff };
+    assert_null (jad_wire_frame_decode (junk, sizeof junk, err, sizeof err));
+    free (buf);
+}
+
+static void
+test_oversize_rejected (void **state)
+{
+    (void) state;
+    size_t big = JAD_FRAME_MAX + 1;
+    uint8_t *buf = calloc (1, big);
+    char err[128];
+    assert_null (jad_wire_frame_decode (buf, big, err, sizeof err));
+    assert_non_null (strstr (err, "over the limit"));
+    free (buf);
+}
+
+static void
+test_frame_checks (void **state)
+{
+    (void) state;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
+    frame.has_version = 1; frame.version = JAD_SCHEMA_VERSION;
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&frame.base, &len);
+    char err[128];
+    assert_null (jad_wire_frame_decode (buf, len, err, sizeof err));
+    assert_non_null (strstr (err, "empty"));
+    free (buf);
+    frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
+    frame.heartbeat = &hb;
+    buf = jad_wire_encode (&frame.base, &len);
+    Jad__Frame *back = jad_wire_frame_decode (buf, len, err, sizeof err);
+    assert_non_null (back);
+    assert_int_equal (back->body_case, JAD__FRAME__BODY_HEARTBEAT);
+    jad_wire_free (&back);
+    free (buf);
+}
+
+static void
+test_entry_checks (void **state)
+{
+    (void) state;
+    Jad__Entry entry = JAD__ENTRY__INIT;
+    uint8_t env[3] = { 1, 2, 3 };
+    entry.has_envelope = 1; entry.envelope.data = env; entry.envelope.len = 3;
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&entry.base, &len);
+    char err[128];
+    assert_null (jad_wire_entry_decode (buf, len, err, sizeof err));
+    assert_non_null (strstr (err, "hub_seq"));
+    free (buf);
+    entry.has_hub_seq = 1; entry.hub_seq = 5;
+    buf = jad_wire_encode (&entry.base, &len);
+    Jad__Entry *back = jad_wire_entry_decode (buf, len, err, sizeof err);
+    assert_non_null (back);
+    assert_int_equal (back->hub_seq, 5);
+    jad_wire_free (&back);
+    free (buf);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_report_bytes),
+        cmocka_unit_test (test_envelope_roundtrip),
+        cmocka_unit_test (test_envelope_bad_version),
+        cmocka_unit_test (test_unknown_field_rejected),
+        cmocka_unit_test (test_garbage_and_truncation),
+        cmocka_unit_test (test_oversize_rejected),
+        cmocka_unit_test (test_frame_checks),
+        cmocka_unit_test (test_entry_checks),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
