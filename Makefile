@@ -47,8 +47,11 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
 
 # ---------------------------------------------------------------- programs
 # Each program: NAME_SRC lists its sources (its main first).
-PROGS := jad-journal
+PROGS := jad-journal jad-hub jad-keygen jad-agent
 jad-journal_SRC := hub/jad_journal.c
+jad-hub_SRC     := hub/jad_hub.c hub/hub.c hub/zap.c
+jad-keygen_SRC  := agent/jad_keygen.c
+jad-agent_SRC   := agent/jad_agent.c agent/agent.c
 
 
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))

@@ -145,7 +145,7 @@ jad_wire_envelope_decode (const uint8_t *buf, size_t len,
                           char *err, size_t errlen)
 {
     Jad__Envelope *env = (Jad__Envelope *) jad_wire_decode (
-        &jad__envelope__descriptor, buf, len, JAD_FRAME_MAX, err, errlen);
+        &jad__envelope__descriptor, buf, len, JAD_ENVELOPE_MAX, err, errlen);
     if (!env)
         return NULL;
     const char *bad = NULL;

@@ -16,6 +16,9 @@
 /* Largest Frame a socket accepts (ZMQ_MAXMSGSIZE) and largest envelope. */
 #define JAD_FRAME_MAX        (256 * 1024)
 #define JAD_REPORT_MAX       (96 * 1024)
+/* An envelope is a report plus ~100 bytes (a signature later); an entry
+ * an envelope plus ~60; a frame an entry plus a few: all fit a frame. */
+#define JAD_ENVELOPE_MAX     (JAD_REPORT_MAX + 4096)
 #define JAD_ID_BYTES         16     /* operation id, incarnation */
 
 /* Decode BUF[0..LEN) as a message of descriptor DESC.  Returns NULL and

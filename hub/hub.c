@@ -1,0 +1,924 @@
+/*  hub: ingest, journal, acknowledge, publish, catch-up.  See hub.h. */
+#include "hub.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "jad/journal.h"
+#include "jad/keys.h"
+#include "jad/log.h"
+#include "jad/report.h"
+#include "jad/roster.h"
+#include "jad/timefmt.h"
+#include "jad/wire.h"
+#include "zap.h"
+
+/* One connected participant, keyed by its CURVE public key. */
+typedef struct {
+    char     key[41];          /* Z85 public key (ZAP User-Id) */
+    char     name[65];         /* roster name when last seen */
+    int64_t  last_seen_mono;   /* jad_time_mono_ms of its last frame */
+    int64_t  last_seen_wall;   /* same, wall clock, for status */
+    int      silent;           /* logged as silent since last seen */
+    uint64_t reports;          /* reports journaled from it since start */
+    uint64_t mirror_seq;       /* from its heartbeats */
+    uint64_t outbox_depth;     /* from its heartbeats */
+} s_peer_t;
+
+/* A valid report waiting for this turn's commit. */
+typedef struct {
+    zframe_t *rid;             /* routing id to answer */
+    uint8_t  *envelope;        /* bytes as received (owned) */
+    size_t    envelope_len;
+    char      origin[65];
+    uint8_t   incarnation[JAD_ID_BYTES];
+    uint64_t  origin_seq;
+    s_peer_t *peer;
+} s_pending_t;
+
+/* A catch-up request waiting to be served. */
+typedef struct {
+    zframe_t *rid;
+    uint64_t  from_seq;
+    uint32_t  credit;
+} s_catchup_t;
+
+struct _jad_hub_t {
+    jad_hub_config_t config;
+    jad_roster_t  *roster;       /* current roster */
+    jad_keys_t    *keys;         /* the hub's CURVE key pair */
+    jad_journal_t *journal;
+    zactor_t      *zap;
+    zsock_t       *router;       /* --listen */
+    zsock_t       *pub;          /* --publish */
+    zpoller_t     *poller;
+    zhashx_t      *peers;        /* key -> s_peer_t */
+    zlistx_t      *catchups;     /* s_catchup_t */
+    uint8_t        op_id[JAD_ID_BYTES];
+    uint32_t       epoch;
+    uint64_t       head;         /* last journaled hub_seq */
+    s_pending_t    pending[JAD_HUB_BATCH];
+    jad_journal_item_t items[JAD_HUB_BATCH];
+    size_t         n_pending;
+    uint64_t       ingested;     /* new entries since start */
+    uint64_t       rate_mark;    /* ingested at the last rate sample */
+    double         rate;         /* entries/s, smoothed */
+    int64_t        next_tick;    /* mono ms of the next heartbeat/status */
+};
+
+static volatile sig_atomic_t s_reload;
+
+void
+jad_hub_request_reload (void)
+{
+    s_reload = 1;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+s_peer_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void
+s_catchup_free (void **item)
+{
+    s_catchup_t *c = *item;
+    if (c) {
+        zframe_destroy (&c->rid);
+        free (c);
+    }
+    *item = NULL;
+}
+
+/* Send FRAME (packed) to the peer behind RID.  A vanished peer or a full
+ * queue loses the message: the peer resends or catches up. */
+static int
+s_send (jad_hub_t *self, zframe_t *rid, const Jad__Frame *frame)
+{
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&frame->base, &len);
+    if (!buf)
+        return -1;
+    int rc = -1;
+    if (zframe_send (&rid, self->router,
+                     ZFRAME_MORE | ZFRAME_REUSE | ZFRAME_DONTWAIT) == 0) {
+        zframe_t *body = zframe_new (buf, len);
+        rc = zframe_send (&body, self->router, ZFRAME_DONTWAIT);
+        zframe_destroy (&body);
+    }
+    free (buf);
+    return rc;
+}
+
+static void
+s_send_error (jad_hub_t *self, zframe_t *rid, Jad__ErrorCode code,
+              const char *message, const Jad__Envelope *env)
+{
+    Jad__Frame frame = JAD__FRAME__INIT;
+    Jad__ErrorReply reply = JAD__ERROR_REPLY__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_ERROR;
+    frame.error = &reply;
+    reply.has_code = 1;
+    reply.code = code;
+    reply.message = (char *) message;
+    if (env) {
+        reply.has_incarnation = 1;
+        reply.incarnation = env->incarnation;
+        reply.has_origin_seq = 1;
+        reply.origin_seq = env->origin_seq;
+    }
+    s_send (self, rid, &frame);
+}
+
+static void
+s_heartbeat_frame (jad_hub_t *self, Jad__Frame *frame, Jad__Heartbeat *hb)
+{
+    jad__frame__init (frame);
+    jad__heartbeat__init (hb);
+    frame->has_version = 1;
+    frame->version = JAD_SCHEMA_VERSION;
+    frame->body_case = JAD__FRAME__BODY_HEARTBEAT;
+    frame->heartbeat = hb;
+    hb->has_head_seq = 1;
+    hb->head_seq = self->head;
+    hb->has_time_ms = 1;
+    hb->time_ms = jad_time_now_ms ();
+    hb->has_epoch = 1;
+    hb->epoch = self->epoch;
+    hb->has_operation_id = 1;
+    hb->operation_id.data = self->op_id;
+    hb->operation_id.len = JAD_ID_BYTES;
+}
+
+/* Publish FRAME on the feed; a slow subscriber drops it and repairs the
+ * gap by catch-up (no XPUB_NODROP: one slow agent must not stall all). */
+static void
+s_publish_bytes (jad_hub_t *self, const uint8_t *buf, size_t len)
+{
+    zframe_t *f = zframe_new (buf, len);
+    if (zframe_send (&f, self->pub, ZFRAME_DONTWAIT) != 0)
+        zframe_destroy (&f);
+}
+
+static void
+s_publish (jad_hub_t *self, const Jad__Frame *frame)
+{
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&frame->base, &len);
+    if (buf)
+        s_publish_bytes (self, buf, len);
+    free (buf);
+}
+
+/* ------------------------------------------------------------ sockets */
+
+static zsock_t *
+s_server_socket (jad_hub_t *self, int type, const char *endpoint,
+                 char *err, size_t errlen)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock) {
+        snprintf (err, errlen, "cannot create a socket");
+        return NULL;
+    }
+    void *raw = zsock_resolve (sock);
+    int64_t maxmsg = JAD_FRAME_MAX + 1024;
+    int hwm = 100000, on = 1, linger = 1000;
+    zmq_setsockopt (raw, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt (raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (raw, ZMQ_LINGER, &linger, sizeof linger);
+    int ivl = 1000, timeout = 5000, ttl = 10000;
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
+    if (type == ZMQ_ROUTER)
+        zmq_setsockopt (raw, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    if (type == ZMQ_XPUB) {
+        /* The first message a new subscriber gets: an empty heartbeat
+         * frame, telling it its subscription is live (Clone pattern). */
+        Jad__Frame frame = JAD__FRAME__INIT;
+        Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
+        frame.has_version = 1;
+        frame.version = JAD_SCHEMA_VERSION;
+        frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
+        frame.heartbeat = &hb;
+        size_t len;
+        uint8_t *buf = jad_wire_encode (&frame.base, &len);
+        zmq_setsockopt (raw, ZMQ_XPUB_WELCOME_MSG, buf, len);
+        free (buf);
+    }
+    if (jad_keys_apply_server (self->keys, raw, JAD_ZAP_DOMAIN) != 0) {
+        snprintf (err, errlen, "cannot make %s a CURVE server with ZAP "
+                  "enforced", endpoint);
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    if (zsock_bind (sock, "%s", endpoint) < 0) {
+        snprintf (err, errlen, "cannot bind %s: %s", endpoint,
+                  zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
+}
+
+static int
+s_apply_roster_keys (jad_hub_t *self)
+{
+    size_t n = jad_roster_size (self->roster);
+    const char **keys = calloc (n ? n : 1, sizeof *keys);
+    if (!keys)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = jad_roster_at (self->roster, i)->public_key;
+    int rc = jad_zap_set_keys (self->zap, keys, n);
+    free (keys);
+    return rc;
+}
+
+static int
+s_rebuild_poller (jad_hub_t *self)
+{
+    zpoller_destroy (&self->poller);
+    self->poller = zpoller_new (self->router, self->pub, NULL);
+    return self->poller ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ roster */
+
+/* SIGHUP: load the roster again.  A roster of another operation is
+ * refused.  When a key was revoked, the feed socket is rebound so every
+ * subscriber goes through ZAP again (ZAP runs only at the handshake); the
+ * ROUTER checks the roster on every message, so it needs nothing. */
+static void
+s_reload_roster (jad_hub_t *self)
+{
+    char err[512];
+    jad_roster_t *fresh = jad_roster_load (self->config.roster, err, sizeof err);
+    if (!fresh) {
+        jad_log_error ("roster reload refused, keeping the old one: %s", err);
+        return;
+    }
+    if (memcmp (jad_roster_id (fresh), self->op_id, JAD_ID_BYTES) != 0) {
+        jad_log_error ("roster reload refused: %s belongs to another "
+                       "operation", self->config.roster);
+        jad_roster_destroy (&fresh);
+        return;
+    }
+    int revoked = 0;
+    for (size_t i = 0; i < jad_roster_size (self->roster); i++)
+        if (!jad_roster_find_key (fresh, jad_roster_at (self->roster, i)->public_key))
+            revoked++;
+    jad_roster_destroy (&self->roster);
+    self->roster = fresh;
+    if (s_apply_roster_keys (self) != 0)
+        jad_log_error ("cannot update the ZAP handler's keys");
+    jad_log_notice ("roster reloaded: %zu participants, %d revoked",
+                    jad_roster_size (fresh), revoked);
+    if (revoked) {
+        zsock_destroy (&self->pub);
+        self->pub = s_server_socket (self, ZMQ_XPUB, self->config.publish,
+                                     err, sizeof err);
+        if (!self->pub)
+            jad_log_error ("feed socket: %s", err);
+        s_rebuild_poller (self);
+    }
+}
+
+/* ------------------------------------------------------------ ingest */
+
+static s_peer_t *
+s_peer (jad_hub_t *self, const char *key, const jad_participant_t *who)
+{
+    s_peer_t *peer = zhashx_lookup (self->peers, key);
+    if (!peer) {
+        peer = calloc (1, sizeof *peer);
+        if (!peer)
+            return NULL;
+        snprintf (peer->key, sizeof peer->key, "%s", key);
+        zhashx_insert (self->peers, key, peer);
+        jad_log_notice ("participant %s (%s) connected", who->name,
+                        jad_roster_role_name (who->role));
+    }
+    else
+    if (peer->silent)
+        jad_log_notice ("participant %s heard again", who->name);
+    snprintf (peer->name, sizeof peer->name, "%s", who->name);
+    peer->last_seen_mono = jad_time_mono_ms ();
+    peer->last_seen_wall = jad_time_now_ms ();
+    peer->silent = 0;
+    return peer;
+}
+
+/* Check that CORRECTION supersedes an earlier entry from COUNTRY. */
+static int
+s_check_correction (jad_hub_t *self, const Jad__Correction *correction,
+                    const char *country, char *err, size_t errlen)
+{
+    uint64_t seq = correction->supersedes;
+    if (seq == 0 || seq > self->head) {
+        snprintf (err, errlen, "correction.supersedes: no entry %" PRIu64
+                  " in the journal", seq);
+        return -1;
+    }
+    uint8_t *buf = NULL;
+    size_t len;
+    int rc = -1;
+    Jad__Entry *entry = NULL;
+    Jad__Envelope *env = NULL;
+    if (jad_journal_get (self->journal, seq, &buf, &len) != 1) {
+        snprintf (err, errlen, "correction.supersedes: entry %" PRIu64
+                  " cannot be read", seq);
+        goto out;
+    }
+    char derr[256];
+    entry = jad_wire_entry_decode (buf, len, derr, sizeof derr);
+    env = entry ? jad_wire_envelope_decode (entry->envelope.data,
+                                            entry->envelope.len,
+                                            derr, sizeof derr) : NULL;
+    const jad_participant_t *was = env ? jad_roster_find_name (self->roster,
+                                                              env->origin) : NULL;
+    if (!was || strcmp (was->country, country) != 0) {
+        snprintf (err, errlen, "correction.supersedes: entry %" PRIu64
+                  " is not a report from %s", seq, country);
+        goto out;
+    }
+    rc = 0;
+out:
+    jad_wire_free (&env);
+    jad_wire_free (&entry);
+    free (buf);
+    return rc;
+}
+
+/* A submitted envelope: validate it and queue it for this turn's commit,
+ * or answer with an error.  Takes ownership of RID. */
+static void
+s_submit (jad_hub_t *self, zframe_t **rid_p, s_peer_t *peer,
+          const jad_participant_t *who, const Jad__Frame *frame)
+{
+    char err[512];
+    Jad__Envelope *env = jad_wire_envelope_decode (frame->submit.data,
+                                                   frame->submit.len,
+                                                   err, sizeof err);
+    Jad__Report *report = NULL;
+    Jad__ErrorCode code = JAD__ERROR_CODE__MALFORMED;
+    if (!env)
+        goto refuse;
+    if (memcmp (env->operation_id.data, self->op_id, JAD_ID_BYTES) != 0) {
+        code = JAD__ERROR_CODE__WRONG_OPERATION;
+        snprintf (err, sizeof err, "operation_id: not this hub's operation");
+        goto refuse;
+    }
+    if (who->role != JAD_ROLE_AGENT) {
+        code = JAD__ERROR_CODE__FORBIDDEN;
+        snprintf (err, sizeof err, "a %s may not submit reports",
+                  jad_roster_role_name (who->role));
+        goto refuse;
+    }
+    if (strcmp (env->origin, who->name) != 0) {
+        code = JAD__ERROR_CODE__FORBIDDEN;
+        snprintf (err, sizeof err, "origin: \"%.64s\" is not the sender "
+                  "\"%s\"", env->origin, who->name);
+        goto refuse;
+    }
+    report = jad_wire_report_decode (env->report.data, env->report.len,
+                                     err, sizeof err);
+    if (!report || jad_report_validate (report, err, sizeof err) != 0)
+        goto refuse;
+    if (report->country && strcmp (report->country, who->country) != 0) {
+        code = JAD__ERROR_CODE__FORBIDDEN;
+        snprintf (err, sizeof err, "country: \"%s\" is not the sender's "
+                  "country \"%s\"", report->country, who->country);
+        goto refuse;
+    }
+    if (report->body_case == JAD__REPORT__BODY_CORRECTION
+    &&  s_check_correction (self, report->correction, who->country,
+                            err, sizeof err) != 0)
+        goto refuse;
+
+    s_pending_t *p = &self->pending[self->n_pending++];
+    p->rid = *rid_p;
+    *rid_p = NULL;
+    p->envelope = malloc (frame->submit.len);
+    memcpy (p->envelope, frame->submit.data, frame->submit.len);
+    p->envelope_len = frame->submit.len;
+    snprintf (p->origin, sizeof p->origin, "%s", env->origin);
+    memcpy (p->incarnation, env->incarnation.data, JAD_ID_BYTES);
+    p->origin_seq = env->origin_seq;
+    p->peer = peer;
+    jad_wire_free (&report);
+    jad_wire_free (&env);
+    return;
+refuse:
+    jad_log_warn ("refused a report from %s: %s", who->name, err);
+    s_send_error (self, *rid_p, code, err, env);
+    jad_wire_free (&report);
+    jad_wire_free (&env);
+}
+
+/* Journal this turn's reports in one durable commit, then acknowledge,
+ * then publish.  On a journal failure nothing is acknowledged: the agents
+ * are told UNAVAILABLE and resend. */
+static void
+s_commit (jad_hub_t *self)
+{
+    size_t n = self->n_pending;
+    if (n == 0)
+        return;
+    int64_t now = jad_time_now_ms ();
+    for (size_t i = 0; i < n; i++) {
+        s_pending_t *p = &self->pending[i];
+        jad_journal_item_t *it = &self->items[i];
+        memset (it, 0, sizeof *it);
+        it->origin = p->origin;
+        it->incarnation = p->incarnation;
+        it->origin_seq = p->origin_seq;
+        it->envelope = p->envelope;
+        it->envelope_len = p->envelope_len;
+        it->received_ms = now;
+    }
+    char err[512];
+    uint64_t first_new = self->head + 1;
+    int ok = jad_journal_append (self->journal, self->items, n,
+                                 err, sizeof err) == 0;
+    if (!ok)
+        jad_log_error ("journal: %s", err);
+    uint64_t fresh = 0;
+    for (size_t i = 0; i < n; i++) {
+        s_pending_t *p = &self->pending[i];
+        jad_journal_item_t *it = &self->items[i];
+        Jad__Frame frame = JAD__FRAME__INIT;
+        Jad__Ack ack = JAD__ACK__INIT;
+        frame.has_version = 1;
+        frame.version = JAD_SCHEMA_VERSION;
+        if (!ok) {
+            Jad__ErrorReply reply = JAD__ERROR_REPLY__INIT;
+            frame.body_case = JAD__FRAME__BODY_ERROR;
+            frame.error = &reply;
+            reply.has_code = 1;
+            reply.code = JAD__ERROR_CODE__UNAVAILABLE;
+            reply.message = "journal unavailable; retry later";
+            reply.has_incarnation = 1;
+            reply.incarnation.data = p->incarnation;
+            reply.incarnation.len = JAD_ID_BYTES;
+            reply.has_origin_seq = 1;
+            reply.origin_seq = p->origin_seq;
+            s_send (self, p->rid, &frame);
+        }
+        else
+        if (it->status == JAD_JOURNAL_CONFLICT) {
+            Jad__Envelope env = JAD__ENVELOPE__INIT;
+            env.incarnation.data = p->incarnation;
+            env.incarnation.len = JAD_ID_BYTES;
+            env.origin_seq = p->origin_seq;
+            jad_log_warn ("conflict: %s resent origin_seq %" PRIu64
+                          " with other bytes", p->origin, p->origin_seq);
+            s_send_error (self, p->rid, JAD__ERROR_CODE__CONFLICT,
+                          "origin_seq already used for another report", &env);
+        }
+        else {
+            frame.body_case = JAD__FRAME__BODY_ACK;
+            frame.ack = &ack;
+            ack.has_incarnation = 1;
+            ack.incarnation.data = p->incarnation;
+            ack.incarnation.len = JAD_ID_BYTES;
+            ack.has_origin_seq = 1;
+            ack.origin_seq = p->origin_seq;
+            ack.has_hub_seq = 1;
+            ack.hub_seq = it->hub_seq;
+            ack.has_duplicate = 1;
+            ack.duplicate = it->status == JAD_JOURNAL_DUPLICATE;
+            s_send (self, p->rid, &frame);
+            if (it->status == JAD_JOURNAL_NEW) {
+                fresh++;
+                if (p->peer)
+                    p->peer->reports++;
+            }
+        }
+        zframe_destroy (&p->rid);
+        free (p->envelope);
+        p->envelope = NULL;
+    }
+    self->n_pending = 0;
+    if (!ok || fresh == 0)
+        return;
+    self->head = first_new + fresh - 1;
+    self->ingested += fresh;
+}
+
+/* Scan callback publishing each entry wrapped in a Frame. */
+static int
+s_publish_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    jad_hub_t *self = arg;
+    (void) seq;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_ENTRY;
+    frame.entry.data = (uint8_t *) buf;
+    frame.entry.len = len;
+    s_publish (self, &frame);
+    return 0;
+}
+
+typedef struct {
+    jad_hub_t *hub;
+    zframe_t  *rid;
+    uint64_t   last;        /* last hub_seq sent */
+    int        blocked;     /* the peer's queue is full */
+} s_serve_t;
+
+static int
+s_serve_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_serve_t *serve = arg;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_ENTRY;
+    frame.entry.data = (uint8_t *) buf;
+    frame.entry.len = len;
+    if (s_send (serve->hub, serve->rid, &frame) != 0) {
+        serve->blocked = 1;
+        return 1;
+    }
+    serve->last = seq;
+    return 0;
+}
+
+/* Serve queued catch-up requests, at most JAD_HUB_CATCHUP_MAX entries
+ * each and a few requests per turn, so live ingest keeps flowing. */
+static void
+s_serve_catchups (jad_hub_t *self)
+{
+    for (int served = 0; served < 4; served++) {
+        s_catchup_t *c = zlistx_first (self->catchups);
+        if (!c)
+            break;
+        s_serve_t serve = { .hub = self, .rid = c->rid,
+                            .last = c->from_seq ? c->from_seq - 1 : 0 };
+        size_t max = c->credit ? c->credit : JAD_HUB_CATCHUP_MAX;
+        if (max > JAD_HUB_CATCHUP_MAX)
+            max = JAD_HUB_CATCHUP_MAX;
+        if (c->from_seq <= self->head
+        &&  jad_journal_scan (self->journal, c->from_seq ? c->from_seq : 1,
+                              max, s_serve_fn, &serve) < 0)
+            jad_log_error ("catch-up: cannot read the journal");
+        Jad__Frame frame = JAD__FRAME__INIT;
+        Jad__CatchupEnd end = JAD__CATCHUP_END__INIT;
+        frame.has_version = 1;
+        frame.version = JAD_SCHEMA_VERSION;
+        frame.body_case = JAD__FRAME__BODY_CATCHUP_END;
+        frame.catchup_end = &end;
+        end.has_head_seq = 1;
+        end.head_seq = serve.last;
+        end.has_more = 1;
+        end.more = serve.last < self->head;
+        s_send (self, c->rid, &frame);
+        zlistx_delete (self->catchups, zlistx_cursor (self->catchups));
+    }
+}
+
+/* One frame from the ROUTER: identify the sender by its CURVE key, check
+ * the roster now (revocation), and dispatch. */
+static void
+s_handle (jad_hub_t *self, zframe_t *rid, zframe_t *body)
+{
+    const char *key = zframe_meta (body, "User-Id");
+    const jad_participant_t *who = key ? jad_roster_find_key (self->roster, key)
+                                       : NULL;
+    char err[512];
+    if (!who) {
+        jad_log_warn ("refused a frame: key %s is not on the roster",
+                      key ? key : "(none)");
+        s_send_error (self, rid, JAD__ERROR_CODE__FORBIDDEN,
+                      "key not on the roster", NULL);
+        zframe_destroy (&rid);
+        return;
+    }
+    s_peer_t *peer = s_peer (self, key, who);
+    Jad__Frame *frame = jad_wire_frame_decode (zframe_data (body),
+                                               zframe_size (body),
+                                               err, sizeof err);
+    if (!frame) {
+        Jad__ErrorCode code = zframe_size (body) > JAD_FRAME_MAX
+                            ? JAD__ERROR_CODE__TOO_LARGE
+                            : strstr (err, "version")
+                            ? JAD__ERROR_CODE__BAD_VERSION
+                            : JAD__ERROR_CODE__MALFORMED;
+        jad_log_warn ("bad frame from %s: %s", who->name, err);
+        s_send_error (self, rid, code, err, NULL);
+        zframe_destroy (&rid);
+        return;
+    }
+    switch (frame->body_case) {
+    case JAD__FRAME__BODY_SUBMIT:
+        s_submit (self, &rid, peer, who, frame);
+        break;
+    case JAD__FRAME__BODY_CATCHUP: {
+        s_catchup_t *c = calloc (1, sizeof *c);
+        if (c) {
+            c->rid = rid;
+            rid = NULL;
+            c->from_seq = frame->catchup->from_seq;
+            c->credit = frame->catchup->credit;
+            zlistx_add_end (self->catchups, c);
+        }
+        break;
+    }
+    case JAD__FRAME__BODY_HEARTBEAT: {
+        Jad__Heartbeat *in = frame->heartbeat;
+        if (peer && in->health) {
+            peer->mirror_seq = in->health->mirror_seq;
+            peer->outbox_depth = in->health->outbox_depth;
+        }
+        Jad__Frame reply;
+        Jad__Heartbeat hb;
+        s_heartbeat_frame (self, &reply, &hb);
+        s_send (self, rid, &reply);
+        break;
+    }
+    default:
+        s_send_error (self, rid, JAD__ERROR_CODE__MALFORMED,
+                      "Frame.body: not something a participant sends", NULL);
+        break;
+    }
+    zframe_destroy (&rid);
+    jad_wire_free (&frame);
+}
+
+/* ------------------------------------------------------------ status */
+
+static void
+s_write_status (jad_hub_t *self)
+{
+    char path[4096], tmp[4200];
+    snprintf (path, sizeof path, "%s/status.json", self->config.data);
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    if (!f)
+        return;
+    uint64_t bytes = 0;
+    jad_journal_stat (self->journal, &bytes);
+    char now[JAD_TIME_STRLEN];
+    jad_time_format (jad_time_now_ms (), now);
+    fprintf (f, "{\"pid\":%ld,\"operation\":\"%s\",\"head_seq\":%" PRIu64
+             ",\"epoch\":%u,\"journal_bytes\":%" PRIu64
+             ",\"ingest_rate\":%.1f,\"ingested\":%" PRIu64
+             ",\"updated\":\"%s\",\"participants\":[",
+             (long) getpid (), jad_roster_operation (self->roster), self->head,
+             self->epoch, bytes, self->rate, self->ingested, now);
+    int64_t mono = jad_time_mono_ms ();
+    for (size_t i = 0; i < jad_roster_size (self->roster); i++) {
+        const jad_participant_t *p = jad_roster_at (self->roster, i);
+        s_peer_t *peer = zhashx_lookup (self->peers, p->public_key);
+        char seen[JAD_TIME_STRLEN] = "";
+        if (peer)
+            jad_time_format (peer->last_seen_wall, seen);
+        fprintf (f, "%s{\"name\":\"%s\",\"role\":\"%s\",\"country\":\"%s\","
+                 "\"connected\":%s,\"last_seen\":%s%s%s,\"reports\":%" PRIu64
+                 ",\"mirror_seq\":%" PRIu64 ",\"outbox_depth\":%" PRIu64 "}",
+                 i ? "," : "", p->name, jad_roster_role_name (p->role),
+                 p->country, peer && mono - peer->last_seen_mono
+                                     < JAD_HUB_SILENT_MS ? "true" : "false",
+                 peer ? "\"" : "", peer ? seen : "null", peer ? "\"" : "",
+                 peer ? peer->reports : 0, peer ? peer->mirror_seq : 0,
+                 peer ? peer->outbox_depth : 0);
+    }
+    fprintf (f, "]}\n");
+    if (fclose (f) == 0)
+        rename (tmp, path);
+}
+
+/* Once a second: heartbeat on the feed, silent peers, rate, status. */
+static void
+s_tick (jad_hub_t *self)
+{
+    Jad__Frame frame;
+    Jad__Heartbeat hb;
+    s_heartbeat_frame (self, &frame, &hb);
+    s_publish (self, &frame);
+    int64_t mono = jad_time_mono_ms ();
+    for (s_peer_t *peer = zhashx_first (self->peers); peer;
+         peer = zhashx_next (self->peers))
+        if (!peer->silent && mono - peer->last_seen_mono > JAD_HUB_SILENT_MS) {
+            peer->silent = 1;
+            jad_log_warn ("participant %s silent for %d s", peer->name,
+                          JAD_HUB_SILENT_MS / 1000);
+        }
+    double now_rate = (double) (self->ingested - self->rate_mark);
+    self->rate = self->rate * 0.7 + now_rate * 0.3;
+    self->rate_mark = self->ingested;
+    s_write_status (self);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+jad_hub_t *
+jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
+{
+    jad_hub_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    self->config = *config;
+    self->peers = zhashx_new ();
+    zhashx_set_destructor (self->peers, s_peer_free);
+    self->catchups = zlistx_new ();
+    zlistx_set_destructor (self->catchups, s_catchup_free);
+    char why[512];
+
+    self->keys = jad_keys_load (config->key, why, sizeof why);
+    if (!self->keys || !jad_keys_has_secret (self->keys)) {
+        snprintf (err, errlen, "%s: %s", config->key,
+                  self->keys ? "not a secret key file" : why);
+        goto fail;
+    }
+    self->roster = jad_roster_load (config->roster, why, sizeof why);
+    if (!self->roster) {
+        snprintf (err, errlen, "%s", why);
+        goto fail;
+    }
+    if (config->operation
+    &&  strcmp (config->operation, jad_roster_operation (self->roster)) != 0) {
+        snprintf (err, errlen, "roster is for operation \"%s\", not \"%s\"",
+                  jad_roster_operation (self->roster), config->operation);
+        goto fail;
+    }
+    const jad_participant_t *me = jad_roster_find_key (self->roster,
+                                                       jad_keys_public (self->keys));
+    if (!me || me->role != JAD_ROLE_HUB) {
+        snprintf (err, errlen, "the key in %s is not the roster's hub",
+                  config->key);
+        goto fail;
+    }
+    memcpy (self->op_id, jad_roster_id (self->roster), JAD_ID_BYTES);
+
+    char path[4096];
+    if (zsys_dir_create ("%s", config->data) != 0) {
+        snprintf (err, errlen, "cannot create %s: %s", config->data,
+                  strerror (errno));
+        goto fail;
+    }
+    snprintf (path, sizeof path, "%s/journal", config->data);
+    self->journal = jad_journal_open (path, JAD_JOURNAL_CREATE, why, sizeof why);
+    if (!self->journal) {
+        snprintf (err, errlen, "%s", why);
+        goto fail;
+    }
+    jad_journal_meta_t meta;
+    if (jad_journal_meta_get (self->journal, &meta) != 0) {
+        snprintf (err, errlen, "%s: cannot read the journal's metadata", path);
+        goto fail;
+    }
+    if (meta.has && memcmp (meta.id, self->op_id, JAD_ID_BYTES) != 0) {
+        snprintf (err, errlen, "%s belongs to operation \"%s\", another "
+                  "operation than the roster's", path, meta.name);
+        goto fail;
+    }
+    if (!meta.has) {
+        snprintf (meta.name, sizeof meta.name, "%s",
+                  jad_roster_operation (self->roster));
+        memcpy (meta.id, self->op_id, JAD_ID_BYTES);
+        meta.start_ms = jad_roster_start_ms (self->roster);
+        meta.end_ms = jad_roster_end_ms (self->roster);
+        if (jad_journal_meta_set (self->journal, &meta) != 0) {
+            snprintf (err, errlen, "%s: cannot write the journal's metadata",
+                      path);
+            goto fail;
+        }
+    }
+    self->epoch = meta.epoch;
+    if (jad_journal_head (self->journal, &self->head) != 0) {
+        snprintf (err, errlen, "%s: cannot read the head", path);
+        goto fail;
+    }
+
+    /* ZAP first: a CURVE server without a handler admits everyone. */
+    self->zap = zactor_new (jad_zap_actor, NULL);
+    if (!self->zap || s_apply_roster_keys (self) != 0) {
+        snprintf (err, errlen, "cannot start the ZAP handler");
+        goto fail;
+    }
+    self->router = s_server_socket (self, ZMQ_ROUTER, config->listen,
+                                    err, errlen);
+    if (!self->router)
+        goto fail;
+    self->pub = s_server_socket (self, ZMQ_XPUB, config->publish, err, errlen);
+    if (!self->pub || s_rebuild_poller (self) != 0)
+        goto fail;
+    jad_log_notice ("operation \"%s\": journal head %" PRIu64 ", listening "
+                    "on %s, publishing on %s", jad_roster_operation (self->roster),
+                    self->head, config->listen, config->publish);
+    return self;
+fail:
+    jad_hub_destroy (&self);
+    return NULL;
+}
+
+void
+jad_hub_destroy (jad_hub_t **self_p)
+{
+    jad_hub_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n_pending; i++) {
+        zframe_destroy (&self->pending[i].rid);
+        free (self->pending[i].envelope);
+    }
+    zpoller_destroy (&self->poller);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->pub);
+    zactor_destroy (&self->zap);
+    zlistx_destroy (&self->catchups);
+    zhashx_destroy (&self->peers);
+    jad_journal_destroy (&self->journal);
+    jad_roster_destroy (&self->roster);
+    jad_keys_destroy (&self->keys);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+jad_hub_run (jad_hub_t *self)
+{
+    self->next_tick = jad_time_mono_ms ();
+    while (!zsys_interrupted) {
+        if (s_reload) {
+            s_reload = 0;
+            s_reload_roster (self);
+        }
+        int64_t now = jad_time_mono_ms ();
+        if (now >= self->next_tick) {
+            s_tick (self);
+            self->next_tick = now + 1000;
+        }
+        int timeout = zlistx_size (self->catchups) ? 0
+                    : (int) (self->next_tick - now);
+        zpoller_wait (self->poller, timeout < 0 ? 0 : timeout);
+        if (zpoller_terminated (self->poller) && zsys_interrupted)
+            break;
+        /* Subscriptions arriving on the XPUB: read and drop. */
+        while (self->pub && (zsock_events (self->pub) & ZMQ_POLLIN)) {
+            zframe_t *f = zframe_recv (self->pub);
+            zframe_destroy (&f);
+        }
+        /* Drain the ROUTER: up to one batch of frames this turn. */
+        size_t handled = 0;
+        while (handled < JAD_HUB_BATCH && self->n_pending < JAD_HUB_BATCH
+        &&     (zsock_events (self->router) & ZMQ_POLLIN)) {
+            zframe_t *rid = zframe_recv (self->router);
+            if (!rid)
+                break;
+            zframe_t *body = NULL;
+            if (zframe_more (rid))
+                body = zframe_recv (self->router);
+            /* More than one body frame is not our protocol: drop it all. */
+            int extra = 0;
+            while (body && zframe_more (body)) {
+                zframe_t *junk = zframe_recv (self->router);
+                extra = 1;
+                if (!junk)
+                    break;
+                int more = zframe_more (junk);
+                zframe_destroy (&junk);
+                if (!more)
+                    break;
+            }
+            if (body && !extra)
+                s_handle (self, rid, body);
+            else
+                zframe_destroy (&rid);
+            zframe_destroy (&body);
+            handled++;
+        }
+        uint64_t before = self->head;
+        s_commit (self);
+        if (self->head > before
+        &&  jad_journal_scan (self->journal, before + 1,
+                              (size_t) (self->head - before),
+                              s_publish_fn, self) < 0)
+            jad_log_error ("cannot read back new entries to publish");
+        s_serve_catchups (self);
+    }
+    jad_log_notice ("stopping: journal head %" PRIu64, self->head);
+    s_write_status (self);
+    return 0;
+}

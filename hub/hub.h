@@ -1,0 +1,43 @@
+/*  hub: the jad-hub daemon — ingest, journal, acknowledge, fan out.
+ *
+ *  One thread owns the journal and both sockets.  Each turn of the loop
+ *  drains up to JAD_HUB_BATCH frames from the ROUTER, validates them,
+ *  journals every valid report in one durable commit, then acknowledges
+ *  them, then publishes the new entries on the XPUB, then serves pending
+ *  catch-up requests in bounded slices so a long replay never stalls live
+ *  traffic.
+ */
+#ifndef JAD_HUB_HUB_H
+#define JAD_HUB_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JAD_HUB_BATCH          1000   /* frames per turn, entries per commit */
+#define JAD_HUB_CATCHUP_MAX    1000   /* entries per catch-up answer */
+#define JAD_HUB_SILENT_MS      5000   /* a peer quiet this long is "silent" */
+
+typedef struct {
+    const char *data;        /* directory: journal/, status.json */
+    const char *roster;      /* roster file, reloaded on SIGHUP */
+    const char *key;         /* the hub's secret key file */
+    const char *listen;      /* ROUTER endpoint */
+    const char *publish;     /* XPUB endpoint */
+    const char *operation;   /* expected operation name, or NULL */
+} jad_hub_config_t;
+
+typedef struct _jad_hub_t jad_hub_t;
+
+/* Load keys and roster, open (or create) the journal, start ZAP, bind.
+ * NULL with a reason in ERR on any failure.  Caller owns the result. */
+jad_hub_t *jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen);
+
+/* Serve until SIGINT/SIGTERM.  0 on a clean stop, -1 on a fatal error. */
+int jad_hub_run (jad_hub_t *self);
+
+void jad_hub_destroy (jad_hub_t **self_p);
+
+/* Ask the running hub to reload its roster (call from a signal handler). */
+void jad_hub_request_reload (void);
+
+#endif

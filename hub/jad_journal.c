@@ -1,0 +1,427 @@
+/*  jad-journal: import JSON Lines into a journal, count and dump it.
+ *
+ *  A tool for the analyst and for tests: it reads and writes the same LMDB
+ *  journal the hub keeps, through lib/journal.c.  `import` journals reports
+ *  without a hub (an operation recorded elsewhere, or the example scenario);
+ *  each imported report gets an envelope whose origin is "import-CC", so the
+ *  imported journal has the same shape as a live one.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "jad/journal.h"
+#include "jad/lines.h"
+#include "jad/report.h"
+#include "jad/report_json.h"
+#include "jad/timefmt.h"
+#include "jad/wire.h"
+
+#define S_BATCH 1000    /* reports per durable commit */
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: jad-journal import --data DIR [--operation NAME] FILE|-\n"
+"       jad-journal count  --data DIR [--json]\n"
+"       jad-journal dump   --data DIR [--from SEQ] [--limit N]\n"
+"\n"
+"  import  validate each JSON line (each report needs its \"country\") and\n"
+"          journal the valid ones; one result line per rejected line\n"
+"  count   number of entries, by report type\n"
+"  dump    one JSON line per entry: hub_seq, origin, origin_seq,\n"
+"          received, and the report as submitted\n"
+"\n"
+"exit: 0 done; 1 some lines rejected; 2 usage or I/O error\n");
+}
+
+/* Per-country origins for an import: one incarnation per run, sequences
+ * 1, 2, 3... per country. */
+typedef struct {
+    char     origin[16];
+    uint64_t seq;
+} s_origin_t;
+
+typedef struct {
+    jad_journal_t *journal;
+    uint8_t        op_id[JAD_ID_BYTES];
+    uint8_t        incarnation[JAD_ID_BYTES];
+    s_origin_t     origins[400];
+    size_t         n_origins;
+    jad_journal_item_t items[S_BATCH];
+    uint8_t       *bufs[S_BATCH];
+    size_t         n;
+    uint64_t       imported;
+} s_import_t;
+
+static s_origin_t *
+s_origin (s_import_t *self, const char *country)
+{
+    for (size_t i = 0; i < self->n_origins; i++)
+        if (strcmp (self->origins[i].origin + 7, country) == 0)
+            return &self->origins[i];
+    if (self->n_origins == sizeof self->origins / sizeof self->origins[0])
+        return NULL;
+    s_origin_t *o = &self->origins[self->n_origins++];
+    snprintf (o->origin, sizeof o->origin, "import-%s", country);
+    o->seq = 0;
+    return o;
+}
+
+static int
+s_flush (s_import_t *self)
+{
+    char err[256];
+    int rc = 0;
+    if (self->n && jad_journal_append (self->journal, self->items, self->n,
+                                       err, sizeof err) != 0) {
+        fprintf (stderr, "jad-journal: %s\n", err);
+        rc = -1;
+    }
+    for (size_t i = 0; i < self->n; i++) {
+        if (rc == 0 && self->items[i].status == JAD_JOURNAL_NEW)
+            self->imported++;
+        free (self->bufs[i]);
+    }
+    self->n = 0;
+    return rc;
+}
+
+static int
+s_import (const char *dir, const char *operation, const char *path)
+{
+    int rc = 2;
+    char err[256];
+    s_import_t *self = calloc (1, sizeof *self);
+    FILE *in = strcmp (path, "-") == 0 ? stdin : fopen (path, "r");
+    jad_lines_t *lines = NULL;
+    uint64_t rejected = 0;
+    if (!self)
+        goto out;
+    if (!in) {
+        fprintf (stderr, "jad-journal: %s: %s\n", path, strerror (errno));
+        goto out;
+    }
+    self->journal = jad_journal_open (dir, JAD_JOURNAL_CREATE, err, sizeof err);
+    if (!self->journal) {
+        fprintf (stderr, "jad-journal: %s\n", err);
+        goto out;
+    }
+    jad_journal_meta_t meta;
+    if (jad_journal_meta_get (self->journal, &meta) != 0)
+        goto out;
+    if (!meta.has) {
+        char base[256];
+        snprintf (base, sizeof base, "%s", path);
+        char *name = basename (base);
+        char *dot = strrchr (name, '.');
+        if (dot && dot != name)
+            *dot = '\0';
+        snprintf (meta.name, sizeof meta.name, "%s",
+                  operation ? operation : name);
+        randombytes_buf (meta.id, sizeof meta.id);
+        if (jad_journal_meta_set (self->journal, &meta) != 0) {
+            fprintf (stderr, "jad-journal: cannot write the journal's metadata\n");
+            goto out;
+        }
+    }
+    memcpy (self->op_id, meta.id, sizeof self->op_id);
+    randombytes_buf (self->incarnation, sizeof self->incarnation);
+
+    lines = jad_lines_new (in);
+    const char *line;
+    size_t len, lineno;
+    int too_long, got;
+    while ((got = jad_lines_next (lines, &line, &len, &lineno, &too_long)) == 1) {
+        Jad__Report *report = NULL;
+        int64_t time_ms = 0;
+        int has_time = 0;
+        if (too_long) {
+            printf ("line %zu: rejected: line longer than %d bytes\n",
+                    lineno, JAD_REPORT_LINE_MAX);
+            rejected++;
+            continue;
+        }
+        if (len == 0 || strspn (line, " \t\r") == len)
+            continue;
+        if (jad_report_json_parse (line, len, NULL, &report, &time_ms,
+                                   &has_time, err, sizeof err) != 0) {
+            printf ("line %zu: rejected: %s\n", lineno, err);
+            rejected++;
+            continue;
+        }
+        s_origin_t *origin = report->country ? s_origin (self, report->country)
+                                             : NULL;
+        if (!origin) {
+            printf ("line %zu: rejected: country: required when importing\n",
+                    lineno);
+            rejected++;
+            jad__report__free_unpacked (report, NULL);
+            continue;
+        }
+        size_t rlen;
+        uint8_t *rbuf = jad_wire_encode (&report->base, &rlen);
+        jad__report__free_unpacked (report, NULL);
+        Jad__Envelope env = JAD__ENVELOPE__INIT;
+        env.has_version = 1;
+        env.version = JAD_SCHEMA_VERSION;
+        env.has_operation_id = 1;
+        env.operation_id.data = self->op_id;
+        env.operation_id.len = JAD_ID_BYTES;
+        env.origin = origin->origin;
+        env.has_incarnation = 1;
+        env.incarnation.data = self->incarnation;
+        env.incarnation.len = JAD_ID_BYTES;
+        env.has_origin_seq = 1;
+        env.origin_seq = ++origin->seq;
+        env.has_event_time_ms = 1;
+        env.event_time_ms = has_time ? time_ms : jad_time_now_ms ();
+        env.has_report = 1;
+        env.report.data = rbuf;
+        env.report.len = rlen;
+        jad_journal_item_t *item = &self->items[self->n];
+        memset (item, 0, sizeof *item);
+        self->bufs[self->n] = jad_wire_encode (&env.base, &item->envelope_len);
+        free (rbuf);
+        item->origin = origin->origin;
+        item->incarnation = self->incarnation;
+        item->origin_seq = env.origin_seq;
+        item->envelope = self->bufs[self->n];
+        item->received_ms = jad_time_now_ms ();
+        if (++self->n == S_BATCH && s_flush (self) != 0)
+            goto out;
+    }
+    if (got < 0) {
+        fprintf (stderr, "jad-journal: %s: read error\n", path);
+        goto out;
+    }
+    if (s_flush (self) != 0)
+        goto out;
+    printf ("imported %" PRIu64 " reports, %" PRIu64 " lines rejected\n",
+            self->imported, rejected);
+    rc = rejected ? 1 : 0;
+out:
+    if (self) {
+        for (size_t i = 0; i < self->n; i++)
+            free (self->bufs[i]);
+        jad_journal_destroy (&self->journal);
+    }
+    free (self);
+    jad_lines_destroy (&lines);
+    if (in && in != stdin)
+        fclose (in);
+    return rc;
+}
+
+/* Decode an entry down to its report; NULL with ERR if any layer fails. */
+static Jad__Report *
+s_entry_report (const uint8_t *buf, size_t len, Jad__Entry **entry_p,
+                Jad__Envelope **env_p, char *err, size_t errlen)
+{
+    *entry_p = jad_wire_entry_decode (buf, len, err, errlen);
+    if (!*entry_p)
+        return NULL;
+    *env_p = jad_wire_envelope_decode ((*entry_p)->envelope.data,
+                                       (*entry_p)->envelope.len, err, errlen);
+    if (!*env_p)
+        return NULL;
+    return jad_wire_report_decode ((*env_p)->report.data,
+                                   (*env_p)->report.len, err, errlen);
+}
+
+typedef struct {
+    const char *names[16];
+    uint64_t    counts[16];
+    size_t      n;
+    uint64_t    total;
+    uint64_t    bad;
+    uint64_t    limit;      /* dump: entries still to print */
+} s_walk_t;
+
+static int
+s_count_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_walk_t *walk = arg;
+    char err[256];
+    Jad__Entry *entry = NULL;
+    Jad__Envelope *env = NULL;
+    Jad__Report *report = s_entry_report (buf, len, &entry, &env, err, sizeof err);
+    walk->total++;
+    if (!report) {
+        fprintf (stderr, "jad-journal: entry %" PRIu64 ": %s\n", seq, err);
+        walk->bad++;
+    }
+    else {
+        const char *name = jad_report_type_name (report);
+        size_t i;
+        for (i = 0; i < walk->n; i++)
+            if (strcmp (walk->names[i], name) == 0)
+                break;
+        if (i == walk->n && walk->n < 16)
+            walk->names[walk->n++] = name;
+        if (i < walk->n)
+            walk->counts[i]++;
+    }
+    jad_wire_free (&report);
+    jad_wire_free (&env);
+    jad_wire_free (&entry);
+    return 0;
+}
+
+static int
+s_dump_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_walk_t *walk = arg;
+    char err[256];
+    Jad__Entry *entry = NULL;
+    Jad__Envelope *env = NULL;
+    Jad__Report *report = s_entry_report (buf, len, &entry, &env, err, sizeof err);
+    walk->total++;
+    if (!report) {
+        fprintf (stderr, "jad-journal: entry %" PRIu64 ": %s\n", seq, err);
+        walk->bad++;
+    }
+    else {
+        char *json = jad_report_json_format (report, 1, env->event_time_ms);
+        char received[JAD_TIME_STRLEN];
+        jad_time_format (entry->received_ms, received);
+        printf ("{\"hub_seq\":%" PRIu64 ",\"origin\":\"%s\",\"origin_seq\":%"
+                PRIu64 ",\"received\":\"%s\",\"report\":%s}\n",
+                seq, env->origin, env->origin_seq, received, json ? json : "null");
+        free (json);
+    }
+    jad_wire_free (&report);
+    jad_wire_free (&env);
+    jad_wire_free (&entry);
+    return --walk->limit == 0;
+}
+
+static int
+s_walk (const char *dir, int dump, int json, uint64_t from, uint64_t limit)
+{
+    char err[256];
+    int rc = 2;
+    s_walk_t walk = { .limit = limit ? limit : UINT64_MAX };
+    jad_journal_t *journal = jad_journal_open (dir, JAD_JOURNAL_RDONLY,
+                                               err, sizeof err);
+    if (!journal) {
+        fprintf (stderr, "jad-journal: %s\n", err);
+        goto out;
+    }
+    uint64_t seq = from ? from : 1;
+    for (;;) {
+        uint64_t before = walk.total;
+        long n = jad_journal_scan (journal, seq, 4096,
+                                   dump ? s_dump_fn : s_count_fn, &walk);
+        if (n < 0) {
+            fprintf (stderr, "jad-journal: cannot read the journal\n");
+            goto out;
+        }
+        seq += (uint64_t) n;
+        if (n < 4096 || walk.total == before || (dump && walk.limit == 0))
+            break;
+    }
+    if (!dump) {
+        if (json) {
+            printf ("{\"entries\":%" PRIu64 ",\"undecodable\":%" PRIu64
+                    ",\"by_type\":{", walk.total, walk.bad);
+            for (size_t i = 0; i < walk.n; i++)
+                printf ("%s\"%s\":%" PRIu64, i ? "," : "", walk.names[i],
+                        walk.counts[i]);
+            printf ("}}\n");
+        }
+        else {
+            printf ("%" PRIu64 " entries\n", walk.total);
+            for (size_t i = 0; i < walk.n; i++)
+                printf ("  %-14s %8" PRIu64 "\n", walk.names[i], walk.counts[i]);
+            if (walk.bad)
+                printf ("  %-14s %8" PRIu64 "\n", "undecodable", walk.bad);
+        }
+    }
+    rc = walk.bad ? 1 : 0;
+out:
+    jad_journal_destroy (&journal);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "operation", required_argument, NULL, 'o' },
+        { "json", no_argument, NULL, 'j' },
+        { "from", required_argument, NULL, 'f' },
+        { "limit", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *dir = NULL, *operation = NULL;
+    int json = 0;
+    uint64_t from = 0, limit = 0;
+    if (argc < 2) {
+        s_usage (stderr);
+        return 2;
+    }
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+        s_usage (stdout);
+        return 0;
+    }
+    const char *cmd = argv[1];
+    optind = 2;
+    int c;
+    char *end;
+    while ((c = getopt_long (argc, argv, "d:o:jf:l:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'o': operation = optarg; break;
+        case 'j': json = 1; break;
+        case 'f':
+        case 'l':
+            errno = 0;
+            uint64_t v = strtoull (optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || !*optarg) {
+                fprintf (stderr, "jad-journal: --%s: not a number: %s\n",
+                         c == 'f' ? "from" : "limit", optarg);
+                return 2;
+            }
+            if (c == 'f') from = v; else limit = v;
+            break;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (!dir) {
+        fprintf (stderr, "jad-journal: --data DIR is required\n");
+        return 2;
+    }
+    if (sodium_init () < 0) {
+        fprintf (stderr, "jad-journal: libsodium failed to initialise\n");
+        return 2;
+    }
+    if (strcmp (cmd, "import") == 0) {
+        if (optind != argc - 1) {
+            fprintf (stderr, "jad-journal: import takes one FILE (or -)\n");
+            return 2;
+        }
+        return s_import (dir, operation, argv[optind]);
+    }
+    if (optind != argc) {
+        fprintf (stderr, "jad-journal: unexpected argument: %s\n", argv[optind]);
+        return 2;
+    }
+    if (strcmp (cmd, "count") == 0)
+        return s_walk (dir, 0, json, 0, 0);
+    if (strcmp (cmd, "dump") == 0)
+        return s_walk (dir, 1, 0, from, limit);
+    fprintf (stderr, "jad-journal: unknown command: %s\n", cmd);
+    s_usage (stderr);
+    return 2;
+}

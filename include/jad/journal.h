@@ -1,0 +1,183 @@
+/*  journal: the LMDB store of every entry the hub has accepted.
+ *
+ *  One directory holds one LMDB environment with three named databases:
+ *
+ *    entries  8-byte big-endian hub_seq -> packed jad.Entry, exactly the bytes
+ *             published on the feed; written with MDB_APPEND, so hub_seq is
+ *             1, 2, 3... with no gap.
+ *    dedupe   origin bytes || 0x00 || incarnation (16) || BE origin_seq (8)
+ *             -> BE hub_seq (8) || BLAKE2b-256 of the envelope bytes (32).
+ *             A resent report finds its original hub_seq here; the same key
+ *             with other bytes is a conflict, never a silent ack.
+ *    meta     string keys: "operation_name", "operation_id" (16 bytes),
+ *             "start_ms", "end_ms", "created_ms" (BE int64), "schema_version",
+ *             "epoch" (BE uint32).
+ *
+ *  The head is not stored in meta: it is the last key of `entries`, which
+ *  cannot disagree with the entries themselves.
+ *
+ *  Durability: every write is one transaction committed with full sync (no
+ *  MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP), so after a SIGKILL or power
+ *  loss a reopened journal holds every committed batch and no part of any
+ *  other.  Callers acknowledge nothing before jad_journal_append returns 0.
+ *
+ *  Threads: one thread writes (append, meta_set); any thread may read (get,
+ *  scan, head, lookup) while it does.  Readers use a short read transaction
+ *  per call, so they never pin old pages for long.  Growing the map needs no
+ *  transaction open in the process, which the journal arranges with an
+ *  internal lock: do not call the journal from inside a scan callback that
+ *  runs on the writer thread while that thread is appending.
+ *
+ *  Processes: one jad_journal_t per directory per process (a second open of
+ *  the same directory fails), and never use one across fork(): open it in
+ *  the process that uses it.
+ */
+#ifndef JAD_JOURNAL_H
+#define JAD_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _jad_journal_t jad_journal_t;
+
+/* Flags for jad_journal_open. */
+#define JAD_JOURNAL_CREATE   1  /* make the directory and databases if missing */
+#define JAD_JOURNAL_RDONLY   2  /* post-operation tools, status: no writes */
+
+/* Layout version written at creation; a journal with another one is refused. */
+#define JAD_JOURNAL_SCHEMA_VERSION  1
+/* Map size a journal starts with; it doubles whenever it is full. */
+#define JAD_JOURNAL_MAPSIZE_DEFAULT ((size_t) 64 << 20)
+/* Longest origin name the dedupe key accepts (roster names are far shorter;
+ * LMDB keys are limited to 511 bytes). */
+#define JAD_JOURNAL_ORIGIN_MAX      255
+/* BLAKE2b-256, used for prev_hash and for the dedupe envelope hash. */
+#define JAD_JOURNAL_HASH_BYTES      32
+
+/* Open the journal in DIR.  FLAGS is 0, JAD_JOURNAL_CREATE or
+ * JAD_JOURNAL_RDONLY.  Clears reader slots left by dead processes.  Returns
+ * NULL with a one-line reason in ERR when the directory or its databases are
+ * missing (without CREATE), the schema version is not ours, the directory
+ * is already open in this process, or LMDB fails.  Caller owns the result. */
+jad_journal_t *jad_journal_open (const char *dir, int flags,
+                                 char *err, size_t errlen);
+
+/* Close the journal; safe on NULL; nulls the caller's pointer.  No other
+ * thread may be using it. */
+void jad_journal_destroy (jad_journal_t **self_p);
+
+/* Set the map size now (it still doubles when full).  Tests use a small one
+ * to exercise growth; LMDB never sets it below the data already stored.
+ * No other thread may be in the journal.  0 or -1 with ERR. */
+int jad_journal_set_mapsize (jad_journal_t *self, size_t bytes,
+                             char *err, size_t errlen);
+
+/* Current map size in bytes. */
+size_t jad_journal_mapsize (jad_journal_t *self);
+
+/* ------------------------------------------------------------ metadata */
+
+typedef struct {
+    char     name[128];       /* operation name, NUL-terminated */
+    uint8_t  id[16];          /* operation id from the roster */
+    int64_t  start_ms;        /* planned start, ms since the epoch */
+    int64_t  end_ms;          /* planned end */
+    int64_t  created_ms;      /* when this journal was created */
+    uint32_t schema_version;  /* JAD_JOURNAL_SCHEMA_VERSION */
+    uint32_t epoch;           /* grows at each hub failover; stamped on entries */
+    int      has;             /* 0 until meta_set has been called once */
+} jad_journal_meta_t;
+
+/* Write the operation fields and epoch of M in one durable commit.
+ * created_ms and schema_version are written only when nonzero (an import
+ * tool may preserve them); the journal sets both at creation.  M->has is
+ * ignored.  0 or -1 (read-only journal, LMDB failure). */
+int jad_journal_meta_set (jad_journal_t *self, const jad_journal_meta_t *m);
+
+/* Fill M from the journal; fields never written are zero and M->has is 0
+ * until the operation has been set.  0 or -1. */
+int jad_journal_meta_get (jad_journal_t *self, jad_journal_meta_t *m);
+
+/* ------------------------------------------------------------ hub writes */
+
+/* Outcome of one item of jad_journal_append. */
+#define JAD_JOURNAL_NEW        1  /* journaled now under hub_seq */
+#define JAD_JOURNAL_DUPLICATE  2  /* same key and bytes, journaled earlier as hub_seq */
+#define JAD_JOURNAL_CONFLICT   3  /* same key, other bytes: refused, hub_seq 0 */
+
+typedef struct {
+    /* in: the report's identity, already checked against the envelope */
+    const char    *origin;        /* roster name, at most JAD_JOURNAL_ORIGIN_MAX */
+    const uint8_t *incarnation;   /* 16 bytes */
+    uint64_t       origin_seq;
+    const uint8_t *envelope;      /* Envelope bytes exactly as received */
+    size_t         envelope_len;
+    int64_t        received_ms;   /* hub clock at receipt */
+    /* out: */
+    int            status;        /* JAD_JOURNAL_NEW, _DUPLICATE or _CONFLICT */
+    uint64_t       hub_seq;       /* new or original sequence; 0 on conflict */
+} jad_journal_item_t;
+
+/* Journal a batch of N items in one write transaction and one durable
+ * commit (group commit).  Each item is compared with the dedupe database
+ * and with the items before it in the batch; a new one becomes an Entry
+ * {hub_seq = head + 1, epoch from meta, received_ms, envelope, prev_hash =
+ * BLAKE2b-256 of the previous entry's stored bytes (absent for 1)}.  A full
+ * map is grown and the whole batch retried.  Returns 0 when the batch is
+ * committed (status and hub_seq filled in; only then may anything be
+ * acknowledged), -1 with ERR when nothing was committed. */
+int jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
+                        size_t n, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------ mirror writes */
+
+/* Store N entries received from the hub's feed, in one durable commit, as
+ * the exact bytes received.  Each must decode, carry hub_seq == head + 1
+ * (in order), and a prev_hash equal to the hash of the entry stored before
+ * it; otherwise -1 with ERR naming the entry, and nothing is stored (the
+ * caller then catches up from head + 1).  When an entry's envelope decodes,
+ * its dedupe record is added too, so jad_journal_lookup works on a mirror. */
+int jad_journal_append_entries (jad_journal_t *self,
+                                const uint8_t *const *bufs, const size_t *lens,
+                                size_t n, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------ reads */
+
+/* *SEQ_P = the last hub_seq, 0 when empty.  0 or -1. */
+int jad_journal_head (jad_journal_t *self, uint64_t *seq_p);
+
+/* *COUNT_P = number of entries (equal to the head, since there are no
+ * gaps; read from LMDB's statistics, so it is a check on that). 0 or -1. */
+int jad_journal_count (jad_journal_t *self, uint64_t *count_p);
+
+/* Copy entry SEQ into a new malloc'd buffer (*BUF_P, *LEN_P); caller frees.
+ * 1 found, 0 not found, -1 error. */
+int jad_journal_get (jad_journal_t *self, uint64_t seq,
+                     uint8_t **buf_p, size_t *len_p);
+
+/* Visit up to MAX entries from FROM_SEQ in order, in one short read
+ * transaction.  BUF is valid only during the call of FN; FN returns
+ * nonzero to stop early (that entry counts as visited).  Returns the
+ * number of entries visited, or -1.  Read catch-up in chunks: a long
+ * reader makes the file grow. */
+typedef int (jad_journal_scan_fn) (void *arg, uint64_t seq,
+                                   const uint8_t *buf, size_t len);
+long jad_journal_scan (jad_journal_t *self, uint64_t from_seq, size_t max,
+                       jad_journal_scan_fn *fn, void *arg);
+
+/* Find a report by identity.  *HUB_SEQ_P = its hub_seq and, when HASH is
+ * not NULL, HASH (JAD_JOURNAL_HASH_BYTES) = BLAKE2b-256 of its envelope.
+ * 1 found, 0 not found, -1 error. */
+int jad_journal_lookup (jad_journal_t *self, const char *origin,
+                        const uint8_t *incarnation, uint64_t origin_seq,
+                        uint64_t *hub_seq_p, uint8_t *hash);
+
+/* *COUNT_P = number of dedupe records.  0 or -1. */
+int jad_journal_dedupe_count (jad_journal_t *self, uint64_t *count_p);
+
+/* *BYTES_P = size of the data file on disk, for status.  0 or -1. */
+int jad_journal_stat (jad_journal_t *self, uint64_t *bytes_p);
+
+#endif

@@ -1,0 +1,526 @@
+/*  keys: CURVE key pairs, their files, and the socket options that use them.
+ *
+ *  Secret material (the Z85 secret, its 32 binary bytes, the text of a
+ *  secret file) only ever sits in sodium_malloc'd buffers, which are locked
+ *  in memory, fenced by guard pages and wiped by sodium_free.  Keys are made
+ *  with libsodium's crypto_box_keypair (what zmq_curve_keypair calls, but
+ *  here the binary secret lands in memory we wipe) and encoded with
+ *  zmq_z85_encode.
+ */
+#include "jad/keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+/* ZMQ_ZAP_ENFORCE_DOMAIN is a draft option: Debian's libzmq implements it,
+ * but its header hides the name unless drafts are enabled. */
+#define S_ZAP_ENFORCE_DOMAIN 93
+
+#define S_FILE_MAX   4096       /* a key file is a few lines */
+#define S_KEY_BYTES  32
+
+struct _jad_keys_t {
+    char  name[JAD_KEYS_NAME_MAX + 1];      /* participant name */
+    char  public[JAD_KEYS_Z85_LEN + 1];     /* Z85 public key */
+    char *secret;       /* Z85 secret key in sodium_malloc'd memory, or NULL */
+};
+
+static const char s_z85_chars[] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    ".-:+=^!/*?&<>()[]{}@%$#";
+
+/* libsodium must be initialised before sodium_malloc; sodium_init is
+ * idempotent and thread-safe, so every entry point just calls it. */
+static int
+s_sodium (char *err, size_t errlen)
+{
+    if (sodium_init () < 0) {
+        snprintf (err, errlen, "libsodium failed to initialise");
+        return -1;
+    }
+    return 0;
+}
+
+int
+jad_keys_name_valid (const char *name)
+{
+    if (!name)
+        return 0;
+    size_t len = strlen (name);
+    if (len < 1 || len > JAD_KEYS_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name [i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+            return 0;
+    }
+    return 1;
+}
+
+int
+jad_keys_z85_valid (const char *text)
+{
+    if (!text || strlen (text) != JAD_KEYS_Z85_LEN)
+        return 0;
+    /* zmq_z85_decode's range checks differ between libzmq versions, so the
+     * alphabet and each group's 32-bit range are checked here first. */
+    for (int g = 0; g < JAD_KEYS_Z85_LEN; g += 5) {
+        uint64_t value = 0;
+        for (int i = 0; i < 5; i++) {
+            char c = text [g + i];
+            const char *at = c ? strchr (s_z85_chars, c) : NULL;
+            if (!at)
+                return 0;
+            value = value * 85 + (uint64_t) (at - s_z85_chars);
+        }
+        if (value > UINT32_MAX)
+            return 0;
+    }
+    uint8_t bytes [S_KEY_BYTES];
+    int ok = zmq_z85_decode (bytes, text) != NULL;
+    sodium_memzero (bytes, sizeof bytes);   /* TEXT may be a secret */
+    return ok;
+}
+
+static int
+s_write_all (int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write (fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+/* Make a rename or file creation in DIR durable. */
+static int
+s_sync_dir (const char *dir)
+{
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync (fd);
+    close (fd);
+    return rc;
+}
+
+/* Write the public file atomically: temporary file in DIR, 0644, fsync,
+ * rename over DIR/NAME.pub. */
+static int
+s_write_public (const char *dir, const char *name, const char *text,
+                const char *path, char *err, size_t errlen)
+{
+    int rc = -1;
+    char tmp [PATH_MAX];
+    int fd = -1;
+    if ((size_t) snprintf (tmp, sizeof tmp, "%s/.%s.pub.XXXXXX", dir, name)
+        >= sizeof tmp) {
+        snprintf (err, errlen, "%s: path too long", dir);
+        goto out;
+    }
+    fd = mkstemp (tmp);
+    if (fd < 0) {
+        snprintf (err, errlen, "%s: cannot create: %s", tmp, strerror (errno));
+        tmp [0] = '\0';
+        goto out;
+    }
+    if (s_write_all (fd, text, strlen (text)) || fchmod (fd, 0644)
+    ||  fsync (fd)) {
+        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
+        goto out;
+    }
+    if (close (fd)) {
+        fd = -1;
+        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename (tmp, path)) {
+        snprintf (err, errlen, "%s: cannot rename into place: %s",
+                  path, strerror (errno));
+        goto out;
+    }
+    tmp [0] = '\0';
+    rc = 0;
+out:
+    if (fd >= 0)
+        close (fd);
+    if (tmp [0])
+        unlink (tmp);
+    return rc;
+}
+
+int
+jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
+{
+    int rc = -1;
+    int fd = -1;
+    int created = 0;
+    uint8_t pk [S_KEY_BYTES];
+    uint8_t *sk = NULL;         /* binary secret, guarded */
+    char *text = NULL;          /* secret file text, guarded */
+    char pub_z85 [JAD_KEYS_Z85_LEN + 1];
+    char pub_path [PATH_MAX], sec_path [PATH_MAX];
+
+    if (s_sodium (err, errlen))
+        return -1;
+    if (!jad_keys_name_valid (name)) {
+        snprintf (err, errlen, "invalid name (1..%d characters of [a-z0-9._-],"
+                  " starting with a letter or digit)", JAD_KEYS_NAME_MAX);
+        return -1;
+    }
+    if ((size_t) snprintf (pub_path, sizeof pub_path, "%s/%s.pub", dir, name)
+        >= sizeof pub_path
+    ||  (size_t) snprintf (sec_path, sizeof sec_path, "%s/%s.secret", dir, name)
+        >= sizeof sec_path) {
+        snprintf (err, errlen, "%s: path too long", dir);
+        return -1;
+    }
+    sk = sodium_malloc (S_KEY_BYTES);
+    text = sodium_malloc (S_FILE_MAX);
+    if (!sk || !text) {
+        snprintf (err, errlen, "out of locked memory for the secret key");
+        goto out;
+    }
+    crypto_box_keypair (pk, sk);
+    zmq_z85_encode (pub_z85, pk, S_KEY_BYTES);
+
+    /* The secret first: O_EXCL refuses an existing one before anything is
+     * touched, and mode 0600 at creation means it is never readable by
+     * others, not even for an instant. */
+    fd = open (sec_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+               0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            snprintf (err, errlen, "%s: a secret key already exists; refusing"
+                      " to overwrite it", sec_path);
+        else
+            snprintf (err, errlen, "%s: cannot create: %s",
+                      sec_path, strerror (errno));
+        goto out;
+    }
+    created = 1;
+    int len = snprintf (text, S_FILE_MAX,
+                        "# jadhub secret key for %s: keep it on this machine,"
+                        " mode 0600\n"
+                        "name = %s\npublic-key = %s\nsecret-key = ",
+                        name, name, pub_z85);
+    zmq_z85_encode (text + len, sk, S_KEY_BYTES);
+    strcat (text + len, "\n");
+    if (s_write_all (fd, text, strlen (text)) || fsync (fd)) {
+        snprintf (err, errlen, "%s: cannot write: %s", sec_path,
+                  strerror (errno));
+        goto out;
+    }
+    int close_rc = close (fd);
+    fd = -1;
+    if (close_rc) {
+        snprintf (err, errlen, "%s: cannot write: %s", sec_path,
+                  strerror (errno));
+        goto out;
+    }
+    snprintf (text, S_FILE_MAX, "# jadhub public key for %s\n"
+              "name = %s\npublic-key = %s\n", name, name, pub_z85);
+    if (s_write_public (dir, name, text, pub_path, err, errlen))
+        goto out;
+    if (s_sync_dir (dir)) {
+        snprintf (err, errlen, "%s: cannot sync: %s", dir, strerror (errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close (fd);
+    if (rc && created)
+        unlink (sec_path);  /* a half-made pair must not block a retry */
+    sodium_free (sk);       /* sodium_free wipes before freeing */
+    sodium_free (text);
+    return rc;
+}
+
+/* Trim ASCII blanks (and a CR) at both ends of S in place. */
+static char *
+s_trim (char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen (s);
+    while (n > 0 && (s [n - 1] == ' ' || s [n - 1] == '\t'
+                 ||  s [n - 1] == '\r'))
+        s [--n] = '\0';
+    return s;
+}
+
+/* Does the secret SECRET_Z85 belong to PUBLIC_Z85?  Both already valid. */
+static int
+s_pair_matches (const char *public_z85, const char *secret_z85)
+{
+    uint8_t pk [S_KEY_BYTES], derived [S_KEY_BYTES];
+    uint8_t *sk = sodium_malloc (S_KEY_BYTES);
+    if (!sk)
+        return 0;
+    int ok = zmq_z85_decode (pk, public_z85)
+          && zmq_z85_decode (sk, secret_z85)
+          && crypto_scalarmult_base (derived, sk) == 0
+          && sodium_memcmp (pk, derived, S_KEY_BYTES) == 0;
+    sodium_free (sk);
+    return ok;
+}
+
+static int
+s_named_secret (const char *path)
+{
+    size_t n = strlen (path);
+    return n >= 7 && strcmp (path + n - 7, ".secret") == 0;
+}
+
+jad_keys_t *
+jad_keys_load (const char *path, char *err, size_t errlen)
+{
+    jad_keys_t *self = NULL;
+    char *buf = NULL;           /* the file's text, guarded: it may hold a secret */
+    int fd = -1;
+    int ok = 0;
+
+    if (s_sodium (err, errlen))
+        return NULL;
+    fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf (err, errlen, "%s: %s", path, strerror (errno));
+        goto out;
+    }
+    struct stat st;
+    if (fstat (fd, &st)) {
+        snprintf (err, errlen, "%s: %s", path, strerror (errno));
+        goto out;
+    }
+    if (!S_ISREG (st.st_mode)) {
+        snprintf (err, errlen, "%s: not a regular file", path);
+        goto out;
+    }
+    /* Checked on the open descriptor, so the file cannot be swapped between
+     * the check and the read. */
+    if (s_named_secret (path) && (st.st_mode & 077)) {
+        snprintf (err, errlen, "%s: secret key file is accessible by group or"
+                  " others (mode %04o); run chmod 600 on it",
+                  path, (unsigned) (st.st_mode & 07777));
+        goto out;
+    }
+    buf = sodium_malloc (S_FILE_MAX + 1);
+    self = calloc (1, sizeof *self);
+    if (!buf || !self) {
+        snprintf (err, errlen, "out of memory");
+        goto out;
+    }
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read (fd, buf + len, S_FILE_MAX + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf (err, errlen, "%s: %s", path, strerror (errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t) n;
+        if (len > S_FILE_MAX) {
+            snprintf (err, errlen, "%s: larger than %d bytes: not a key file",
+                      path, S_FILE_MAX);
+            goto out;
+        }
+    }
+    buf [len] = '\0';
+    if (memchr (buf, '\0', len)) {
+        snprintf (err, errlen, "%s: contains a NUL byte: not a key file", path);
+        goto out;
+    }
+
+    const char *name = NULL, *public = NULL, *secret = NULL;
+    int lineno = 0;
+    char *next = buf;
+    while (next) {
+        char *line = next;
+        next = strchr (line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        line = s_trim (line);
+        if (*line == '\0' || *line == '#')
+            continue;
+        char *eq = strchr (line, '=');
+        if (!eq) {
+            snprintf (err, errlen, "%s:%d: expected 'field = value'",
+                      path, lineno);
+            goto out;
+        }
+        *eq = '\0';
+        char *field = s_trim (line);
+        char *value = s_trim (eq + 1);
+        const char **slot = strcmp (field, "name") == 0 ? &name
+                          : strcmp (field, "public-key") == 0 ? &public
+                          : strcmp (field, "secret-key") == 0 ? &secret
+                          : NULL;
+        if (!slot) {
+            snprintf (err, errlen, "%s:%d: unknown field '%.32s'",
+                      path, lineno, field);
+            goto out;
+        }
+        if (*slot) {
+            snprintf (err, errlen, "%s:%d: '%s' given twice",
+                      path, lineno, field);
+            goto out;
+        }
+        int valid = slot == &name ? jad_keys_name_valid (value)
+                                  : jad_keys_z85_valid (value);
+        if (!valid) {
+            /* Never echo the value: it may be a (damaged) secret. */
+            snprintf (err, errlen, "%s:%d: invalid %s", path, lineno,
+                      slot == &name ? "name" : field);
+            goto out;
+        }
+        *slot = value;
+    }
+    if (!name || !public) {
+        snprintf (err, errlen, "%s: missing '%s'", path,
+                  !name ? "name" : "public-key");
+        goto out;
+    }
+    if (s_named_secret (path) && !secret) {
+        snprintf (err, errlen, "%s: missing 'secret-key'", path);
+        goto out;
+    }
+    if (secret && (st.st_mode & 077)) {
+        snprintf (err, errlen, "%s: file holds a secret key but is accessible"
+                  " by group or others (mode %04o); run chmod 600 on it",
+                  path, (unsigned) (st.st_mode & 07777));
+        goto out;
+    }
+    if (secret && !s_pair_matches (public, secret)) {
+        snprintf (err, errlen, "%s: secret-key does not belong to public-key",
+                  path);
+        goto out;
+    }
+    strcpy (self->name, name);
+    strcpy (self->public, public);
+    if (secret) {
+        self->secret = sodium_malloc (JAD_KEYS_Z85_LEN + 1);
+        if (!self->secret) {
+            snprintf (err, errlen, "out of locked memory for the secret key");
+            goto out;
+        }
+        memcpy (self->secret, secret, JAD_KEYS_Z85_LEN + 1);
+        sodium_mprotect_readonly (self->secret);
+    }
+    ok = 1;
+out:
+    if (fd >= 0)
+        close (fd);
+    sodium_free (buf);
+    if (!ok)
+        jad_keys_destroy (&self);
+    return self;
+}
+
+void
+jad_keys_destroy (jad_keys_t **self_p)
+{
+    if (self_p && *self_p) {
+        jad_keys_t *self = *self_p;
+        sodium_free (self->secret);     /* wipes */
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+jad_keys_name (const jad_keys_t *self)
+{
+    return self->name;
+}
+
+const char *
+jad_keys_public (const jad_keys_t *self)
+{
+    return self->public;
+}
+
+const char *
+jad_keys_secret (const jad_keys_t *self)
+{
+    return self->secret;
+}
+
+int
+jad_keys_has_secret (const jad_keys_t *self)
+{
+    return self->secret != NULL;
+}
+
+/* libzmq takes a Z85 key as 41 bytes including the NUL. */
+int
+jad_keys_apply_client (const jad_keys_t *own, const char *server_public,
+                       void *zmq_socket)
+{
+    if (!own || !own->secret || !zmq_socket
+    ||  !jad_keys_z85_valid (server_public)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (zmq_setsockopt (zmq_socket, ZMQ_CURVE_SERVERKEY, server_public,
+                        JAD_KEYS_Z85_LEN + 1)
+    ||  zmq_setsockopt (zmq_socket, ZMQ_CURVE_PUBLICKEY, own->public,
+                        JAD_KEYS_Z85_LEN + 1)
+    ||  zmq_setsockopt (zmq_socket, ZMQ_CURVE_SECRETKEY, own->secret,
+                        JAD_KEYS_Z85_LEN + 1))
+        return -1;
+    return 0;
+}
+
+/* Without ZAP_ENFORCE_DOMAIN a CURVE server whose ZAP handler is missing
+ * (not started yet, crashed, stopped first at shutdown) admits every client
+ * that knows its public key; with it, such clients are refused.  The option
+ * is read back because a libzmq without it would accept nothing yet leave
+ * the hole open. */
+int
+jad_keys_apply_server (const jad_keys_t *own, void *zmq_socket,
+                       const char *zap_domain)
+{
+    if (!own || !own->secret || !zmq_socket || !zap_domain
+    ||  !*zap_domain || strlen (zap_domain) > 255) {
+        errno = EINVAL;
+        return -1;
+    }
+    int one = 1;
+    if (zmq_setsockopt (zmq_socket, ZMQ_CURVE_SERVER, &one, sizeof one)
+    ||  zmq_setsockopt (zmq_socket, ZMQ_CURVE_SECRETKEY, own->secret,
+                        JAD_KEYS_Z85_LEN + 1)
+    ||  zmq_setsockopt (zmq_socket, ZMQ_ZAP_DOMAIN, zap_domain,
+                        strlen (zap_domain))
+    ||  zmq_setsockopt (zmq_socket, S_ZAP_ENFORCE_DOMAIN, &one, sizeof one))
+        return -1;
+    int value = 0;
+    size_t size = sizeof value;
+    if (zmq_getsockopt (zmq_socket, S_ZAP_ENFORCE_DOMAIN, &value, &size)
+    ||  size != sizeof value || value != 1) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,575 @@
+/*  roster: parse, validate and write the operation roster (format in
+ *  include/jad/roster.h).
+ *
+ *  Loading and saving share one set of checks (s_participant_add and
+ *  s_header_check), so the simulator can never write a roster that the hub
+ *  then refuses.
+ */
+#include "jad/roster.h"
+#include "jad/keys.h"
+#include "jad/timefmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_LINE_MAX          1024    /* longer lines are not a roster */
+#define S_PARTICIPANTS_MAX  10000   /* a bound on what one file may allocate */
+
+struct _jad_roster_t {
+    char    operation [JAD_ROSTER_OPERATION_MAX + 1];  /* operation name */
+    uint8_t id [JAD_ROSTER_ID_BYTES];   /* operation id */
+    int64_t start_ms;       /* planned start, ms since the epoch */
+    int64_t end_ms;         /* planned end */
+    jad_participant_t *parts;   /* participants, in file order */
+    size_t  size;           /* participants in use */
+    size_t  cap;            /* participants allocated */
+    size_t  hubs;           /* hub participants seen (must end as 1) */
+};
+
+static const char *s_role_names [] = {
+    NULL, "hub", "agent", "coordinator", "observer"
+};
+
+const char *
+jad_roster_role_name (int role)
+{
+    if (role >= JAD_ROLE_HUB && role <= JAD_ROLE_OBSERVER)
+        return s_role_names [role];
+    return "unknown";
+}
+
+int
+jad_roster_role_parse (const char *name)
+{
+    for (int role = JAD_ROLE_HUB; role <= JAD_ROLE_OBSERVER; role++)
+        if (name && strcmp (name, s_role_names [role]) == 0)
+            return role;
+    return -1;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+ * Names end up in JSON, which must be valid UTF-8. */
+static int
+s_utf8_valid (const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s;
+        int extra;
+        unsigned min;
+        if (c < 0x80) { s++; continue; }
+        else if ((c & 0xE0) == 0xC0) { extra = 1; min = 0x80;    c &= 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { extra = 2; min = 0x800;   c &= 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { extra = 3; min = 0x10000; c &= 0x07; }
+        else return 0;
+        for (int i = 1; i <= extra; i++) {
+            if ((s [i] & 0xC0) != 0x80)
+                return 0;
+            c = (c << 6) | (s [i] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return 0;
+        s += extra + 1;
+    }
+    return 1;
+}
+
+/* 1..127 bytes of UTF-8 without control characters or blanks at its ends
+ * (the parser trims them, so they could not survive a save and load). */
+static int
+s_operation_valid (const char *s)
+{
+    size_t len = strlen (s);
+    if (len < 1 || len > JAD_ROSTER_OPERATION_MAX)
+        return 0;
+    if (s [0] == ' ' || s [len - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s [i];
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+    }
+    return s_utf8_valid ((const unsigned char *) s);
+}
+
+static int
+s_hex_value (char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int
+s_hex16 (const char *s, uint8_t out [JAD_ROSTER_ID_BYTES])
+{
+    if (strlen (s) != 2 * JAD_ROSTER_ID_BYTES)
+        return -1;
+    for (int i = 0; i < JAD_ROSTER_ID_BYTES; i++) {
+        int hi = s_hex_value (s [2 * i]), lo = s_hex_value (s [2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out [i] = (uint8_t) (hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* Check one participant against the rules and the participants already
+ * added, and add it.  COUNTRY may be "-" or "" for a role without one.
+ * 0, or -1 with the reason (no location) in WHY. */
+static int
+s_participant_add (jad_roster_t *self, const char *name, const char *role_text,
+                   const char *country, const char *key,
+                   char *why, size_t whylen)
+{
+    if (!jad_keys_name_valid (name)) {
+        snprintf (why, whylen, "participant: invalid name (1..64 characters"
+                  " of [a-z0-9._-], starting with a letter or digit)");
+        return -1;
+    }
+    int role = jad_roster_role_parse (role_text);
+    if (role < 0) {
+        snprintf (why, whylen, "participant %s: bad role '%.20s' (hub, agent,"
+                  " coordinator or observer)", name, role_text);
+        return -1;
+    }
+    int no_country = strcmp (country, "-") == 0 || *country == '\0';
+    if (role == JAD_ROLE_AGENT) {
+        if (no_country) {
+            snprintf (why, whylen, "participant %s: an agent needs a country",
+                      name);
+            return -1;
+        }
+        if (strlen (country) != 2 || country [0] < 'A' || country [0] > 'Z'
+        ||  country [1] < 'A' || country [1] > 'Z') {
+            snprintf (why, whylen, "participant %s: bad country '%.8s' (two"
+                      " upper-case letters)", name, country);
+            return -1;
+        }
+    }
+    else
+    if (!no_country) {
+        snprintf (why, whylen, "participant %s: a%s %s has no country (use"
+                  " '-')", name, role == JAD_ROLE_OBSERVER ? "n" : "",
+                  s_role_names [role]);
+        return -1;
+    }
+    if (!jad_keys_z85_valid (key)) {
+        snprintf (why, whylen, "participant %s: bad public key (40 Z85"
+                  " characters)", name);
+        return -1;
+    }
+    for (size_t i = 0; i < self->size; i++) {
+        if (strcmp (self->parts [i].name, name) == 0) {
+            snprintf (why, whylen, "participant %s: duplicate name", name);
+            return -1;
+        }
+        if (strcmp (self->parts [i].public_key, key) == 0) {
+            snprintf (why, whylen, "participant %s: duplicate key (also"
+                      " participant %s)", name, self->parts [i].name);
+            return -1;
+        }
+    }
+    if (role == JAD_ROLE_HUB && self->hubs > 0) {
+        snprintf (why, whylen, "participant %s: a second hub (exactly one hub"
+                  " participant is required)", name);
+        return -1;
+    }
+    if (self->size == self->cap) {
+        if (self->cap >= S_PARTICIPANTS_MAX) {
+            snprintf (why, whylen, "more than %d participants",
+                      S_PARTICIPANTS_MAX);
+            return -1;
+        }
+        size_t cap = self->cap ? self->cap * 2 : 16;
+        jad_participant_t *parts = realloc (self->parts, cap * sizeof *parts);
+        if (!parts) {
+            snprintf (why, whylen, "out of memory");
+            return -1;
+        }
+        self->parts = parts;
+        self->cap = cap;
+    }
+    jad_participant_t *p = &self->parts [self->size++];
+    memset (p, 0, sizeof *p);
+    strcpy (p->name, name);
+    p->role = role;
+    if (role == JAD_ROLE_AGENT)
+        strcpy (p->country, country);
+    strcpy (p->public_key, key);
+    if (role == JAD_ROLE_HUB)
+        self->hubs++;
+    return 0;
+}
+
+static char *
+s_trim (char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen (s);
+    while (n > 0 && (s [n - 1] == ' ' || s [n - 1] == '\t'
+                 ||  s [n - 1] == '\r' || s [n - 1] == '\n'))
+        s [--n] = '\0';
+    return s;
+}
+
+/* Line numbers of the keywords that appear once; 0 while not seen. */
+typedef struct {
+    int operation, operation_id, start, end;
+} s_seen_t;
+
+jad_roster_t *
+jad_roster_load (const char *path, char *err, size_t errlen)
+{
+    jad_roster_t *self = calloc (1, sizeof *self);
+    FILE *file = NULL;
+    char *line = NULL;
+    size_t line_cap = 0;
+    char why [256];
+    int lineno = 0;
+    int ok = 0;
+    s_seen_t seen = { 0, 0, 0, 0 };
+
+    if (!self) {
+        snprintf (err, errlen, "out of memory");
+        goto out;
+    }
+    file = fopen (path, "re");
+    if (!file) {
+        snprintf (err, errlen, "%s: %s", path, strerror (errno));
+        goto out;
+    }
+    ssize_t len;
+    while ((len = getline (&line, &line_cap, file)) >= 0) {
+        lineno++;
+        if (len > S_LINE_MAX) {
+            snprintf (err, errlen, "%s:%d: line longer than %d bytes",
+                      path, lineno, S_LINE_MAX);
+            goto out;
+        }
+        if (memchr (line, '\0', (size_t) len)) {
+            snprintf (err, errlen, "%s:%d: NUL byte", path, lineno);
+            goto out;
+        }
+        char *text = s_trim (line);
+        if (*text == '\0' || *text == '#')
+            continue;
+        char *value = text + strcspn (text, " \t");
+        if (*value)
+            *value++ = '\0';
+        value = s_trim (value);
+        const char *keyword = text;
+        int *once = strcmp (keyword, "operation") == 0 ? &seen.operation
+                  : strcmp (keyword, "operation_id") == 0 ? &seen.operation_id
+                  : strcmp (keyword, "start") == 0 ? &seen.start
+                  : strcmp (keyword, "end") == 0 ? &seen.end
+                  : NULL;
+        if (!once && strcmp (keyword, "participant") != 0) {
+            snprintf (err, errlen, "%s:%d: unknown keyword '%.32s'",
+                      path, lineno, keyword);
+            goto out;
+        }
+        if (once && *once) {
+            snprintf (err, errlen, "%s:%d: '%s' given twice (first on line %d)",
+                      path, lineno, keyword, *once);
+            goto out;
+        }
+        if (*value == '\0') {
+            snprintf (err, errlen, "%s:%d: '%s' without a value",
+                      path, lineno, keyword);
+            goto out;
+        }
+        if (once == &seen.operation) {
+            if (!s_operation_valid (value)) {
+                snprintf (err, errlen, "%s:%d: operation: 1..%d bytes of UTF-8"
+                          " text without control characters", path, lineno,
+                          JAD_ROSTER_OPERATION_MAX);
+                goto out;
+            }
+            strcpy (self->operation, value);
+        }
+        else
+        if (once == &seen.operation_id) {
+            if (s_hex16 (value, self->id)) {
+                snprintf (err, errlen, "%s:%d: operation_id: expected 32 hex"
+                          " digits", path, lineno);
+                goto out;
+            }
+        }
+        else
+        if (once == &seen.start || once == &seen.end) {
+            int64_t *ms = once == &seen.start ? &self->start_ms : &self->end_ms;
+            if (jad_time_parse (value, ms)) {
+                snprintf (err, errlen, "%s:%d: %s: not an RFC 3339 time",
+                          path, lineno, keyword);
+                goto out;
+            }
+        }
+        else {
+            char *fields [5] = { NULL };
+            char *save = NULL;
+            int n = 0;
+            for (char *tok = strtok_r (value, " \t", &save); tok;
+                 tok = strtok_r (NULL, " \t", &save))
+                if (n < 5)
+                    fields [n++] = tok;
+            if (n != 4) {
+                snprintf (err, errlen, "%s:%d: participant: expected NAME ROLE"
+                          " COUNTRY PUBLIC_KEY", path, lineno);
+                goto out;
+            }
+            if (s_participant_add (self, fields [0], fields [1], fields [2],
+                                   fields [3], why, sizeof why)) {
+                snprintf (err, errlen, "%s:%d: %s", path, lineno, why);
+                goto out;
+            }
+        }
+        if (once)
+            *once = lineno;
+    }
+    if (ferror (file)) {
+        snprintf (err, errlen, "%s: %s", path, strerror (errno));
+        goto out;
+    }
+    const char *missing = !seen.operation ? "operation"
+                        : !seen.operation_id ? "operation_id"
+                        : !seen.start ? "start"
+                        : !seen.end ? "end" : NULL;
+    if (missing) {
+        snprintf (err, errlen, "%s: missing '%s'", path, missing);
+        goto out;
+    }
+    if (self->end_ms <= self->start_ms) {
+        snprintf (err, errlen, "%s:%d: end is not after start", path,
+                  seen.end > seen.start ? seen.end : seen.start);
+        goto out;
+    }
+    if (self->hubs != 1) {
+        snprintf (err, errlen, "%s: no hub participant (exactly one is"
+                  " required)", path);
+        goto out;
+    }
+    ok = 1;
+out:
+    free (line);
+    if (file)
+        fclose (file);
+    if (!ok)
+        jad_roster_destroy (&self);
+    return self;
+}
+
+void
+jad_roster_destroy (jad_roster_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->parts);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+const char *
+jad_roster_operation (const jad_roster_t *self)
+{
+    return self->operation;
+}
+
+const uint8_t *
+jad_roster_id (const jad_roster_t *self)
+{
+    return self->id;
+}
+
+int64_t
+jad_roster_start_ms (const jad_roster_t *self)
+{
+    return self->start_ms;
+}
+
+int64_t
+jad_roster_end_ms (const jad_roster_t *self)
+{
+    return self->end_ms;
+}
+
+size_t
+jad_roster_size (const jad_roster_t *self)
+{
+    return self->size;
+}
+
+const jad_participant_t *
+jad_roster_at (const jad_roster_t *self, size_t i)
+{
+    return i < self->size ? &self->parts [i] : NULL;
+}
+
+const jad_participant_t *
+jad_roster_find_key (const jad_roster_t *self, const char *public_z85)
+{
+    if (!public_z85)
+        return NULL;
+    for (size_t i = 0; i < self->size; i++)
+        if (strcmp (self->parts [i].public_key, public_z85) == 0)
+            return &self->parts [i];
+    return NULL;
+}
+
+const jad_participant_t *
+jad_roster_find_name (const jad_roster_t *self, const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < self->size; i++)
+        if (strcmp (self->parts [i].name, name) == 0)
+            return &self->parts [i];
+    return NULL;
+}
+
+const jad_participant_t *
+jad_roster_hub (const jad_roster_t *self)
+{
+    for (size_t i = 0; i < self->size; i++)
+        if (self->parts [i].role == JAD_ROLE_HUB)
+            return &self->parts [i];
+    return NULL;
+}
+
+/* Write the roster text to FILE; 0 or -1 (errno from stdio). */
+static int
+s_write (FILE *file, const char *operation, const uint8_t id [16],
+         int64_t start_ms, int64_t end_ms, const jad_participant_t *p,
+         size_t n)
+{
+    char start [JAD_TIME_STRLEN], end [JAD_TIME_STRLEN];
+    jad_time_format (start_ms, start);
+    jad_time_format (end_ms, end);
+    fprintf (file, "# jadhub operation roster (format: include/jad/roster.h)\n"
+             "operation     %s\noperation_id  ", operation);
+    for (int i = 0; i < JAD_ROSTER_ID_BYTES; i++)
+        fprintf (file, "%02x", id [i]);
+    fprintf (file, "\nstart         %s\nend           %s\n\n"
+             "#             NAME                 ROLE         COUNTRY  "
+             "PUBLIC_KEY\n", start, end);
+    for (size_t i = 0; i < n; i++)
+        fprintf (file, "participant   %-20s %-12s %-8s %s\n", p [i].name,
+                 jad_roster_role_name (p [i].role),
+                 p [i].role == JAD_ROLE_AGENT ? p [i].country : "-",
+                 p [i].public_key);
+    return fflush (file) == 0 && !ferror (file) ? 0 : -1;
+}
+
+int
+jad_roster_save (const char *path, const char *operation,
+                 const uint8_t id [16], int64_t start_ms, int64_t end_ms,
+                 const jad_participant_t *p, size_t n,
+                 char *err, size_t errlen)
+{
+    int rc = -1;
+    jad_roster_t check = { .parts = NULL };
+    char why [256];
+    char tmp [PATH_MAX], dir [PATH_MAX];
+    FILE *file = NULL;
+    int fd = -1;
+    tmp [0] = '\0';
+
+    /* The same checks as loading, on a scratch roster. */
+    if (!operation || !s_operation_valid (operation)) {
+        snprintf (err, errlen, "%s: operation: 1..%d bytes of UTF-8 text"
+                  " without control characters or blanks at its ends", path,
+                  JAD_ROSTER_OPERATION_MAX);
+        goto out;
+    }
+    if (end_ms <= start_ms || start_ms < 0) {
+        snprintf (err, errlen, "%s: end is not after start", path);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *role = jad_roster_role_name (p [i].role);
+        if (s_participant_add (&check, p [i].name, role, p [i].country,
+                               p [i].public_key, why, sizeof why)) {
+            snprintf (err, errlen, "%s: participant %zu: %s", path, i + 1, why);
+            goto out;
+        }
+    }
+    if (check.hubs != 1) {
+        snprintf (err, errlen, "%s: no hub participant (exactly one is"
+                  " required)", path);
+        goto out;
+    }
+
+    if ((size_t) snprintf (tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
+        snprintf (err, errlen, "%s: path too long", path);
+        tmp [0] = '\0';
+        goto out;
+    }
+    fd = mkstemp (tmp);
+    if (fd < 0) {
+        snprintf (err, errlen, "%s: cannot create: %s", tmp, strerror (errno));
+        tmp [0] = '\0';
+        goto out;
+    }
+    if (fchmod (fd, 0644)) {
+        snprintf (err, errlen, "%s: %s", tmp, strerror (errno));
+        goto out;
+    }
+    file = fdopen (fd, "w");
+    if (!file) {
+        snprintf (err, errlen, "%s: %s", tmp, strerror (errno));
+        goto out;
+    }
+    fd = -1;    /* the FILE owns it now */
+    if (s_write (file, operation, id, start_ms, end_ms, p, n)
+    ||  fsync (fileno (file))) {
+        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
+        goto out;
+    }
+    int close_rc = fclose (file);
+    file = NULL;
+    if (close_rc) {
+        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
+        goto out;
+    }
+    if (rename (tmp, path)) {
+        snprintf (err, errlen, "%s: cannot rename into place: %s",
+                  path, strerror (errno));
+        goto out;
+    }
+    tmp [0] = '\0';
+    /* The rename is durable once the directory is synced. */
+    snprintf (dir, sizeof dir, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (slash == dir)
+        dir [1] = '\0';
+    else
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy (dir, ".");
+    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync (dfd)) {
+        snprintf (err, errlen, "%s: cannot sync: %s", dir, strerror (errno));
+        if (dfd >= 0)
+            close (dfd);
+        goto out;
+    }
+    close (dfd);
+    rc = 0;
+out:
+    if (file)
+        fclose (file);
+    if (fd >= 0)
+        close (fd);
+    if (tmp [0])
+        unlink (tmp);
+    free (check.parts);
+    return rc;
+}

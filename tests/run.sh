@@ -1,0 +1,55 @@
+#!/bin/sh
+# Runs every test of the VARIANT build (default asan): unit tests, then the
+# process-level tests in tests/e2e/, then each fuzz target for a bounded
+# smoke time.  Prints a summary; exits 1 if anything failed.
+#
+#   FUZZ_SECONDS=20   smoke time per fuzz target (0 skips fuzzing)
+#   TESTS=pattern     run only tests whose name matches (shell glob)
+set -u
+cd "$(dirname "$0")/.."
+VARIANT=${VARIANT:-asan}
+B=build/$VARIANT
+if [ "$VARIANT" = release ]; then BIN=$PWD/bin; else BIN=$PWD/$B/bin; fi
+export BIN
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+TESTS=${TESTS:-*}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+pass=0 fail=0 failed=""
+LOGDIR=$(mktemp -d /tmp/jad-tests.XXXXXX)
+trap 'rm -rf "$LOGDIR"' EXIT
+
+run() {     # run NAME COMMAND...
+    name=$1; shift
+    case "$name" in $TESTS) ;; *) return ;; esac
+    start=$(date +%s)
+    if "$@" >"$LOGDIR/out" 2>&1; then
+        pass=$((pass + 1))
+        echo "PASS $name ($(( $(date +%s) - start )) s)"
+    else
+        fail=$((fail + 1)); failed="$failed $name"
+        echo "FAIL $name"
+        tail -n 60 "$LOGDIR/out" | sed 's/^/    /'
+    fi
+}
+
+for t in "$B"/tests/test_*; do
+    [ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+done
+for t in tests/e2e/[0-9]*.sh; do
+    [ -f "$t" ] && run "e2e/$(basename "$t" .sh)" sh "$t"
+done
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+    for f in build/fuzz/fuzz_*; do
+        [ -x "$f" ] || continue
+        n=$(basename "$f"); n=${n#fuzz_}
+        work="$LOGDIR/corpus-$n"; mkdir -p "$work"
+        run "fuzz/$n" "$f" -max_total_time="$FUZZ_SECONDS" -max_len=70000 \
+            -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$LOGDIR/" "$work" "tests/fuzz/corpus/$n"
+    done
+fi
+
+echo "tests: $pass passed, $fail failed${failed:+:$failed}"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,753 @@
+/* Unit tests: lib/journal.c — append and scan, dedupe and conflicts (also
+ * within one batch), reopen, map growth, the prev_hash chain, readers while
+ * a writer appends, the mirror's gap check, and a writer SIGKILLed at random
+ * instants followed by a full consistency check. */
+#define _XOPEN_SOURCE 700     /* nftw */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "jad/journal.h"
+#include "jad/wire.h"
+
+static const uint8_t s_opid[16] = { 0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+static const uint8_t s_inc1[16] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+static const uint8_t s_inc2[16] = { 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 };
+
+/* ------------------------------------------------------------ helpers */
+
+static int
+s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st, (void) flag, (void) ftw;
+    return remove (path);
+}
+
+static int
+s_setup (void **state)
+{
+    char *dir = strdup ("/tmp/jad-journal-XXXXXX");
+    if (!dir || !mkdtemp (dir))
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    char *dir = *state;
+    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    free (dir);
+    return 0;
+}
+
+/* A journal directory inside the test's temporary directory. */
+static char *
+s_path (void **state, const char *name)
+{
+    static char path[512];
+    snprintf (path, sizeof path, "%s/%s", (char *) *state, name);
+    return path;
+}
+
+/* An Envelope that jad_wire_envelope_decode accepts, with a report of
+ * REPORT_LEN bytes filled from SALT so different salts give different
+ * bytes.  Caller frees. */
+static uint8_t *
+s_envelope (const char *origin, const uint8_t *inc, uint64_t seq,
+            size_t report_len, uint32_t salt, size_t *len_p)
+{
+    uint8_t *report = malloc (report_len);
+    assert_non_null (report);
+    for (size_t i = 0; i < report_len; i++)
+        report[i] = (uint8_t) (salt * 31 + i * 7 + seq);
+    Jad__Envelope env = JAD__ENVELOPE__INIT;
+    env.has_version = 1; env.version = JAD_SCHEMA_VERSION;
+    env.has_operation_id = 1;
+    env.operation_id.data = (uint8_t *) s_opid; env.operation_id.len = 16;
+    env.origin = (char *) origin;
+    env.has_incarnation = 1;
+    env.incarnation.data = (uint8_t *) inc; env.incarnation.len = 16;
+    env.has_origin_seq = 1; env.origin_seq = seq;
+    env.has_event_time_ms = 1; env.event_time_ms = 1605510003000 + (int64_t) seq;
+    env.has_report = 1; env.report.data = report; env.report.len = report_len;
+    uint8_t *buf = jad_wire_encode (&env.base, len_p);
+    assert_non_null (buf);
+    free (report);
+    return buf;
+}
+
+/* Fill ITEM for (ORIGIN, INC, SEQ); the envelope is malloc'd into *BUF_P. */
+static void
+s_item (jad_journal_item_t *item, uint8_t **buf_p, const char *origin,
+        const uint8_t *inc, uint64_t seq, size_t report_len, uint32_t salt)
+{
+    size_t len;
+    *buf_p = s_envelope (origin, inc, seq, report_len, salt, &len);
+    memset (item, 0, sizeof *item);
+    item->origin = origin;
+    item->incarnation = inc;
+    item->origin_seq = seq;
+    item->envelope = *buf_p;
+    item->envelope_len = len;
+    item->received_ms = 1605510004000 + (int64_t) seq;
+}
+
+/* Append origin_seq FIRST..FIRST+N-1 of (ORIGIN, INC) as one batch and
+ * check they are all new. */
+static void
+s_append_range (jad_journal_t *j, const char *origin, const uint8_t *inc,
+                uint64_t first, size_t n, size_t report_len)
+{
+    jad_journal_item_t *items = calloc (n, sizeof *items);
+    uint8_t **bufs = calloc (n, sizeof *bufs);
+    assert_true (items && bufs);
+    for (size_t i = 0; i < n; i++)
+        s_item (&items[i], &bufs[i], origin, inc, first + i, report_len, 0);
+    char err[256] = "";
+    int rc = jad_journal_append (j, items, n, err, sizeof err);
+    if (rc)
+        fail_msg ("append: %s", err);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal (items[i].status, JAD_JOURNAL_NEW);
+        free (bufs[i]);
+    }
+    free (items);
+    free (bufs);
+}
+
+typedef struct {
+    uint64_t next;                      /* seq expected next */
+    uint8_t prev[JAD_JOURNAL_HASH_BYTES];
+    jad_journal_t *j;
+    char why[256];                      /* first failure, "" if none */
+} s_check_t;
+
+/* Scan callback: the entry decodes, its hub_seq is its key, nothing is
+ * missing, prev_hash chains, and its envelope's dedupe key maps back. */
+static int
+s_check_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_check_t *c = arg;
+    char err[128];
+    uint8_t hash[JAD_JOURNAL_HASH_BYTES];
+    Jad__Envelope *env = NULL;
+    Jad__Entry *e = jad_wire_entry_decode (buf, len, err, sizeof err);
+    if (!e)
+        snprintf (c->why, sizeof c->why, "entry %llu: %s", (unsigned long long) seq, err);
+    else
+    if (seq != c->next || e->hub_seq != seq)
+        snprintf (c->why, sizeof c->why, "key %llu, hub_seq %llu, expected %llu",
+                  (unsigned long long) seq, (unsigned long long) e->hub_seq,
+                  (unsigned long long) c->next);
+    else
+    if (seq == 1 ? e->has_prev_hash
+                 : !e->has_prev_hash || memcmp (e->prev_hash.data, c->prev, 32))
+        snprintf (c->why, sizeof c->why, "entry %llu: prev_hash broken",
+                  (unsigned long long) seq);
+    else
+    if (!(env = jad_wire_envelope_decode (e->envelope.data, e->envelope.len,
+                                          err, sizeof err)))
+        snprintf (c->why, sizeof c->why, "entry %llu envelope: %s",
+                  (unsigned long long) seq, err);
+    else {
+        uint64_t back = 0;
+        int rc = jad_journal_lookup (c->j, env->origin, env->incarnation.data,
+                                     env->origin_seq, &back, hash);
+        uint8_t want[JAD_JOURNAL_HASH_BYTES];
+        crypto_generichash (want, sizeof want, e->envelope.data, e->envelope.len,
+                            NULL, 0);
+        if (rc != 1 || back != seq || memcmp (hash, want, sizeof want))
+            snprintf (c->why, sizeof c->why, "entry %llu: dedupe record %d -> %llu",
+                      (unsigned long long) seq, rc, (unsigned long long) back);
+    }
+    jad_wire_free (&env);
+    jad_wire_free (&e);
+    crypto_generichash (c->prev, sizeof c->prev, buf, len, NULL, 0);
+    c->next++;
+    return c->why[0] != 0;
+}
+
+/* Check the whole journal in chunks; returns its head. */
+static uint64_t
+s_check_journal (jad_journal_t *j)
+{
+    s_check_t c = { .next = 1, .j = j };
+    uint64_t head, count, dcount;
+    assert_int_equal (jad_journal_head (j, &head), 0);
+    assert_int_equal (jad_journal_count (j, &count), 0);
+    assert_int_equal (jad_journal_dedupe_count (j, &dcount), 0);
+    assert_int_equal (count, head);
+    /* Every record in dedupe belongs to one journaled entry. */
+    assert_int_equal (dcount, head);
+    while (c.next <= head) {
+        long n = jad_journal_scan (j, c.next, 300, s_check_fn, &c);
+        if (c.why[0])
+            fail_msg ("%s", c.why);
+        assert_true (n > 0);
+    }
+    assert_int_equal (c.next, head + 1);
+    return head;
+}
+
+static int
+s_decode_seq (const uint8_t *buf, size_t len, uint64_t *seq)
+{
+    char err[128];
+    Jad__Entry *e = jad_wire_entry_decode (buf, len, err, sizeof err);
+    if (!e)
+        return -1;
+    *seq = e->hub_seq;
+    jad_wire_free (&e);
+    return 0;
+}
+
+/* ------------------------------------------------------------ tests */
+
+typedef struct {
+    uint64_t first, last;
+    size_t visited;
+} s_range_t;
+
+static int
+s_range_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_range_t *r = arg;
+    uint64_t hub_seq = 0;
+    assert_int_equal (s_decode_seq (buf, len, &hub_seq), 0);
+    assert_int_equal (hub_seq, seq);
+    if (r->visited++ == 0)
+        r->first = seq;
+    r->last = seq;
+    return 0;
+}
+
+static int
+s_stop_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    (void) buf, (void) len;
+    return seq >= *(uint64_t *) arg;
+}
+
+static void
+test_append_scan (void **state)
+{
+    char err[256] = "";
+    jad_journal_t *j = jad_journal_open (s_path (state, "j"), JAD_JOURNAL_CREATE,
+                                         err, sizeof err);
+    assert_non_null (j);
+    uint64_t head = 99;
+    assert_int_equal (jad_journal_head (j, &head), 0);
+    assert_int_equal (head, 0);
+    s_range_t r = { 0 };
+    assert_int_equal (jad_journal_scan (j, 1, 10, s_range_fn, &r), 0);
+
+    for (int b = 0; b < 10; b++)
+        s_append_range (j, "cy-police", s_inc1, 1 + b * 10, 10, 100);
+    assert_int_equal (jad_journal_head (j, &head), 0);
+    assert_int_equal (head, 100);
+
+    /* From N to the end, with room to spare. */
+    assert_int_equal (jad_journal_scan (j, 50, 1000, s_range_fn, &r), 51);
+    assert_int_equal (r.first, 50);
+    assert_int_equal (r.last, 100);
+    /* A bounded chunk. */
+    memset (&r, 0, sizeof r);
+    assert_int_equal (jad_journal_scan (j, 0, 7, s_range_fn, &r), 7);
+    assert_int_equal (r.first, 1);
+    assert_int_equal (r.last, 7);
+    /* Past the head. */
+    assert_int_equal (jad_journal_scan (j, 101, 7, s_range_fn, &r), 0);
+    /* The callback stops the scan. */
+    uint64_t stop = 12;
+    assert_int_equal (jad_journal_scan (j, 10, 100, s_stop_fn, &stop), 3);
+
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal (jad_journal_get (j, 0, &buf, &len), 0);
+    assert_null (buf);
+    assert_int_equal (jad_journal_get (j, 101, &buf, &len), 0);
+    assert_int_equal (jad_journal_get (j, 42, &buf, &len), 1);
+    char derr[128];
+    Jad__Entry *e = jad_wire_entry_decode (buf, len, derr, sizeof derr);
+    assert_non_null (e);
+    assert_int_equal (e->hub_seq, 42);
+    assert_int_equal (e->received_ms, 1605510004000 + 42);
+    assert_true (e->has_epoch);
+    assert_int_equal (e->epoch, 0);
+    Jad__Envelope *env = jad_wire_envelope_decode (e->envelope.data, e->envelope.len,
+                                                   derr, sizeof derr);
+    assert_non_null (env);
+    assert_int_equal (env->origin_seq, 42);
+    assert_string_equal (env->origin, "cy-police");
+    jad_wire_free (&env);
+    jad_wire_free (&e);
+    free (buf);
+
+    uint64_t seq = 0, bytes = 0;
+    assert_int_equal (jad_journal_lookup (j, "cy-police", s_inc1, 42, &seq, NULL), 1);
+    assert_int_equal (seq, 42);
+    assert_int_equal (jad_journal_lookup (j, "cy-police", s_inc2, 42, &seq, NULL), 0);
+    assert_int_equal (jad_journal_lookup (j, "gr-police", s_inc1, 42, &seq, NULL), 0);
+    assert_int_equal (jad_journal_stat (j, &bytes), 0);
+    assert_true (bytes > 0);
+    assert_int_equal (s_check_journal (j), 100);
+
+    /* An empty batch commits nothing and is not an error. */
+    assert_int_equal (jad_journal_append (j, NULL, 0, err, sizeof err), 0);
+    jad_journal_destroy (&j);
+    assert_null (j);
+    jad_journal_destroy (&j);
+}
+
+static void
+test_batch_mixed (void **state)
+{
+    char err[256] = "";
+    jad_journal_t *j = jad_journal_open (s_path (state, "j"), JAD_JOURNAL_CREATE,
+                                         err, sizeof err);
+    assert_non_null (j);
+    s_append_range (j, "cy-police", s_inc1, 1, 3, 50);
+
+    jad_journal_item_t it[8];
+    uint8_t *bufs[8];
+    s_item (&it[0], &bufs[0], "cy-police", s_inc1, 2, 50, 0);   /* resent 2 */
+    s_item (&it[1], &bufs[1], "cy-police", s_inc1, 1, 50, 9);   /* 1, other bytes */
+    s_item (&it[2], &bufs[2], "cy-police", s_inc1, 4, 50, 0);   /* new */
+    s_item (&it[3], &bufs[3], "cy-police", s_inc1, 4, 50, 0);   /* 4 again, same batch */
+    s_item (&it[4], &bufs[4], "cy-police", s_inc1, 4, 50, 5);   /* 4, other bytes */
+    s_item (&it[5], &bufs[5], "cy-police", s_inc2, 1, 50, 0);   /* new incarnation */
+    s_item (&it[6], &bufs[6], "gr-police", s_inc1, 1, 50, 0);   /* other origin */
+    s_item (&it[7], &bufs[7], "cy-police", s_inc1, 3, 50, 0);   /* resent 3 */
+    assert_int_equal (jad_journal_append (j, it, 8, err, sizeof err), 0);
+
+    const int status[8] = {
+        JAD_JOURNAL_DUPLICATE, JAD_JOURNAL_CONFLICT, JAD_JOURNAL_NEW,
+        JAD_JOURNAL_DUPLICATE, JAD_JOURNAL_CONFLICT, JAD_JOURNAL_NEW,
+        JAD_JOURNAL_NEW, JAD_JOURNAL_DUPLICATE
+    };
+    const uint64_t seq[8] = { 2, 0, 4, 4, 0, 5, 6, 3 };
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal (it[i].status, status[i]);
+        assert_int_equal (it[i].hub_seq, seq[i]);
+        free (bufs[i]);
+    }
+    assert_int_equal (s_check_journal (j), 6);
+
+    /* A malformed item fails the batch and commits nothing. */
+    s_item (&it[0], &bufs[0], "cy-police", s_inc1, 7, 50, 0);
+    it[1] = it[0];
+    it[1].origin = NULL;
+    assert_int_equal (jad_journal_append (j, it, 2, err, sizeof err), -1);
+    assert_non_null (strstr (err, "item 1"));
+    assert_int_equal (it[0].status, 0);
+    free (bufs[0]);
+    assert_int_equal (s_check_journal (j), 6);
+    jad_journal_destroy (&j);
+}
+
+static void
+test_reopen (void **state)
+{
+    char err[256] = "";
+    const char *dir = s_path (state, "j");
+    assert_null (jad_journal_open (dir, 0, err, sizeof err));
+    assert_non_null (strstr (err, "no journal"));
+    assert_null (jad_journal_open (dir, JAD_JOURNAL_RDONLY, err, sizeof err));
+
+    jad_journal_t *j = jad_journal_open (dir, JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    jad_journal_meta_t m;
+    assert_int_equal (jad_journal_meta_get (j, &m), 0);
+    assert_int_equal (m.has, 0);
+    assert_int_equal (m.schema_version, JAD_JOURNAL_SCHEMA_VERSION);
+    assert_true (m.created_ms > 1600000000000);
+    int64_t created = m.created_ms;
+
+    /* One env per directory per process. */
+    assert_null (jad_journal_open (dir, 0, err, sizeof err));
+    assert_non_null (strstr (err, "already open"));
+
+    memset (&m, 0, sizeof m);
+    snprintf (m.name, sizeof m.name, "ARMSTRONG VII");
+    memcpy (m.id, s_opid, 16);
+    m.start_ms = 1605510000000;
+    m.end_ms = 1605855600000;
+    m.epoch = 3;
+    assert_int_equal (jad_journal_meta_set (j, &m), 0);
+    s_append_range (j, "cy-police", s_inc1, 1, 20, 80);
+    jad_journal_destroy (&j);
+
+    j = jad_journal_open (dir, 0, err, sizeof err);
+    assert_non_null (j);
+    jad_journal_meta_t back;
+    assert_int_equal (jad_journal_meta_get (j, &back), 0);
+    assert_int_equal (back.has, 1);
+    assert_string_equal (back.name, "ARMSTRONG VII");
+    assert_memory_equal (back.id, s_opid, 16);
+    assert_int_equal (back.start_ms, 1605510000000);
+    assert_int_equal (back.end_ms, 1605855600000);
+    assert_int_equal (back.created_ms, created);
+    assert_int_equal (back.schema_version, JAD_JOURNAL_SCHEMA_VERSION);
+    assert_int_equal (back.epoch, 3);
+
+    /* Idempotency across reopen: the same reports get their old seqs. */
+    jad_journal_item_t it[20];
+    uint8_t *bufs[20];
+    for (int i = 0; i < 20; i++)
+        s_item (&it[i], &bufs[i], "cy-police", s_inc1, 20 - i, 80, 0);
+    assert_int_equal (jad_journal_append (j, it, 20, err, sizeof err), 0);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal (it[i].status, JAD_JOURNAL_DUPLICATE);
+        assert_int_equal (it[i].hub_seq, 20 - i);
+        free (bufs[i]);
+    }
+    s_append_range (j, "cy-police", s_inc1, 21, 1, 80);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal (jad_journal_get (j, 21, &buf, &len), 1);
+    Jad__Entry *e = jad_wire_entry_decode (buf, len, err, sizeof err);
+    assert_non_null (e);
+    assert_int_equal (e->epoch, 3);     /* stamped from meta */
+    jad_wire_free (&e);
+    free (buf);
+    assert_int_equal (s_check_journal (j), 21);
+    jad_journal_destroy (&j);
+
+    /* Read-only: reads work, writes are refused. */
+    j = jad_journal_open (dir, JAD_JOURNAL_RDONLY, err, sizeof err);
+    assert_non_null (j);
+    assert_int_equal (s_check_journal (j), 21);
+    s_item (&it[0], &bufs[0], "cy-police", s_inc1, 22, 80, 0);
+    assert_int_equal (jad_journal_append (j, it, 1, err, sizeof err), -1);
+    assert_non_null (strstr (err, "read-only"));
+    free (bufs[0]);
+    assert_int_equal (jad_journal_meta_set (j, &m), -1);
+    jad_journal_destroy (&j);
+
+    /* CREATE on an existing journal keeps it. */
+    j = jad_journal_open (dir, JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    assert_int_equal (s_check_journal (j), 21);
+    jad_journal_destroy (&j);
+}
+
+static void
+test_map_growth (void **state)
+{
+    char err[256] = "";
+    const char *dir = s_path (state, "j");
+    jad_journal_t *j = jad_journal_open (dir, JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    assert_int_equal (jad_journal_set_mapsize (j, 1 << 20, err, sizeof err), 0);
+    assert_int_equal (jad_journal_mapsize (j), 1 << 20);
+    /* 640 x 9 KiB: about 6 MB through a 1 MiB map, in batches of 64. */
+    for (int b = 0; b < 10; b++)
+        s_append_range (j, "cy-police", s_inc1, 1 + b * 64, 64, 9 * 1024);
+    assert_true (jad_journal_mapsize (j) >= (size_t) 6 << 20);
+    uint64_t bytes;
+    assert_int_equal (jad_journal_stat (j, &bytes), 0);
+    assert_true (bytes >= (uint64_t) 5 << 20);
+    assert_int_equal (s_check_journal (j), 640);
+    jad_journal_destroy (&j);
+
+    /* The grown size survives reopen, and so does everything else. */
+    j = jad_journal_open (dir, 0, err, sizeof err);
+    assert_non_null (j);
+    assert_true (jad_journal_mapsize (j) >= (size_t) 6 << 20);
+    assert_int_equal (s_check_journal (j), 640);
+    jad_journal_destroy (&j);
+}
+
+/* Writer thread for test_readers_during_writes. */
+typedef struct {
+    jad_journal_t *j;
+    int batches;
+    volatile int done;
+    char why[256];
+} s_writer_t;
+
+static void *
+s_writer (void *arg)
+{
+    s_writer_t *w = arg;
+    jad_journal_item_t it[20];
+    uint8_t *bufs[20];
+    uint64_t seq = 1;
+    for (int b = 0; b < w->batches && !w->why[0]; b++) {
+        for (int i = 0; i < 20; i++, seq++)
+            s_item (&it[i], &bufs[i], "cy-police", s_inc1, seq, 2000, 0);
+        if (jad_journal_append (w->j, it, 20, w->why, sizeof w->why) == 0) {
+            for (int i = 0; i < 20; i++)
+                if (it[i].status != JAD_JOURNAL_NEW)
+                    snprintf (w->why, sizeof w->why, "item %d status %d", i,
+                              it[i].status);
+        }
+        for (int i = 0; i < 20; i++)
+            free (bufs[i]);
+    }
+    __atomic_store_n (&w->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void
+test_readers_during_writes (void **state)
+{
+    char err[256] = "";
+    jad_journal_t *j = jad_journal_open (s_path (state, "j"), JAD_JOURNAL_CREATE,
+                                         err, sizeof err);
+    assert_non_null (j);
+    /* Small map, so the writer grows it while this thread reads. */
+    assert_int_equal (jad_journal_set_mapsize (j, 1 << 20, err, sizeof err), 0);
+    s_writer_t w = { .j = j, .batches = 150 };
+    pthread_t t;
+    assert_int_equal (pthread_create (&t, NULL, s_writer, &w), 0);
+
+    /* Catch up in chunks, as the hub's catch-up does, until the writer is
+     * done and the head is reached; heads only grow, entries only chain. */
+    s_check_t c = { .next = 1, .j = j };
+    uint64_t last_head = 0;
+    int rounds = 0;
+    for (;;) {
+        int done = __atomic_load_n (&w.done, __ATOMIC_SEQ_CST);
+        uint64_t head;
+        assert_int_equal (jad_journal_head (j, &head), 0);
+        assert_true (head >= last_head);
+        last_head = head;
+        long n = jad_journal_scan (j, c.next, 50, s_check_fn, &c);
+        if (c.why[0])
+            fail_msg ("%s", c.why);
+        assert_true (n >= 0);
+        rounds++;
+        if (done && c.next > head)
+            break;
+    }
+    pthread_join (t, NULL);
+    if (w.why[0])
+        fail_msg ("writer: %s", w.why);
+    assert_int_equal (c.next, 3001);
+    assert_true (rounds > 1);
+    assert_true (jad_journal_mapsize (j) > 1 << 20);
+    assert_int_equal (s_check_journal (j), 3000);
+    jad_journal_destroy (&j);
+}
+
+typedef struct {
+    uint8_t **bufs;
+    size_t *lens;
+    size_t n;
+} s_copy_t;
+
+static int
+s_copy_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    (void) seq;
+    s_copy_t *c = arg;
+    c->bufs[c->n] = malloc (len);
+    memcpy (c->bufs[c->n], buf, len);
+    c->lens[c->n++] = len;
+    return 0;
+}
+
+static void
+test_mirror (void **state)
+{
+    char err[256] = "";
+    jad_journal_t *hub = jad_journal_open (s_path (state, "hub"), JAD_JOURNAL_CREATE,
+                                           err, sizeof err);
+    assert_non_null (hub);
+    s_append_range (hub, "cy-police", s_inc1, 1, 20, 60);
+    s_append_range (hub, "gr-police", s_inc2, 1, 10, 60);
+    uint8_t *bufs[30];
+    size_t lens[30];
+    s_copy_t copy = { bufs, lens, 0 };
+    assert_int_equal (jad_journal_scan (hub, 1, 100, s_copy_fn, &copy), 30);
+    jad_journal_destroy (&hub);
+
+    jad_journal_t *m = jad_journal_open (s_path (state, "mirror"),
+                                         JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (m);
+    const uint8_t *const *cb = (const uint8_t *const *) bufs;
+    assert_int_equal (jad_journal_append_entries (m, cb, lens, 10, err, sizeof err), 0);
+    /* 12..15 after 10: a gap, refused whole. */
+    assert_int_equal (jad_journal_append_entries (m, cb + 11, lens + 11, 4,
+                                                  err, sizeof err), -1);
+    assert_non_null (strstr (err, "hub_seq 12, expected 11"));
+    /* 11..13 then 15: the gap inside the batch refuses all of it. */
+    const uint8_t *mixed[4] = { bufs[10], bufs[11], bufs[12], bufs[14] };
+    size_t mixed_len[4] = { lens[10], lens[11], lens[12], lens[14] };
+    assert_int_equal (jad_journal_append_entries (m, mixed, mixed_len, 4,
+                                                  err, sizeof err), -1);
+    assert_non_null (strstr (err, "hub_seq 15, expected 14"));
+    /* An old entry again. */
+    assert_int_equal (jad_journal_append_entries (m, cb + 9, lens + 9, 1,
+                                                  err, sizeof err), -1);
+    uint64_t head;
+    assert_int_equal (jad_journal_head (m, &head), 0);
+    assert_int_equal (head, 10);
+
+    /* An entry 11 whose prev_hash is not the hash of our entry 10. */
+    Jad__Entry *e = jad_wire_entry_decode (bufs[10], lens[10], err, sizeof err);
+    assert_non_null (e);
+    e->prev_hash.data[0] ^= 1;
+    size_t flen;
+    uint8_t *forged = jad_wire_encode (&e->base, &flen);
+    jad_wire_free (&e);
+    const uint8_t *fb[1] = { forged };
+    assert_int_equal (jad_journal_append_entries (m, fb, &flen, 1, err, sizeof err), -1);
+    assert_non_null (strstr (err, "prev_hash"));
+    free (forged);
+    /* Bytes that are not an entry. */
+    const uint8_t junk[] = { 0xff, 0xff, 0xff };
+    const uint8_t *jb[1] = { junk };
+    size_t jlen = sizeof junk;
+    assert_int_equal (jad_journal_append_entries (m, jb, &jlen, 1, err, sizeof err), -1);
+    assert_non_null (strstr (err, "does not decode"));
+
+    /* Catch up: the rest in one batch. */
+    assert_int_equal (jad_journal_append_entries (m, cb + 10, lens + 10, 20,
+                                                  err, sizeof err), 0);
+    assert_int_equal (s_check_journal (m), 30);
+    /* Stored exactly as received. */
+    for (int i = 0; i < 30; i++) {
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal (jad_journal_get (m, (uint64_t) i + 1, &buf, &len), 1);
+        assert_int_equal (len, lens[i]);
+        assert_memory_equal (buf, bufs[i], len);
+        free (buf);
+        free (bufs[i]);
+    }
+    uint64_t seq;
+    assert_int_equal (jad_journal_lookup (m, "gr-police", s_inc2, 10, &seq, NULL), 1);
+    assert_int_equal (seq, 30);
+    jad_journal_destroy (&m);
+}
+
+/* ------------------------------------------------------------ crash test */
+
+/* The child: open the journal and append batches forever, with a fresh
+ * incarnation, some resent reports and varied sizes, until SIGKILLed. */
+static void __attribute__((noreturn))
+s_crash_child (const char *dir)
+{
+    char err[256];
+    jad_journal_t *j = jad_journal_open (dir, 0, err, sizeof err);
+    if (!j) {
+        fprintf (stderr, "child: %s\n", err);
+        _exit (2);
+    }
+    uint8_t inc[16];
+    randombytes_buf (inc, sizeof inc);
+    jad_journal_item_t it[40];
+    uint8_t *bufs[40];
+    uint64_t seq = 1;
+    for (;;) {
+        size_t n = 1 + randombytes_uniform (40);
+        for (size_t i = 0; i < n; i++) {
+            /* about one in eight resends an earlier report */
+            uint64_t s = (seq > 1 && randombytes_uniform (8) == 0)
+                       ? 1 + randombytes_uniform ((uint32_t) (seq - 1)) : seq++;
+            /* the size follows from s, so a resend has the same bytes */
+            s_item (&it[i], &bufs[i], "cy-police", inc, s,
+                    16 + (size_t) (s * 2654435761u % 3000), 0);
+        }
+        if (jad_journal_append (j, it, n, err, sizeof err) != 0) {
+            fprintf (stderr, "child: %s\n", err);
+            _exit (3);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (it[i].status == JAD_JOURNAL_CONFLICT)
+                _exit (4);
+            free (bufs[i]);
+        }
+    }
+}
+
+static void
+test_crash (void **state)
+{
+    char err[256] = "";
+    const char *dir = s_path (state, "j");
+    /* Create it here and close it again: no env crosses the fork. */
+    jad_journal_t *j = jad_journal_open (dir, JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    assert_int_equal (jad_journal_set_mapsize (j, 1 << 20, err, sizeof err), 0);
+    jad_journal_destroy (&j);
+
+    uint64_t head = 0;
+    for (int round = 0; round < 10; round++) {
+        pid_t pid = fork ();
+        assert_true (pid >= 0);
+        if (pid == 0)
+            s_crash_child (dir);
+
+        /* Watch it from this process, read-only (a reader in another
+         * process, like the post-operation tools), until it has written
+         * enough, then kill it at a random instant. */
+        uint64_t target = head + 200 + randombytes_uniform (400);
+        j = jad_journal_open (dir, JAD_JOURNAL_RDONLY, err, sizeof err);
+        if (!j)
+            fail_msg ("reader: %s", err);
+        uint64_t now = 0;
+        int status;
+        for (int tries = 0; now < target && tries < 20000; tries++) {
+            assert_int_equal (jad_journal_head (j, &now), 0);
+            assert_true (now >= head);
+            if (waitpid (pid, &status, WNOHANG) == pid)
+                fail_msg ("child exited early with status %d", status);
+            usleep (500);
+        }
+        assert_true (now >= target);
+        usleep (randombytes_uniform (20000));
+        kill (pid, SIGKILL);
+        assert_int_equal (waitpid (pid, &status, 0), pid);
+        assert_true (WIFSIGNALED (status));
+        jad_journal_destroy (&j);
+
+        /* Reopen as the writer would: nothing committed is lost, nothing
+         * half-written shows. */
+        j = jad_journal_open (dir, 0, err, sizeof err);
+        if (!j)
+            fail_msg ("reopen: %s", err);
+        uint64_t after = s_check_journal (j);
+        assert_true (after >= now);
+        head = after;
+        jad_journal_destroy (&j);
+    }
+    assert_true (head >= 2000);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_append_scan, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_mixed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_reopen, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_map_growth, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_readers_during_writes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_mirror, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_crash, s_setup, s_teardown),
+    };
+    if (sodium_init () < 0)
+        return 1;
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
