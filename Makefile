@@ -16,6 +16,15 @@ VARIANT ?= release
 PKG_CONFIG ?= pkg-config
 PROTOC_C ?= protoc-c
 
+# Quiet by default; V=1 shows every command.
+ifeq ($(V),1)
+  Q :=
+  SAY := @true
+else
+  Q := @
+  SAY := @printf '  %-6s %s\n'
+endif
+
 PKGS      := libczmq libzmq libprotobuf-c lmdb libsodium jansson
 TEST_PKGS := cmocka
 
@@ -47,11 +56,12 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
 
 # ---------------------------------------------------------------- programs
 # Each program: NAME_SRC lists its sources (its main first).
-PROGS := jad-journal jad-hub jad-keygen jad-agent
+PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim
 jad-journal_SRC := hub/jad_journal.c
 jad-hub_SRC     := hub/jad_hub.c hub/hub.c hub/zap.c
 jad-keygen_SRC  := agent/jad_keygen.c
 jad-agent_SRC   := agent/jad_agent.c agent/agent.c
+jad-sim_SRC     := hub/jad_sim.c
 
 
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
@@ -70,37 +80,43 @@ deps:
 
 $(GEN_C) $(GEN_H): proto/jad.proto
 	@mkdir -p $(B)/gen
-	$(PROTOC_C) --proto_path=proto --c_out=$(B)/gen proto/jad.proto
+	$(SAY) PROTOC $<
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(B)/gen proto/jad.proto
 
 $(B)/obj/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(SAY) CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Generated code: protoc-c's initializers trip -Wmissing-braces.
 $(B)/obj/gen/jad.pb-c.o: $(GEN_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-missing-braces -c -o $@ $<
+	$(SAY) CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-missing-braces -c -o $@ $<
 
 $(LIBJAD): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(SAY) AR $@
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 define PROG_RULE
 $(BINDIR)/$(1): $(patsubst %.c,$(B)/obj/%.o,$($(1)_SRC)) $(LIBJAD)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
+	$$(SAY) LD $$@
+	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBJAD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
+	$(SAY) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
 	    $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LDLIBS)
 
 # ---------------------------------------------------------------- test
 test: deps
-	$(MAKE) VARIANT=asan test-build
+	$(MAKE) --no-print-directory VARIANT=asan test-build
 	VARIANT=asan sh tests/run.sh
 
 test-build: $(LIBJAD) $(PROG_BINS) $(UNIT_BINS) fuzz
@@ -117,16 +133,17 @@ fuzz: $(FUZZ_BINS)
 
 build/fuzz/gen/jad.pb-c.c: proto/jad.proto
 	@mkdir -p build/fuzz/gen
-	$(PROTOC_C) --proto_path=proto --c_out=build/fuzz/gen proto/jad.proto
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=build/fuzz/gen proto/jad.proto
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/fuzz/gen/jad.pb-c.c $(wildcard include/jad/*.h)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) \
+	$(SAY) FUZZ $@
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) \
 	    build/fuzz/gen/jad.pb-c.c $(PKG_LIBS) $(LDLIBS)
 
 # ---------------------------------------------------------------- demo
 demo: deps
-	$(MAKE) all
+	$(MAKE) --no-print-directory all
 	sh deploy/demo.sh
 
 bench: all

@@ -1,12 +1,12 @@
 #!/bin/sh
-# make demo: the example operation, journaled and counted.
+# make demo: the example operation Armstrong VII through a real hub and one
+# real agent per country on loopback, then its totals from the journal.
 set -eu
 cd "$(dirname "$0")/.."
 DATA=${DEMO_DIR:-build/demo}
 rm -rf "$DATA"
-mkdir -p "$DATA"
-echo "== importing deploy/examples/armstrong-vii.jsonl into $DATA/journal"
-bin/jad-journal import --data "$DATA/journal" --operation "Armstrong VII" \
-    deploy/examples/armstrong-vii.jsonl
-echo "== entries by report type"
-bin/jad-journal count --data "$DATA/journal"
+echo "== running deploy/examples/armstrong-vii.jsonl (data, keys and logs in $DATA)"
+bin/jad-sim run deploy/examples/armstrong-vii.jsonl --data "$DATA" \
+    --operation "Armstrong VII"
+echo "== entries in the hub's journal, by report type"
+bin/jad-journal count --data "$DATA/hub/journal"

@@ -517,6 +517,11 @@ jad_report_json_parse (const char *line, size_t len, const char *own_country,
     json_error_t jerr;
     root = json_loadb (line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
+        /* jansson quotes the offending token; keep the message ASCII and on
+         * one line whatever bytes that token held. */
+        for (char *c = jerr.text; *c; c++)
+            if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7F)
+                *c = '?';
         s_fail (&p, "JSON: %s at column %d", jerr.text, jerr.column);
         goto out;
     }

@@ -430,6 +430,19 @@ test_strings (void **state)
     s_bad ("{\"type\":\"sitrep\",\"text\":\"\xed\xa0\x80\"}", "JSON: ");
     s_bad ("{\"type\":\"sitrep\",\"text\":\"\xe2\x82\"}", "JSON: ");
     s_bad ("{\"type\":\"sitrep\",\"text\":\"x\",\"\xff\":1}", "JSON: ");
+    /* The message quotes no raw byte of the input. */
+    s_bad ("{\"type\":\"sitrep\",\"text\":\"x\"}\xff\xfe", "JSON: ");
+    {
+        char err[256];
+        Jad__Report *r2 = NULL;
+        int64_t ms;
+        int has_time;
+        const char *bad = "{\"type\":\xc3\xa9\x01}";
+        assert_int_equal (jad_report_json_parse (bad, strlen (bad), NULL, &r2, &ms,
+                                                 &has_time, err, sizeof err), -1);
+        for (const char *c = err; *c; c++)
+            assert_true ((unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7F);
+    }
     /* \u0000 and a raw NUL byte. */
     s_bad ("{\"type\":\"sitrep\",\"text\":\"\\u0000\"}", "JSON: ");
     const char nul[] = "{\"type\":\"sitrep\",\"text\":\"a\0b\"}";

@@ -1,0 +1,472 @@
+/* Unit tests: lib/keys.c — generate, file modes, load, Z85, refusal to
+ * overwrite, refusal of a readable secret, names, damaged key files, and
+ * the CURVE socket options on real sockets (ZAP_ENFORCE_DOMAIN reads back 1
+ * and does refuse a client when no ZAP handler runs). */
+#define _XOPEN_SOURCE 700     /* nftw */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <czmq.h>
+
+#include "jad/keys.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static int
+s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st, (void) flag, (void) ftw;
+    return remove (path);
+}
+
+static int
+s_setup (void **state)
+{
+    char *dir = strdup ("/tmp/jad-keys-XXXXXX");
+    if (!dir || !mkdtemp (dir))
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    char *dir = *state;
+    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    free (dir);
+    return 0;
+}
+
+static void
+s_path (char *buf, size_t len, const char *dir, const char *file)
+{
+    snprintf (buf, len, "%s/%s", dir, file);
+}
+
+static void
+s_write_file (const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fputs (text, f);
+    assert_int_equal (fclose (f), 0);
+    assert_int_equal (chmod (path, mode), 0);
+}
+
+static char *
+s_read_file (const char *path)
+{
+    FILE *f = fopen (path, "r");
+    assert_non_null (f);
+    char *buf = calloc (1, 8192);
+    assert_non_null (buf);
+    size_t n = fread (buf, 1, 8191, f);
+    buf [n] = '\0';
+    fclose (f);
+    return buf;
+}
+
+static jad_keys_t *
+s_generate_and_load (const char *dir, const char *name)
+{
+    char err [256], path [512];
+    assert_int_equal (jad_keys_generate (name, dir, err, sizeof err), 0);
+    snprintf (path, sizeof path, "%s/%s.secret", dir, name);
+    jad_keys_t *keys = jad_keys_load (path, err, sizeof err);
+    if (!keys)
+        fail_msg ("load: %s", err);
+    return keys;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void
+test_generate_files_and_modes (void **state)
+{
+    const char *dir = *state;
+    char err [256], pub [512], sec [512];
+    assert_int_equal (jad_keys_generate ("agent-de", dir, err, sizeof err), 0);
+    s_path (pub, sizeof pub, dir, "agent-de.pub");
+    s_path (sec, sizeof sec, dir, "agent-de.secret");
+
+    struct stat st;
+    assert_int_equal (stat (sec, &st), 0);
+    assert_int_equal (st.st_mode & 07777, 0600);
+    assert_int_equal (stat (pub, &st), 0);
+    assert_int_equal (st.st_mode & 07777, 0644);
+
+    /* The public file holds no secret; no temporary file is left over. */
+    char *text = s_read_file (pub);
+    assert_non_null (strstr (text, "name = agent-de\n"));
+    assert_non_null (strstr (text, "public-key = "));
+    assert_null (strstr (text, "secret"));
+    free (text);
+    text = s_read_file (sec);
+    assert_non_null (strstr (text, "secret-key = "));
+    free (text);
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir (d)); )
+        if (e->d_name [0] != '.' || strlen (e->d_name) > 2)
+            files++;
+    closedir (d);
+    assert_int_equal (files, 2);
+}
+
+static void
+test_load_secret_and_public (void **state)
+{
+    const char *dir = *state;
+    char err [256], pub [512];
+    jad_keys_t *keys = s_generate_and_load (dir, "hub");
+    assert_string_equal (jad_keys_name (keys), "hub");
+    assert_true (jad_keys_has_secret (keys));
+    assert_non_null (jad_keys_secret (keys));
+    assert_int_equal (strlen (jad_keys_public (keys)), 40);
+    assert_int_equal (strlen (jad_keys_secret (keys)), 40);
+    assert_string_not_equal (jad_keys_public (keys), jad_keys_secret (keys));
+
+    uint8_t bytes [32];
+    assert_non_null (zmq_z85_decode (bytes, jad_keys_public (keys)));
+    assert_non_null (zmq_z85_decode (bytes, jad_keys_secret (keys)));
+    assert_true (jad_keys_z85_valid (jad_keys_public (keys)));
+
+    s_path (pub, sizeof pub, dir, "hub.pub");
+    jad_keys_t *public_only = jad_keys_load (pub, err, sizeof err);
+    assert_non_null (public_only);
+    assert_false (jad_keys_has_secret (public_only));
+    assert_null (jad_keys_secret (public_only));
+    assert_string_equal (jad_keys_public (public_only), jad_keys_public (keys));
+    assert_string_equal (jad_keys_name (public_only), "hub");
+
+    jad_keys_destroy (&keys);
+    assert_null (keys);
+    jad_keys_destroy (&public_only);
+    jad_keys_destroy (&public_only);    /* safe on NULL */
+}
+
+static void
+test_refuse_overwrite (void **state)
+{
+    const char *dir = *state;
+    char err [256], sec [512];
+    assert_int_equal (jad_keys_generate ("agent-fr", dir, err, sizeof err), 0);
+    s_path (sec, sizeof sec, dir, "agent-fr.secret");
+    char *before = s_read_file (sec);
+
+    err [0] = '\0';
+    assert_int_equal (jad_keys_generate ("agent-fr", dir, err, sizeof err), -1);
+    assert_non_null (strstr (err, "already exists"));
+    assert_non_null (strstr (err, "agent-fr.secret"));
+    char *after = s_read_file (sec);
+    assert_string_equal (before, after);
+    free (before);
+    free (after);
+
+    /* A missing directory is an error, not a crash. */
+    char missing [512];
+    s_path (missing, sizeof missing, dir, "no/such/dir");
+    assert_int_equal (jad_keys_generate ("x", missing, err, sizeof err), -1);
+}
+
+static void
+test_refuse_readable_secret (void **state)
+{
+    const char *dir = *state;
+    char err [256], sec [512], other [512];
+    assert_int_equal (jad_keys_generate ("agent-nl", dir, err, sizeof err), 0);
+    s_path (sec, sizeof sec, dir, "agent-nl.secret");
+
+    assert_int_equal (chmod (sec, 0644), 0);
+    assert_null (jad_keys_load (sec, err, sizeof err));
+    assert_non_null (strstr (err, "group or others"));
+    assert_non_null (strstr (err, "0644"));
+
+    assert_int_equal (chmod (sec, 0640), 0);
+    assert_null (jad_keys_load (sec, err, sizeof err));
+
+    /* The same text under another name is still a secret. */
+    char *text = s_read_file (sec);
+    s_path (other, sizeof other, dir, "agent-nl.key");
+    s_write_file (other, text, 0604);
+    free (text);
+    assert_null (jad_keys_load (other, err, sizeof err));
+    assert_non_null (strstr (err, "group or others"));
+
+    assert_int_equal (chmod (sec, 0600), 0);
+    jad_keys_t *keys = jad_keys_load (sec, err, sizeof err);
+    assert_non_null (keys);
+    jad_keys_destroy (&keys);
+    assert_int_equal (chmod (sec, 0400), 0);
+    keys = jad_keys_load (sec, err, sizeof err);
+    assert_non_null (keys);
+    jad_keys_destroy (&keys);
+}
+
+static void
+test_names (void **state)
+{
+    const char *dir = *state;
+    char err [256];
+    char longest [66];
+    memset (longest, 'a', 64);
+    longest [64] = '\0';
+    assert_true (jad_keys_name_valid ("hub"));
+    assert_true (jad_keys_name_valid ("agent-de"));
+    assert_true (jad_keys_name_valid ("a.b_c-9"));
+    assert_true (jad_keys_name_valid ("0"));
+    assert_true (jad_keys_name_valid (longest));
+    longest [64] = 'a';
+    longest [65] = '\0';
+    assert_false (jad_keys_name_valid (longest));
+    assert_false (jad_keys_name_valid (""));
+    assert_false (jad_keys_name_valid (NULL));
+    assert_false (jad_keys_name_valid ("Hub"));
+    assert_false (jad_keys_name_valid ("a/b"));
+    assert_false (jad_keys_name_valid (".."));
+    assert_false (jad_keys_name_valid (".hidden"));
+    assert_false (jad_keys_name_valid ("-x"));
+    assert_false (jad_keys_name_valid ("a b"));
+    assert_false (jad_keys_name_valid ("agent\xc3\xa9"));
+
+    assert_int_equal (jad_keys_generate ("../evil", dir, err, sizeof err), -1);
+    assert_non_null (strstr (err, "invalid name"));
+    assert_int_equal (jad_keys_generate ("", dir, err, sizeof err), -1);
+}
+
+static void
+test_z85_valid (void **state)
+{
+    (void) state;
+    assert_true (jad_keys_z85_valid ("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"));
+    assert_false (jad_keys_z85_valid ("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf"));
+    assert_false (jad_keys_z85_valid ("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf77"));
+    assert_false (jad_keys_z85_valid ("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]y~7"));
+    assert_false (jad_keys_z85_valid ("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]y 7"));
+    /* "#####" is 85^5 - 1, above 2^32 - 1: not a 4-byte group. */
+    assert_false (jad_keys_z85_valid ("#####>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"));
+    assert_false (jad_keys_z85_valid ("rq:rM#####Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"));
+    assert_false (jad_keys_z85_valid (NULL));
+}
+
+static void
+test_damaged_files (void **state)
+{
+    const char *dir = *state;
+    char err [256], path [512];
+    jad_keys_t *a = s_generate_and_load (dir, "a");
+    jad_keys_t *b = s_generate_and_load (dir, "b");
+    char text [1024];
+
+    struct { const char *what; const char *expect; } cases [2];
+    s_path (path, sizeof path, dir, "bad.pub");
+
+    /* A secret that belongs to another public key. */
+    snprintf (text, sizeof text, "name = a\npublic-key = %s\nsecret-key = %s\n",
+              jad_keys_public (a), jad_keys_secret (b));
+    s_write_file (path, text, 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "does not belong"));
+    /* No key material in the error text. */
+    assert_null (strstr (err, jad_keys_secret (b)));
+
+    cases [0].what = "name = a\n";
+    cases [0].expect = "missing 'public-key'";
+    cases [1].what = "# only a comment\n";
+    cases [1].expect = "missing 'name'";
+    snprintf (text, sizeof text, "name = a\npublic-key = %s\ncolour = red\n",
+              jad_keys_public (a));
+    s_write_file (path, text, 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, ":3: unknown field"));
+
+    snprintf (text, sizeof text, "name = a\nname = a\npublic-key = %s\n",
+              jad_keys_public (a));
+    s_write_file (path, text, 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, ":2: 'name' given twice"));
+
+    s_write_file (path, "name = a\npublic-key = short\n", 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, ":2: invalid public-key"));
+
+    s_write_file (path, "name = A\n", 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, ":1: invalid name"));
+
+    s_write_file (path, "just words\n", 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, ":1: expected"));
+
+    for (int i = 0; i < 2; i++) {
+        s_write_file (path, cases [i].what, 0600);
+        assert_null (jad_keys_load (path, err, sizeof err));
+        assert_non_null (strstr (err, cases [i].expect));
+    }
+
+    /* A .secret without a secret key; a huge file; a directory. */
+    s_path (path, sizeof path, dir, "c.secret");
+    snprintf (text, sizeof text, "name = c\npublic-key = %s\n",
+              jad_keys_public (a));
+    s_write_file (path, text, 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "missing 'secret-key'"));
+
+    char *big = malloc (10000);
+    assert_non_null (big);
+    memset (big, '#', 9999);
+    big [9999] = '\0';
+    s_write_file (path, big, 0600);
+    free (big);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "larger than"));
+
+    assert_null (jad_keys_load (dir, err, sizeof err));
+    s_path (path, sizeof path, dir, "nope.pub");
+    assert_null (jad_keys_load (path, err, sizeof err));
+
+    /* Blank lines, comments, CRLF and '#' / '=' inside values are fine. */
+    s_path (path, sizeof path, dir, "ok.pub");
+    snprintf (text, sizeof text, "\n  # hello\r\nname=a\r\n  public-key   =  %s  \r\n",
+              jad_keys_public (a));
+    s_write_file (path, text, 0644);
+    jad_keys_t *ok = jad_keys_load (path, err, sizeof err);
+    if (!ok)
+        fail_msg ("%s", err);
+    assert_string_equal (jad_keys_public (ok), jad_keys_public (a));
+    jad_keys_destroy (&ok);
+
+    jad_keys_destroy (&a);
+    jad_keys_destroy (&b);
+}
+
+static void
+test_apply_server_enforces_domain (void **state)
+{
+    const char *dir = *state;
+    char err [256], pub [512];
+    jad_keys_t *keys = s_generate_and_load (dir, "hub");
+
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert_non_null (router);
+    assert_int_equal (jad_keys_apply_server (keys, zsock_resolve (router),
+                                             "jadhub"), 0);
+    int value = 0;
+    size_t size = sizeof value;
+    assert_int_equal (zmq_getsockopt (zsock_resolve (router), 93, &value,
+                                      &size), 0);
+    assert_int_equal (value, 1);
+    assert_int_equal (zsock_curve_server (router), 1);
+    char *domain = zsock_zap_domain (router);
+    assert_string_equal (domain, "jadhub");
+    zstr_free (&domain);
+
+    /* Public-only keys, an empty domain: refused. */
+    s_path (pub, sizeof pub, dir, "hub.pub");
+    jad_keys_t *public_only = jad_keys_load (pub, err, sizeof err);
+    assert_non_null (public_only);
+    zsock_t *other = zsock_new (ZMQ_ROUTER);
+    assert_int_equal (jad_keys_apply_server (public_only,
+                                             zsock_resolve (other), "x"), -1);
+    assert_int_equal (jad_keys_apply_server (keys, zsock_resolve (other), ""),
+                      -1);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    assert_int_equal (jad_keys_apply_client (public_only,
+                                             jad_keys_public (keys),
+                                             zsock_resolve (dealer)), -1);
+    assert_int_equal (jad_keys_apply_client (keys, "not a key",
+                                             zsock_resolve (dealer)), -1);
+    zsock_destroy (&dealer);
+    zsock_destroy (&other);
+    zsock_destroy (&router);
+    jad_keys_destroy (&public_only);
+    jad_keys_destroy (&keys);
+}
+
+/* Send one message from a CURVE client to a CURVE server; 1 if it arrives
+ * within TIMEOUT_MS. */
+static int
+s_handshake (jad_keys_t *server_keys, jad_keys_t *client_keys, int timeout_ms)
+{
+    zsock_t *server = zsock_new (ZMQ_ROUTER);
+    zsock_t *client = zsock_new (ZMQ_DEALER);
+    assert_non_null (server);
+    assert_non_null (client);
+    assert_int_equal (jad_keys_apply_server (server_keys,
+                                             zsock_resolve (server), "jadhub"),
+                      0);
+    int port = zsock_bind (server, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    assert_int_equal (jad_keys_apply_client (client_keys,
+                                             jad_keys_public (server_keys),
+                                             zsock_resolve (client)), 0);
+    assert_int_equal (zsock_connect (client, "tcp://127.0.0.1:%d", port), 0);
+    zsock_set_sndtimeo (client, timeout_ms);
+    zsock_set_linger (client, 0);
+    zstr_send (client, "hello");
+    zsock_set_rcvtimeo (server, timeout_ms);
+    zmsg_t *msg = zmsg_recv (server);
+    int arrived = msg != NULL;
+    zmsg_destroy (&msg);
+    zsock_destroy (&client);
+    zsock_destroy (&server);
+    return arrived;
+}
+
+static void
+test_curve_handshake_needs_zap (void **state)
+{
+    const char *dir = *state;
+    jad_keys_t *hub = s_generate_and_load (dir, "hub");
+    jad_keys_t *agent = s_generate_and_load (dir, "agent-de");
+
+    /* No ZAP handler: enforce-domain makes the server refuse the client. */
+    assert_false (s_handshake (hub, agent, 300));
+
+    /* With a ZAP handler admitting any CURVE client: it gets through. */
+    zactor_t *auth = zactor_new (zauth, NULL);
+    assert_non_null (auth);
+    zstr_sendx (auth, "CURVE", CURVE_ALLOW_ANY, NULL);
+    zsock_wait (auth);
+    assert_true (s_handshake (hub, agent, 3000));
+    zactor_destroy (&auth);
+
+    jad_keys_destroy (&hub);
+    jad_keys_destroy (&agent);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_generate_files_and_modes,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_load_secret_and_public,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_overwrite,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_readable_secret,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_names, s_setup, s_teardown),
+        cmocka_unit_test (test_z85_valid),
+        cmocka_unit_test_setup_teardown (test_damaged_files,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_apply_server_enforces_domain,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_curve_handshake_needs_zap,
+                                         s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
