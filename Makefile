@@ -66,6 +66,11 @@ jad-sim_SRC     := hub/jad_sim.c
 
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
 
+# Test-only programs (not installed): built next to the tested binaries.
+TEST_PROGS := jad-probe
+jad-probe_SRC := tests/tools/jad_probe.c
+TEST_BINS := $(addprefix $(BINDIR)/,$(TEST_PROGS))
+
 # ---------------------------------------------------------------- tests
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -106,7 +111,7 @@ $(BINDIR)/$(1): $(patsubst %.c,$(B)/obj/%.o,$($(1)_SRC)) $(LIBJAD)
 	$$(SAY) LD $$@
 	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 endef
-$(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
+$(foreach p,$(PROGS) $(TEST_PROGS),$(eval $(call PROG_RULE,$(p))))
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBJAD)
 	@mkdir -p $(dir $@)
@@ -119,7 +124,7 @@ test: deps
 	$(MAKE) --no-print-directory VARIANT=asan test-build
 	VARIANT=asan sh tests/run.sh
 
-test-build: $(LIBJAD) $(PROG_BINS) $(UNIT_BINS) fuzz
+test-build: $(LIBJAD) $(PROG_BINS) $(TEST_BINS) $(UNIT_BINS) fuzz
 
 # ---------------------------------------------------------------- fuzz
 # libFuzzer wants clang; the library is compiled into each target with the

@@ -168,6 +168,8 @@ s_heartbeat_frame (jad_hub_t *self, Jad__Frame *frame, Jad__Heartbeat *hb)
 static void
 s_publish_bytes (jad_hub_t *self, const uint8_t *buf, size_t len)
 {
+    if (!self->pub)
+        return;     /* being rebound: subscribers repair the gap */
     zframe_t *f = zframe_new (buf, len);
     if (zframe_send (&f, self->pub, ZFRAME_DONTWAIT) != 0)
         zframe_destroy (&f);
@@ -254,8 +256,30 @@ static int
 s_rebuild_poller (jad_hub_t *self)
 {
     zpoller_destroy (&self->poller);
-    self->poller = zpoller_new (self->router, self->pub, NULL);
+    self->poller = zpoller_new (self->router, NULL);
+    if (self->poller && self->pub)
+        zpoller_add (self->poller, self->pub);
     return self->poller ? 0 : -1;
+}
+
+/* (Re)bind the feed socket.  libzmq closes a socket's listener in its
+ * reaper thread, so right after a close the port may still be taken for a
+ * moment: retry briefly here, and on every tick after that. */
+static void
+s_rebind_feed (jad_hub_t *self)
+{
+    char err[512] = "";
+    for (int attempt = 0; attempt < 40 && !self->pub; attempt++) {
+        self->pub = s_server_socket (self, ZMQ_XPUB, self->config.publish,
+                                     err, sizeof err);
+        if (!self->pub)
+            zclock_sleep (50);
+    }
+    if (!self->pub)
+        jad_log_error ("feed socket: %s; retrying", err);
+    else
+        jad_log_notice ("feed socket rebound: subscribers reconnect through ZAP");
+    s_rebuild_poller (self);
 }
 
 /* ------------------------------------------------------------ roster */
@@ -291,11 +315,7 @@ s_reload_roster (jad_hub_t *self)
                     jad_roster_size (fresh), revoked);
     if (revoked) {
         zsock_destroy (&self->pub);
-        self->pub = s_server_socket (self, ZMQ_XPUB, self->config.publish,
-                                     err, sizeof err);
-        if (!self->pub)
-            jad_log_error ("feed socket: %s", err);
-        s_rebuild_poller (self);
+        s_rebind_feed (self);
     }
 }
 
@@ -386,7 +406,7 @@ s_submit (jad_hub_t *self, zframe_t **rid_p, s_peer_t *peer,
     }
     if (who->role != JAD_ROLE_AGENT) {
         code = JAD__ERROR_CODE__FORBIDDEN;
-        snprintf (err, sizeof err, "a %s may not submit reports",
+        snprintf (err, sizeof err, "role %s may not submit reports",
                   jad_roster_role_name (who->role));
         goto refuse;
     }
@@ -712,6 +732,8 @@ s_tick (jad_hub_t *self)
 {
     Jad__Frame frame;
     Jad__Heartbeat hb;
+    if (!self->pub)
+        s_rebind_feed (self);
     s_heartbeat_frame (self, &frame, &hb);
     s_publish (self, &frame);
     int64_t mono = jad_time_mono_ms ();

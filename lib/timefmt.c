@@ -90,15 +90,21 @@ jad_time_format (int64_t ms, char *buf)
     time_t secs = (time_t) (ms / 1000);
     int frac = (int) (ms % 1000);
     struct tm tm;
+    char tmp[96];   /* room for any int gmtime_r can give: no truncation */
     gmtime_r (&secs, &tm);
     if (frac)
-        snprintf (buf, JAD_TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+        snprintf (tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
     else
-        snprintf (buf, JAD_TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+        snprintf (tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ",
                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec);
+    size_t n = strlen (tmp);
+    if (n >= JAD_TIME_STRLEN)
+        n = JAD_TIME_STRLEN - 1;
+    memcpy (buf, tmp, n);
+    buf[n] = '\0';
 }
 
 int64_t

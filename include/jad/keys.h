@@ -49,8 +49,8 @@ int jad_keys_z85_valid (const char *text);
  * with O_EXCL, mode 0600 from the start) and then DIR/NAME.pub (mode 0644,
  * replaced atomically).  An existing DIR/NAME.secret is never overwritten:
  * that is refused with an error.  DIR must exist.  Both files and DIR are
- * fsync'd.  On failure nothing new is left behind.  0 on success, -1 with a
- * one-line reason in ERR. */
+ * fsync'd.  A failed call leaves no secret file behind, so it can be
+ * retried.  0 on success, -1 with a one-line reason in ERR. */
 int jad_keys_generate (const char *name, const char *dir,
                        char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -1,0 +1,45 @@
+#!/bin/sh
+# bin/jad-keygen as a process: files and their modes, the printed public
+# key, refusal to overwrite a secret, --help and usage errors.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+status() { set +e; "$@" >"$T/out" 2>"$T/err"; rc=$?; set -e; echo "$rc"; }
+
+# A fresh pair in a directory that does not exist yet (created 0700).
+expect_eq "$(status "$BIN/jad-keygen" agent-de --out "$T/keys/de")" 0 "keygen exit"
+expect_eq "$(stat -c %a "$T/keys/de")" 700 "key directory mode"
+expect_eq "$(stat -c %a "$T/keys/de/agent-de.secret")" 600 "secret mode"
+expect_eq "$(stat -c %a "$T/keys/de/agent-de.pub")" 644 "public mode"
+grep -q "^public-file = $T/keys/de/agent-de.pub\$" "$T/out" || fail "no public path: $(cat "$T/out")"
+key=$(sed -n 's/^public-key = //p' "$T/out")
+expect_eq "${#key}" 40 "printed public key length"
+expect_eq "$(sed -n 's/^public-key = //p' "$T/keys/de/agent-de.pub")" "$key" "public key in file"
+secret=$(sed -n 's/^secret-key = //p' "$T/keys/de/agent-de.secret")
+expect_eq "${#secret}" 40 "secret key length"
+grep -qF -- "$secret" "$T/out" "$T/err" "$T/keys/de/agent-de.pub" && fail "secret key printed or public"
+
+# Refuses to overwrite: exit 2, the secret unchanged.
+cp "$T/keys/de/agent-de.secret" "$T/before"
+expect_eq "$(status "$BIN/jad-keygen" agent-de --out "$T/keys/de")" 2 "overwrite exit"
+grep -q "already exists" "$T/err" || fail "overwrite message: $(cat "$T/err")"
+cmp -s "$T/before" "$T/keys/de/agent-de.secret" || fail "secret was changed"
+
+# A second participant in the same directory; --out may come first.
+expect_eq "$(status "$BIN/jad-keygen" --out "$T/keys/de" hub)" 0 "second keygen"
+[ -f "$T/keys/de/hub.secret" ] || fail "hub.secret missing"
+
+# --help; usage errors.
+expect_eq "$(status "$BIN/jad-keygen" --help)" 0 "--help exit"
+grep -q "usage: jad-keygen NAME --out DIR" "$T/out" || fail "--help text"
+expect_eq "$(status "$BIN/jad-keygen")" 2 "no arguments"
+expect_eq "$(status "$BIN/jad-keygen" agent-fr)" 2 "missing --out"
+expect_eq "$(status "$BIN/jad-keygen" --out "$T/keys")" 2 "missing NAME"
+expect_eq "$(status "$BIN/jad-keygen" agent-fr --out)" 2 "--out without DIR"
+expect_eq "$(status "$BIN/jad-keygen" agent-fr --out "$T/k" --bogus)" 2 "unknown option"
+expect_eq "$(status "$BIN/jad-keygen" ../evil --out "$T/keys")" 2 "bad name"
+expect_eq "$(status "$BIN/jad-keygen" Agent --out "$T/keys")" 2 "upper-case name"
+# An I/O error: DIR is a file.
+: > "$T/plain"
+expect_eq "$(status "$BIN/jad-keygen" x --out "$T/plain")" 2 "DIR is a file"
+exit 0
