@@ -55,3 +55,62 @@ start_hub() {
     wait_for 10 test -f "$T/hub/status.json" || fail "hub did not start: $(cat "$T/hub.log")"
 }
 stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
+
+# start_agent CC: the daemon for agent-cc (country CC), data in $T/agents/CC
+start_agent() {
+    cc=$1; name=agent-$(echo "$cc" | tr 'A-Z' 'a-z')
+    mkdir -p "$T/agents"
+    "$BIN/jad-agent" run --data "$T/agents/$cc" --country "$cc" \
+        --key "$T/keys/$name.secret" --hub-key "$T/keys/hub.pub" \
+        --hub "$HUB_EP" --feed "$FEED_EP" >>"$T/$name.log" 2>&1 &
+    eval "AGENT_$cc=$!"
+    PIDS="$PIDS $!"
+}
+agent_pid() { eval "echo \$AGENT_$1"; }
+# reports CC PREFIX FROM TO: JSON lines with refs PREFIX-FROM..PREFIX-TO
+reports() {
+    awk -v cc="$1" -v p="$2" -v a="$3" -v b="$4" 'BEGIN { for (i = a; i <= b; i++)
+        printf "{\"type\":\"checks\",\"country\":\"%s\",\"parcels\":%d,\"ref\":\"%s-%d\"}\n", cc, i, p, i }'
+}
+# submit CC: submit stdin through agent CC's outbox; fails unless all accepted
+submit() {
+    "$BIN/jad-agent" submit --data "$T/agents/$1" --country "$1" - > "$T/submit.out" \
+        || fail "submit $1: $(grep -v accepted "$T/submit.out" | head -5)"
+}
+# converged N CC...: the hub holds N entries, every outbox is empty and
+# every mirror holds N entries
+converged() {
+    n=$1; shift
+    "$BIN/jad-hub" status --data "$T/hub" --json > "$T/hubst" 2>/dev/null || return 1
+    [ "$(jq_num head_seq "$T/hubst")" = "$n" ] || return 1
+    for cc in "$@"; do
+        "$BIN/jad-agent" status --data "$T/agents/$cc" --json > "$T/agst" 2>/dev/null || return 1
+        [ "$(jq_num outbox_depth "$T/agst")" = 0 ] || return 1
+        [ "$(jq_num mirror_seq "$T/agst")" = "$n" ] || return 1
+    done
+}
+# wait_converged SECONDS N CC...: converged, or fail with the state
+wait_converged() {
+    secs=$1; shift
+    wait_for "$secs" converged "$@" && return 0
+    echo "hub: $(cat "$T/hubst" 2>/dev/null)" >&2
+    for cc in $(echo "$@" | cut -d' ' -f2-); do
+        echo "$cc: $("$BIN/jad-agent" status --data "$T/agents/$cc" --json 2>&1)" >&2
+    done
+    tail -20 "$T/hub.log" >&2
+    fail "not converged on $1 entries within $secs s"
+}
+# exactly_once N CC...: the hub's journal has N entries, each ref exactly
+# once, and every mirror equals it entry for entry
+exactly_once() {
+    n=$1; shift
+    "$BIN/jad-journal" dump --data "$T/hub/journal" > "$T/hub.dump" || fail "dump hub"
+    expect_eq "$(wc -l < "$T/hub.dump")" "$n" "hub entries"
+    dups=$(grep -o '"ref":"[^"]*"' "$T/hub.dump" | sort | uniq -d | head -3)
+    [ -z "$dups" ] || fail "duplicated reports: $dups"
+    expect_eq "$(grep -o '"ref":"[^"]*"' "$T/hub.dump" | sort -u | wc -l)" "$n" "distinct refs"
+    for cc in "$@"; do
+        "$BIN/jad-journal" dump --data "$T/agents/$cc/mirror" > "$T/m.dump" || fail "dump $cc"
+        cmp -s "$T/hub.dump" "$T/m.dump" || fail "mirror $cc differs from the hub's journal"
+    done
+}
