@@ -10,6 +10,7 @@
  *  lives in, so bin/, build/asan/bin/ and an installed PREFIX/bin each run
  *  their own build.
  */
+#define _GNU_SOURCE     /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -460,7 +461,7 @@ s_run (s_sim_t *self)
         s_fmt (data, sizeof data, "%s/%s", agents, c->code);
         s_fmt (log, sizeof log, "%s/submit-%s.log", logs, c->code);
         s_fmt (out, sizeof out, "%s/submit-%s.out", logs, c->code);
-        if (pipe (fds) != 0)
+        if (pipe2 (fds, O_CLOEXEC) != 0)
             goto out;
         char *argv[] = { "jad-agent", "submit", "--data", data, "--country",
                          c->code, "-", NULL };

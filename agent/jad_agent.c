@@ -1,0 +1,624 @@
+/*  jad-agent: a national command centre's link to the hub.
+ *
+ *    run     the daemon (agent/agent.c): sends the outbox, mirrors the feed
+ *    submit  JSON Lines -> the outbox, durably, one result per line; works
+ *            with the daemon and the hub down, several at once
+ *    status  outbox, mirror and connection, as text or JSON
+ *
+ *  Exit status everywhere: 0 done; 1 some lines rejected (submit) or the
+ *  daemon failed; 2 usage or I/O error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "jad/journal.h"
+#include "jad/lines.h"
+#include "jad/log.h"
+#include "jad/outbox.h"
+#include "jad/report.h"
+#include "jad/report_json.h"
+#include "jad/timefmt.h"
+#include "jad/wire.h"
+#include "agent.h"
+
+#define S_BATCH 1000    /* lines per durable commit in submit */
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: jad-agent run    --data DIR --country CC --key FILE --hub-key FILE\n"
+"                        --hub ENDPOINT --feed ENDPOINT [--log-level LEVEL]\n"
+"       jad-agent submit --data DIR [--country CC] [FILE|-]\n"
+"       jad-agent status --data DIR [--json]\n"
+"\n"
+"  run     the daemon: sends the outbox to the hub, mirrors the hub's feed\n"
+"          into DIR/mirror, writes DIR/status.json every second\n"
+"  submit  validate JSON Lines and store each valid report in the outbox\n"
+"          durably; one result per line; works while the daemon is down\n"
+"  status  outbox depth, last acked, rejected, mirror position and lag,\n"
+"          connection state\n"
+"\n"
+"  jad-agent COMMAND --help  for a command's options\n"
+"\n"
+"exit: 0 done; 1 some lines rejected; 2 usage or I/O error\n");
+}
+
+static void
+s_usage_run (FILE *out)
+{
+    fprintf (out,
+"usage: jad-agent run --data DIR --country CC --key FILE --hub-key FILE\n"
+"                     --hub ENDPOINT --feed ENDPOINT [--log-level LEVEL]\n"
+"\n"
+"  --data DIR        the agent's directory: outbox/, mirror/, status.json\n"
+"  --country CC      this agent's country; must match the outbox's\n"
+"  --key FILE        our key pair (NAME.secret); NAME is the report origin\n"
+"  --hub-key FILE    the hub's public key (NAME.pub)\n"
+"  --hub ENDPOINT    the hub's collector, e.g. tcp://127.0.0.1:7401\n"
+"  --feed ENDPOINT   the hub's feed, e.g. tcp://127.0.0.1:7402\n"
+"  --log-level L     error, warn, notice, info (default), debug\n"
+"\n"
+"Stops cleanly on SIGTERM or SIGINT.  exit: 0 stopped; 1 failed; 2 usage\n"
+"or startup error\n");
+}
+
+static void
+s_usage_submit (FILE *out)
+{
+    fprintf (out,
+"usage: jad-agent submit --data DIR [--country CC] [FILE|-]\n"
+"\n"
+"Reads JSON Lines (FILE, or standard input), validates each line and stores\n"
+"each valid report in DIR's outbox before printing, per non-blank line:\n"
+"  line N: accepted seq S\n"
+"  line N: duplicate ref \"R\" (seq S)\n"
+"  line N: rejected: FIELD: REASON\n"
+"--country sets the outbox's country when it has none (it must match\n"
+"otherwise); without it the outbox must exist with its country.\n"
+"\n"
+"exit: 0 all accepted (duplicates count); 1 some rejected; 2 usage or I/O\n");
+}
+
+static void
+s_usage_status (FILE *out)
+{
+    fprintf (out,
+"usage: jad-agent status --data DIR [--json]\n"
+"\n"
+"Shows the outbox (depth, last acked, rejected reports), the mirror's\n"
+"position and lag behind the hub, and whether the daemon runs and hears\n"
+"the hub.  --json prints one object with outbox_depth, last_acked,\n"
+"last_acked_hub_seq, rejected, mirror_seq, mirror_lag, connected,\n"
+"daemon_running, hub_head, country, origin.\n"
+"\n"
+"exit: 0 done; 2 usage error or no agent data in DIR\n");
+}
+
+static char *
+s_join (const char *dir, const char *name)
+{
+    size_t len = strlen (dir) + strlen (name) + 2;
+    char *path = malloc (len);
+    if (path)
+        snprintf (path, len, "%s/%s", dir, name);
+    return path;
+}
+
+/* ------------------------------------------------------------ run */
+
+static int
+s_run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data",      required_argument, NULL, 'd' },
+        { "country",   required_argument, NULL, 'c' },
+        { "key",       required_argument, NULL, 'k' },
+        { "hub-key",   required_argument, NULL, 'K' },
+        { "hub",       required_argument, NULL, 'H' },
+        { "feed",      required_argument, NULL, 'f' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "help",      no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    jad_agent_config_t cfg = { 0 };
+    int level = JAD_LOG_INFO;
+    int c;
+    while ((c = getopt_long (argc, argv, "d:c:k:K:H:f:l:h", opts, NULL)) != -1) {
+        switch (c) {
+            case 'd': cfg.data_dir = optarg; break;
+            case 'c': cfg.country = optarg; break;
+            case 'k': cfg.key_file = optarg; break;
+            case 'K': cfg.hub_key_file = optarg; break;
+            case 'H': cfg.hub_endpoint = optarg; break;
+            case 'f': cfg.feed_endpoint = optarg; break;
+            case 'l':
+                level = jad_log_level_parse (optarg);
+                if (level < 0) {
+                    fprintf (stderr, "jad-agent: --log-level: unknown level '%s'\n",
+                             optarg);
+                    return 2;
+                }
+                break;
+            case 'h': s_usage_run (stdout); return 0;
+            default: s_usage_run (stderr); return 2;
+        }
+    }
+    if (optind != argc || !cfg.data_dir || !cfg.country || !cfg.key_file
+    ||  !cfg.hub_key_file || !cfg.hub_endpoint || !cfg.feed_endpoint) {
+        fprintf (stderr, "jad-agent run: --data, --country, --key, --hub-key, "
+                 "--hub and --feed are required\n");
+        s_usage_run (stderr);
+        return 2;
+    }
+    jad_log_init ("agent", (jad_log_level_t) level);
+    char err[512] = "";
+    jad_agent_t *agent = jad_agent_new (&cfg, err, sizeof err);
+    if (!agent) {
+        jad_log_error ("cannot start: %s", err);
+        return 2;
+    }
+    int rc = jad_agent_run (agent);
+    jad_agent_destroy (&agent);
+    return rc == 0 ? 0 : 1;
+}
+
+/* ------------------------------------------------------------ submit */
+
+/* One input line of a batch and what became of it. */
+typedef struct {
+    size_t lineno;
+    int    item;                /* index into items, or -1 when rejected */
+    char  *reason;              /* rejection text, malloc'd */
+} s_line_t;
+
+typedef struct {
+    jad_outbox_t *outbox;
+    s_line_t lines[S_BATCH];
+    size_t n_lines;
+    jad_outbox_item_t items[S_BATCH];
+    uint8_t *bufs[S_BATCH];     /* packed reports of items */
+    char *refs[S_BATCH];        /* refs of items, or NULL */
+    size_t n_items;
+    int rejected;               /* some line was rejected */
+} s_submit_t;
+
+/* Print REF quoted, with quotes, backslashes and control bytes escaped so
+ * that a line of output stays one line. */
+static void
+s_print_ref (const char *ref)
+{
+    putchar ('"');
+    for (const unsigned char *p = (const unsigned char *) ref; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf ("\\%c", *p);
+        else
+        if (*p < 0x20 || *p == 0x7f)
+            printf ("\\x%02x", *p);
+        else
+            putchar (*p);
+    }
+    putchar ('"');
+}
+
+static void
+s_batch_clear (s_submit_t *s)
+{
+    for (size_t i = 0; i < s->n_lines; i++)
+        free (s->lines[i].reason);
+    for (size_t i = 0; i < s->n_items; i++) {
+        free (s->bufs[i]);
+        free (s->refs[i]);
+    }
+    s->n_lines = 0;
+    s->n_items = 0;
+}
+
+/* Commit the batch, then print its results in input order.  0, or -1
+ * when nothing of it was stored (then nothing of it is printed). */
+static int
+s_batch_flush (s_submit_t *s)
+{
+    char err[512] = "";
+    if (jad_outbox_submit_batch (s->outbox, s->items, s->n_items,
+                                 err, sizeof err) != 0) {
+        fprintf (stderr, "jad-agent submit: %s\n", err);
+        s_batch_clear (s);
+        return -1;
+    }
+    for (size_t i = 0; i < s->n_lines; i++) {
+        s_line_t *l = &s->lines[i];
+        if (l->item < 0) {
+            printf ("line %zu: rejected: %s\n", l->lineno, l->reason);
+            continue;
+        }
+        jad_outbox_item_t *item = &s->items[l->item];
+        if (item->status == JAD_OUTBOX_DUPLICATE) {
+            printf ("line %zu: duplicate ref ", l->lineno);
+            s_print_ref (item->ref);
+            printf (" (seq %" PRIu64 ")\n", item->origin_seq);
+        }
+        else
+            printf ("line %zu: accepted seq %" PRIu64 "\n", l->lineno,
+                    item->origin_seq);
+    }
+    fflush (stdout);
+    s_batch_clear (s);
+    return 0;
+}
+
+/* Validate one line into the batch. */
+static int
+s_batch_add (s_submit_t *s, const char *country, const char *line,
+             size_t len, size_t lineno)
+{
+    s_line_t *l = &s->lines[s->n_lines];
+    memset (l, 0, sizeof *l);
+    l->lineno = lineno;
+    l->item = -1;
+    Jad__Report *report = NULL;
+    int64_t time_ms = 0;
+    int has_time = 0;
+    char err[512] = "";
+    if (jad_report_json_parse (line, len, country, &report, &time_ms,
+                               &has_time, err, sizeof err) != 0) {
+        l->reason = strdup (err);
+        if (!l->reason)
+            return -1;
+        s->rejected = 1;
+        s->n_lines++;
+        return 0;
+    }
+    size_t i = s->n_items;
+    jad_outbox_item_t *item = &s->items[i];
+    memset (item, 0, sizeof *item);
+    s->bufs[i] = jad_wire_encode (&report->base, &item->report_len);
+    s->refs[i] = report->ref ? strdup (report->ref) : NULL;
+    int oom = !s->bufs[i] || (report->ref && !s->refs[i]);
+    jad__report__free_unpacked (report, NULL);
+    if (oom) {
+        free (s->bufs[i]);
+        free (s->refs[i]);
+        return -1;
+    }
+    item->report = s->bufs[i];
+    item->ref = s->refs[i];
+    item->event_time_ms = has_time ? time_ms : jad_time_now_ms ();
+    l->item = (int) i;
+    s->n_items++;
+    s->n_lines++;
+    return 0;
+}
+
+static int
+s_valid_country (const char *cc)
+{
+    return strlen (cc) == 2 && cc[0] >= 'A' && cc[0] <= 'Z'
+        && cc[1] >= 'A' && cc[1] <= 'Z';
+}
+
+static int
+s_submit (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data",    required_argument, NULL, 'd' },
+        { "country", required_argument, NULL, 'c' },
+        { "help",    no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *dir = NULL, *country_opt = NULL, *path = "-";
+    int c;
+    while ((c = getopt_long (argc, argv, "d:c:h", opts, NULL)) != -1) {
+        switch (c) {
+            case 'd': dir = optarg; break;
+            case 'c': country_opt = optarg; break;
+            case 'h': s_usage_submit (stdout); return 0;
+            default: s_usage_submit (stderr); return 2;
+        }
+    }
+    if (optind < argc)
+        path = argv[optind++];
+    if (!dir || optind != argc) {
+        s_usage_submit (stderr);
+        return 2;
+    }
+    if (country_opt && !s_valid_country (country_opt)) {
+        fprintf (stderr, "jad-agent submit: --country: two upper-case letters "
+                 "expected\n");
+        return 2;
+    }
+
+    int rc = 2;
+    char *obpath = s_join (dir, "outbox");
+    s_submit_t *s = calloc (1, sizeof *s);
+    FILE *in = NULL;
+    jad_lines_t *lines = NULL;
+    char err[512] = "";
+    char country[3] = "";
+    if (!obpath || !s) {
+        fprintf (stderr, "jad-agent submit: out of memory\n");
+        goto out;
+    }
+    if (country_opt) {
+        if (mkdir (dir, 0700) != 0 && errno != EEXIST) {
+            fprintf (stderr, "jad-agent submit: %s: %s\n", dir, strerror (errno));
+            goto out;
+        }
+        s->outbox = jad_outbox_open (obpath, JAD_OUTBOX_CREATE, err, sizeof err);
+        if (!s->outbox
+        ||  jad_outbox_set_country (s->outbox, country_opt, err, sizeof err) != 0) {
+            fprintf (stderr, "jad-agent submit: %s\n", err);
+            goto out;
+        }
+    }
+    else {
+        s->outbox = jad_outbox_open (obpath, 0, err, sizeof err);
+        if (!s->outbox) {
+            fprintf (stderr, "jad-agent submit: %s: no outbox yet; pass "
+                     "--country CC or run the daemon first\n", dir);
+            goto out;
+        }
+    }
+    int got = jad_outbox_country (s->outbox, country);
+    if (got != 1) {
+        fprintf (stderr, "jad-agent submit: %s\n", got < 0
+                 ? "cannot read the outbox"
+                 : "the outbox has no country yet; pass --country CC or run "
+                   "the daemon first");
+        goto out;
+    }
+
+    in = strcmp (path, "-") == 0 ? stdin : fopen (path, "r");
+    if (!in) {
+        fprintf (stderr, "jad-agent submit: %s: %s\n", path, strerror (errno));
+        goto out;
+    }
+    lines = jad_lines_new (in);
+    if (!lines) {
+        fprintf (stderr, "jad-agent submit: out of memory\n");
+        goto out;
+    }
+    const char *line;
+    size_t len, lineno;
+    int too_long;
+    while ((got = jad_lines_next (lines, &line, &len, &lineno, &too_long)) == 1) {
+        /* A too-long line arrives cut at JAD_REPORT_LINE_MAX + 1 bytes,
+         * which the parser refuses with the usual message. */
+        if (s_batch_add (s, country, line, len, lineno) != 0) {
+            fprintf (stderr, "jad-agent submit: out of memory\n");
+            goto out;
+        }
+        if (s->n_lines == S_BATCH && s_batch_flush (s) != 0)
+            goto out;
+    }
+    if (got < 0) {
+        fprintf (stderr, "jad-agent submit: %s: read error: %s\n",
+                 path, strerror (errno));
+        /* what was read is still stored and answered */
+        s_batch_flush (s);
+        goto out;
+    }
+    if (s_batch_flush (s) != 0)
+        goto out;
+    rc = s->rejected ? 1 : 0;
+out:
+    if (s) {
+        s_batch_clear (s);
+        jad_outbox_destroy (&s->outbox);
+    }
+    free (s);
+    free (obpath);
+    jad_lines_destroy (&lines);
+    if (in && in != stdin)
+        fclose (in);
+    return rc;
+}
+
+/* ------------------------------------------------------------ status */
+
+typedef struct {
+    int      running;           /* status.json's pid is alive */
+    long     pid;
+    int      connected;
+    int      has_hub_head;
+    uint64_t hub_head;
+} s_daemon_t;
+
+/* 1 when process PID exists and is not a zombie (a daemon killed with
+ * SIGKILL stays a zombie until its parent reaps it). */
+static int
+s_pid_alive (long pid)
+{
+    if (kill ((pid_t) pid, 0) != 0 && errno != EPERM)
+        return 0;
+    char path[64], buf[256];
+    snprintf (path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return 1;               /* no /proc: trust kill */
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = 0;
+    const char *p = strrchr (buf, ')');     /* the name may hold spaces */
+    return !(p && p[1] == ' ' && p[2] == 'Z');
+}
+
+/* Read DIR/status.json, if any, and whether its writer still runs. */
+static void
+s_daemon_state (const char *dir, s_daemon_t *d)
+{
+    memset (d, 0, sizeof *d);
+    char *path = s_join (dir, "status.json");
+    if (!path)
+        return;
+    json_error_t jerr;
+    json_t *root = json_load_file (path, 0, &jerr);
+    free (path);
+    if (!root)
+        return;
+    json_t *v = json_object_get (root, "pid");
+    if (json_is_integer (v) && json_integer_value (v) > 0) {
+        d->pid = (long) json_integer_value (v);
+        d->running = s_pid_alive (d->pid);
+    }
+    v = json_object_get (root, "hub_head");
+    if (json_is_integer (v) && json_integer_value (v) >= 0) {
+        d->has_hub_head = 1;
+        d->hub_head = (uint64_t) json_integer_value (v);
+    }
+    d->connected = d->running && json_is_true (json_object_get (root, "connected"));
+    json_decref (root);
+}
+
+static int
+s_rejected_line (void *arg, uint64_t seq, uint32_t code, const char *message)
+{
+    (void) arg;
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value (&jad__error_code__descriptor, (int) code);
+    printf ("  rejected      origin_seq %" PRIu64 ": %s: %s\n", seq,
+            v ? v->name : "UNKNOWN", message);
+    return 0;
+}
+
+static int
+s_status (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "json", no_argument,       NULL, 'j' },
+        { "help", no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *dir = NULL;
+    int as_json = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, "d:jh", opts, NULL)) != -1) {
+        switch (c) {
+            case 'd': dir = optarg; break;
+            case 'j': as_json = 1; break;
+            case 'h': s_usage_status (stdout); return 0;
+            default: s_usage_status (stderr); return 2;
+        }
+    }
+    if (!dir || optind != argc) {
+        s_usage_status (stderr);
+        return 2;
+    }
+    int rc = 2;
+    char err[512] = "";
+    char *obpath = s_join (dir, "outbox");
+    char *mpath = s_join (dir, "mirror");
+    jad_outbox_t *outbox = NULL;
+    jad_journal_t *mirror = NULL;
+    if (!obpath || !mpath)
+        goto out;
+    outbox = jad_outbox_open (obpath, JAD_OUTBOX_RDONLY, err, sizeof err);
+    if (!outbox) {
+        fprintf (stderr, "jad-agent status: %s\n", err);
+        goto out;
+    }
+    jad_outbox_stats_t st;
+    if (jad_outbox_stats (outbox, &st) != 0) {
+        fprintf (stderr, "jad-agent status: cannot read the outbox\n");
+        goto out;
+    }
+    uint64_t mirror_seq = 0;
+    struct stat sb;
+    if (stat (mpath, &sb) == 0) {
+        mirror = jad_journal_open (mpath, JAD_JOURNAL_RDONLY, err, sizeof err);
+        if (!mirror || jad_journal_head (mirror, &mirror_seq) != 0) {
+            fprintf (stderr, "jad-agent status: %s\n",
+                     mirror ? "cannot read the mirror" : err);
+            goto out;
+        }
+    }
+    s_daemon_t d;
+    s_daemon_state (dir, &d);
+    uint64_t lag = d.has_hub_head && d.hub_head > mirror_seq
+                 ? d.hub_head - mirror_seq : 0;
+    if (as_json) {
+        printf ("{\"outbox_depth\":%" PRIu64 ",\"last_acked\":%" PRIu64
+                ",\"last_acked_hub_seq\":%" PRIu64 ",\"rejected\":%" PRIu64
+                ",\"mirror_seq\":%" PRIu64 ",\"mirror_lag\":%" PRIu64
+                ",\"connected\":%s,\"daemon_running\":%s,\"hub_head\":",
+                st.depth, st.last_acked, st.last_acked_hub_seq, st.rejected,
+                mirror_seq, lag, d.connected ? "true" : "false",
+                d.running ? "true" : "false");
+        if (d.has_hub_head)
+            printf ("%" PRIu64, d.hub_head);
+        else
+            printf ("null");
+        printf (",\"country\":\"%s\",\"origin\":\"%s\"}\n", st.country, st.origin);
+    }
+    else {
+        printf ("agent %s\n", dir);
+        printf ("  country       %s", st.country[0] ? st.country : "(not set)");
+        if (st.origin[0])
+            printf (" (origin %s)", st.origin);
+        printf ("\n");
+        if (d.running)
+            printf ("  daemon        running (pid %ld), hub %s\n", d.pid,
+                    d.connected ? "connected" : "not connected");
+        else
+            printf ("  daemon        daemon not running\n");
+        printf ("  outbox        %" PRIu64 " reports waiting, %" PRIu64
+                " accepted in all, %" PRIu64 " acked\n",
+                st.depth, st.accepted, st.acked);
+        if (st.last_acked)
+            printf ("  last acked    origin_seq %" PRIu64 " (hub_seq %" PRIu64 ")\n",
+                    st.last_acked, st.last_acked_hub_seq);
+        else
+            printf ("  last acked    none\n");
+        printf ("  rejected      %" PRIu64 "\n", st.rejected);
+        if (st.rejected)
+            jad_outbox_rejected_scan (outbox, 10, s_rejected_line, NULL);
+        if (d.has_hub_head)
+            printf ("  mirror        at %" PRIu64 ", hub at %" PRIu64 " (lag %"
+                    PRIu64 ")\n", mirror_seq, d.hub_head, lag);
+        else
+            printf ("  mirror        at %" PRIu64 ", hub head unknown\n", mirror_seq);
+    }
+    rc = 0;
+out:
+    jad_journal_destroy (&mirror);
+    jad_outbox_destroy (&outbox);
+    free (obpath);
+    free (mpath);
+    return rc;
+}
+
+/* ------------------------------------------------------------ main */
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage (stderr);
+        return 2;
+    }
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+    ||  strcmp (argv[1], "help") == 0) {
+        s_usage (stdout);
+        return 0;
+    }
+    /* getopt_long sees the command's own arguments only. */
+    if (strcmp (argv[1], "run") == 0)
+        return s_run (argc - 1, argv + 1);
+    if (strcmp (argv[1], "submit") == 0)
+        return s_submit (argc - 1, argv + 1);
+    if (strcmp (argv[1], "status") == 0)
+        return s_status (argc - 1, argv + 1);
+    fprintf (stderr, "jad-agent: unknown command '%s'\n", argv[1]);
+    s_usage (stderr);
+    return 2;
+}

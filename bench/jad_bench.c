@@ -1,0 +1,732 @@
+/*  jad-bench: a load generator that is a participant of a real hub.
+ *
+ *  jad-bench latency --hub EP --feed EP --hub-key F --key F --watch-key F
+ *                    [--rate 2000] [--duration 10]
+ *      One agent (--key) submits envelopes at a fixed rate on its CURVE
+ *      DEALER; a second participant (--watch-key, e.g. a coordinator)
+ *      subscribes to the feed.  Prints submit->ack and submit->seen
+ *      latency (p50, p90, p99, p99.9, max).  Sends are paced on a 1 ms
+ *      tick and never wait for the hub, so a slow hub shows up as latency,
+ *      not as a lower send rate.
+ *
+ *  jad-bench flood --hub EP --hub-key F [--feed EP --watch-key F]
+ *                  [--window 1000] [--duration 10] [--count N] KEY...
+ *      One DEALER per agent KEY, each keeping WINDOW envelopes
+ *      unacknowledged (the agent protocol's limit), for DURATION seconds
+ *      or until N envelopes in all are sent, then waits for the last acks.  Prints reports/s acknowledged and,
+ *      with --watch-key, how many entries one subscriber saw.
+ *
+ *  jad-bench free-ports N
+ *      N free TCP ports on 127.0.0.1, one a line (for bench/run.sh).
+ *
+ *  Every envelope has a random incarnation per run, so runs can follow one
+ *  another on the same hub.  Reports are a fixed mix (checks, seizure,
+ *  hit, deployment) without a country: the hub takes the origin's.
+ *
+ *  exit: 0 every envelope acked (and, in latency mode, seen); 1 otherwise;
+ *        2 usage or setup error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "jad/keys.h"
+#include "jad/wire.h"
+
+#define S_MAX_AGENTS   64
+#define S_N_REPORTS    4        /* size of the report mix */
+#define S_DRAIN_MS     30000    /* wait this long for the last acks */
+
+/* One submitting participant: its DEALER and what it has in flight. */
+typedef struct {
+    zsock_t  *sock;             /* CURVE DEALER to the hub */
+    void     *raw;              /* its libzmq handle */
+    char      name[JAD_KEYS_NAME_MAX + 1];  /* roster name = origin */
+    uint8_t   incarnation[JAD_ID_BYTES];    /* random per run */
+    uint64_t  next_seq;         /* next origin_seq to send, from 1 */
+    uint64_t  acked;            /* acks received */
+    uint64_t  errors;           /* error replies received */
+    int64_t  *sent_us;          /* send time by origin_seq; 0 once acked */
+    int64_t  *ack_us;           /* ack time by origin_seq (latency mode) */
+    size_t    cap;              /* entries in sent_us / ack_us */
+} s_agent_t;
+
+/* Latency samples in microseconds. */
+typedef struct {
+    int64_t  *v;
+    size_t    n, cap;
+} s_samples_t;
+
+static jad_keys_t *s_hub_keys;
+static uint8_t     s_op_id[JAD_ID_BYTES];
+static uint8_t    *s_reports[S_N_REPORTS];    /* packed Report mix */
+static size_t      s_report_len[S_N_REPORTS];
+
+static int64_t
+s_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+s_sample_add (s_samples_t *s, int64_t us)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 65536;
+        s->v = realloc (s->v, s->cap * sizeof *s->v);
+        assert (s->v);
+    }
+    s->v[s->n++] = us;
+}
+
+static int
+s_cmp_i64 (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return (x > y) - (x < y);
+}
+
+/* Print "LABEL p50 … max" in ms; sorts S. */
+static void
+s_sample_print (const char *label, s_samples_t *s)
+{
+    if (s->n == 0) {
+        printf ("%-13s no samples\n", label);
+        return;
+    }
+    qsort (s->v, s->n, sizeof *s->v, s_cmp_i64);
+    const double q[] = { 0.50, 0.90, 0.99, 0.999 };
+    const char *qn[] = { "p50", "p90", "p99", "p99.9" };
+    printf ("%-13s", label);
+    for (size_t i = 0; i < 4; i++) {
+        size_t k = (size_t) (q[i] * (double) (s->n - 1) + 0.5);
+        printf (" %s %.3f ms", qn[i], (double) s->v[k] / 1000.0);
+    }
+    printf (" max %.3f ms (n=%zu)\n", (double) s->v[s->n - 1] / 1000.0, s->n);
+}
+
+/* A CURVE client socket of TYPE with OWN's keys, connected to ENDPOINT. */
+static zsock_t *
+s_connect (int type, const jad_keys_t *own, const char *endpoint)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        return NULL;
+    void *raw = zsock_resolve (sock);
+    int linger = 0, hwm = 0, on = 1;
+    zmq_setsockopt (raw, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (type == ZMQ_DEALER)
+        zmq_setsockopt (raw, ZMQ_IMMEDIATE, &on, sizeof on);
+    if (jad_keys_apply_client (own, jad_keys_public (s_hub_keys), raw) != 0) {
+        fprintf (stderr, "jad-bench: cannot set CURVE keys\n");
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    if (type == ZMQ_SUB)
+        zsock_set_subscribe (sock, "");
+    if (zsock_connect (sock, "%s", endpoint) != 0) {
+        fprintf (stderr, "jad-bench: cannot connect %s\n", endpoint);
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+/* Encode FRAME and send it without waiting; 0 sent, -1 not (HWM, error). */
+static int
+s_send_frame (void *raw, const Jad__Frame *frame)
+{
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&frame->base, &len);
+    if (!buf)
+        return -1;
+    int rc = zmq_send (raw, buf, len, ZMQ_DONTWAIT) == (int) len ? 0 : -1;
+    free (buf);
+    return rc;
+}
+
+static void
+s_send_heartbeat (void *raw)
+{
+    Jad__Frame frame = JAD__FRAME__INIT;
+    Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
+    frame.heartbeat = &hb;
+    hb.has_time_ms = 1;
+    hb.time_ms = (int64_t) time (NULL) * 1000;
+    s_send_frame (raw, &frame);
+}
+
+/* Receive one message without waiting and decode it as a Frame; NULL when
+ * nothing is waiting or it does not decode (*GOT_P says which). */
+static Jad__Frame *
+s_recv_frame (void *raw, int *got_p)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    *got_p = 0;
+    if (zmq_msg_recv (&msg, raw, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        return NULL;
+    }
+    *got_p = 1;
+    char err[256];
+    Jad__Frame *frame = jad_wire_frame_decode (zmq_msg_data (&msg),
+                                               zmq_msg_size (&msg),
+                                               err, sizeof err);
+    if (!frame)
+        fprintf (stderr, "jad-bench: undecodable frame: %s\n", err);
+    zmq_msg_close (&msg);
+    return frame;
+}
+
+/* Heartbeat the hub until it answers (5 s at most); the answer carries the
+ * operation id.  0 on success. */
+static int
+s_hello (s_agent_t *a)
+{
+    zmq_pollitem_t item = { a->raw, 0, ZMQ_POLLIN, 0 };
+    int64_t until = s_now_us () + 5000000, next_hb = 0;
+    while (s_now_us () < until) {
+        /* ZMQ_IMMEDIATE: a send before the handshake is refused, so say
+         * hello again until the hub answers. */
+        if (s_now_us () >= next_hb) {
+            s_send_heartbeat (a->raw);
+            next_hb = s_now_us () + 100000;
+        }
+        if (zmq_poll (&item, 1, 20) <= 0)
+            continue;
+        int got;
+        Jad__Frame *frame;
+        while ((frame = s_recv_frame (a->raw, &got)) || got) {
+            int ok = frame && frame->body_case == JAD__FRAME__BODY_HEARTBEAT
+                  && frame->heartbeat->has_operation_id
+                  && frame->heartbeat->operation_id.len == JAD_ID_BYTES;
+            if (ok)
+                memcpy (s_op_id, frame->heartbeat->operation_id.data, JAD_ID_BYTES);
+            jad_wire_free (&frame);
+            if (ok)
+                return 0;
+        }
+    }
+    fprintf (stderr, "jad-bench: %s: no answer from the hub\n", a->name);
+    return -1;
+}
+
+/* Wait up to 5 s for the feed's welcome message: the subscription is live. */
+static int
+s_wait_welcome (zsock_t *sub)
+{
+    zmq_pollitem_t item = { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll (&item, 1, 5000) <= 0) {
+        fprintf (stderr, "jad-bench: nothing on the feed within 5 s\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The report mix, packed once. */
+static void
+s_build_reports (void)
+{
+    Jad__Report r[S_N_REPORTS];
+    Jad__Checks checks = JAD__CHECKS__INIT;
+    Jad__Seizure seizure = JAD__SEIZURE__INIT;
+    Jad__Hit hit = JAD__HIT__INIT;
+    Jad__Deployment dep = JAD__DEPLOYMENT__INIT;
+    for (size_t i = 0; i < S_N_REPORTS; i++)
+        jad__report__init (&r[i]);
+    checks.has_persons = checks.has_vehicles = checks.has_parcels = 1;
+    checks.persons = 214;
+    checks.vehicles = 87;
+    checks.parcels = 31;
+    r[0].body_case = JAD__REPORT__BODY_CHECKS;
+    r[0].checks = &checks;
+    seizure.has_item = seizure.has_firearm_type = seizure.has_count = 1;
+    seizure.item = JAD__ITEM__FIREARM;
+    seizure.firearm_type = JAD__FIREARM_TYPE__PISTOL;
+    seizure.count = 2;
+    seizure.serial = "AB123456";
+    r[1].body_case = JAD__REPORT__BODY_SEIZURE;
+    r[1].seizure = &seizure;
+    hit.has_database = hit.has_count = 1;
+    hit.database = JAD__DATABASE__SLTD;
+    hit.count = 1;
+    r[2].body_case = JAD__REPORT__BODY_HIT;
+    r[2].hit = &hit;
+    dep.has_officers = 1;
+    dep.officers = 42;
+    r[3].body_case = JAD__REPORT__BODY_DEPLOYMENT;
+    r[3].deployment = &dep;
+    for (size_t i = 0; i < S_N_REPORTS; i++) {
+        s_reports[i] = jad_wire_encode (&r[i].base, &s_report_len[i]);
+        assert (s_reports[i]);
+    }
+}
+
+/* Submit A's next envelope; 0 sent, -1 not (send queue full). */
+static int
+s_submit (s_agent_t *a, int64_t now_us)
+{
+    uint64_t seq = a->next_seq;
+    if (seq >= a->cap) {
+        size_t cap = a->cap * 2;
+        a->sent_us = realloc (a->sent_us, cap * sizeof *a->sent_us);
+        a->ack_us = realloc (a->ack_us, cap * sizeof *a->ack_us);
+        assert (a->sent_us && a->ack_us);
+        memset (a->sent_us + a->cap, 0, (cap - a->cap) * sizeof *a->sent_us);
+        memset (a->ack_us + a->cap, 0, (cap - a->cap) * sizeof *a->ack_us);
+        a->cap = cap;
+    }
+    size_t k = seq % S_N_REPORTS;
+    Jad__Envelope env = JAD__ENVELOPE__INIT;
+    env.has_version = 1;
+    env.version = JAD_SCHEMA_VERSION;
+    env.has_operation_id = 1;
+    env.operation_id.data = s_op_id;
+    env.operation_id.len = JAD_ID_BYTES;
+    env.origin = a->name;
+    env.has_incarnation = 1;
+    env.incarnation.data = a->incarnation;
+    env.incarnation.len = JAD_ID_BYTES;
+    env.has_origin_seq = 1;
+    env.origin_seq = seq;
+    env.has_event_time_ms = 1;
+    env.event_time_ms = 1605510000000LL + (int64_t) seq * 1000;
+    env.has_report = 1;
+    env.report.data = s_reports[k];
+    env.report.len = s_report_len[k];
+    size_t elen;
+    uint8_t *ebuf = jad_wire_encode (&env.base, &elen);
+    if (!ebuf)
+        return -1;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_SUBMIT;
+    frame.submit.data = ebuf;
+    frame.submit.len = elen;
+    int rc = s_send_frame (a->raw, &frame);
+    free (ebuf);
+    if (rc == 0) {
+        a->sent_us[seq] = now_us;
+        a->next_seq++;
+    }
+    return rc;
+}
+
+/* Read every waiting answer on A's DEALER; ack latencies go to ACKS. */
+static void
+s_drain_answers (s_agent_t *a, s_samples_t *acks)
+{
+    int got;
+    Jad__Frame *frame;
+    while ((frame = s_recv_frame (a->raw, &got)) || got) {
+        if (!frame)
+            continue;
+        int64_t now = s_now_us ();
+        if (frame->body_case == JAD__FRAME__BODY_ACK) {
+            uint64_t seq = frame->ack->origin_seq;
+            int ours = frame->ack->incarnation.len == JAD_ID_BYTES
+                    && memcmp (frame->ack->incarnation.data, a->incarnation,
+                               JAD_ID_BYTES) == 0;
+            if (ours && seq > 0 && seq < a->next_seq && a->sent_us[seq]) {
+                s_sample_add (acks, now - a->sent_us[seq]);
+                a->ack_us[seq] = now;
+                a->acked++;
+            }
+        }
+        else
+        if (frame->body_case == JAD__FRAME__BODY_ERROR) {
+            if (a->errors++ < 5)
+                fprintf (stderr, "jad-bench: %s: error %d: %s\n", a->name,
+                         (int) frame->error->code,
+                         frame->error->message ? frame->error->message : "");
+        }
+        jad_wire_free (&frame);
+    }
+}
+
+/* Read every waiting feed message.  With AGENT, decode each entry down to
+ * its envelope and record submit->seen for AGENT's envelopes in SEEN;
+ * without, only count entries.  Returns entries read. */
+static uint64_t
+s_drain_feed (zsock_t *sub, s_agent_t *agent, s_samples_t *seen)
+{
+    uint64_t entries = 0;
+    int got;
+    Jad__Frame *frame;
+    void *raw = zsock_resolve (sub);
+    while ((frame = s_recv_frame (raw, &got)) || got) {
+        if (!frame || frame->body_case != JAD__FRAME__BODY_ENTRY) {
+            jad_wire_free (&frame);
+            continue;
+        }
+        entries++;
+        if (agent) {
+            int64_t now = s_now_us ();
+            char err[256];
+            Jad__Entry *entry = jad_wire_entry_decode (frame->entry.data,
+                                                       frame->entry.len,
+                                                       err, sizeof err);
+            Jad__Envelope *env = entry && entry->has_envelope
+                ? jad_wire_envelope_decode (entry->envelope.data,
+                                            entry->envelope.len,
+                                            err, sizeof err)
+                : NULL;
+            if (env && env->origin && strcmp (env->origin, agent->name) == 0
+            &&  env->incarnation.len == JAD_ID_BYTES
+            &&  memcmp (env->incarnation.data, agent->incarnation,
+                        JAD_ID_BYTES) == 0
+            &&  env->origin_seq > 0 && env->origin_seq < agent->next_seq
+            &&  agent->sent_us[env->origin_seq])
+                s_sample_add (seen, now - agent->sent_us[env->origin_seq]);
+            jad_wire_free (&env);
+            jad_wire_free (&entry);
+        }
+        jad_wire_free (&frame);
+    }
+    return entries;
+}
+
+/* Load KEY_PATH and connect a DEALER for it to HUB.  0 on success. */
+static int
+s_agent_open (s_agent_t *a, const char *key_path, const char *hub)
+{
+    char err[512];
+    memset (a, 0, sizeof *a);
+    jad_keys_t *keys = jad_keys_load (key_path, err, sizeof err);
+    if (!keys) {
+        fprintf (stderr, "jad-bench: %s\n", err);
+        return -1;
+    }
+    snprintf (a->name, sizeof a->name, "%s", jad_keys_name (keys));
+    a->sock = s_connect (ZMQ_DEALER, keys, hub);
+    jad_keys_destroy (&keys);
+    if (!a->sock)
+        return -1;
+    a->raw = zsock_resolve (a->sock);
+    randombytes_buf (a->incarnation, sizeof a->incarnation);
+    a->next_seq = 1;
+    a->cap = 1 << 16;
+    a->sent_us = calloc (a->cap, sizeof *a->sent_us);
+    a->ack_us = calloc (a->cap, sizeof *a->ack_us);
+    assert (a->sent_us && a->ack_us);
+    return s_hello (a);
+}
+
+static void
+s_agent_close (s_agent_t *a)
+{
+    zsock_destroy (&a->sock);
+    free (a->sent_us);
+    free (a->ack_us);
+    a->sent_us = a->ack_us = NULL;
+}
+
+static zsock_t *
+s_watcher_open (const char *key_path, const char *feed)
+{
+    char err[512];
+    jad_keys_t *keys = jad_keys_load (key_path, err, sizeof err);
+    if (!keys) {
+        fprintf (stderr, "jad-bench: %s\n", err);
+        return NULL;
+    }
+    zsock_t *sub = s_connect (ZMQ_SUB, keys, feed);
+    jad_keys_destroy (&keys);
+    if (sub && s_wait_welcome (sub) != 0)
+        zsock_destroy (&sub);
+    return sub;
+}
+
+/* ------------------------------------------------------------ latency */
+
+static int
+s_latency (const char *hub, const char *feed, const char *key,
+           const char *watch_key, double rate, double duration)
+{
+    int rc = 2;
+    s_agent_t agent;
+    memset (&agent, 0, sizeof agent);
+    s_samples_t acks = { 0 }, seen = { 0 };
+    zsock_t *sub = s_watcher_open (watch_key, feed);
+    if (!sub || s_agent_open (&agent, key, hub) != 0)
+        goto out;
+    uint64_t total = (uint64_t) (rate * duration + 0.5);
+    int64_t start = s_now_us ();
+    int64_t end = start + (int64_t) (duration * 1e6);
+    int64_t drain_until = end + S_DRAIN_MS * 1000;
+    int64_t next_hb = start + 1000000;
+    uint64_t sent = 0, late = 0;
+    zmq_pollitem_t items[2] = {
+        { agent.raw, 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 }
+    };
+    while (1) {
+        int64_t now = s_now_us ();
+        /* Send everything due by now: envelope i is due at start + i/rate. */
+        while (sent < total) {
+            int64_t due = start + (int64_t) ((double) sent * 1e6 / rate);
+            if (due > now)
+                break;
+            if (now - due > 1000)
+                late++;
+            if (s_submit (&agent, now) != 0)
+                break;
+            sent++;
+        }
+        if (now >= next_hb) {
+            s_send_heartbeat (agent.raw);
+            next_hb = now + 1000000;
+        }
+        if (sent == total && agent.acked == total && seen.n == total)
+            break;
+        if (now > drain_until)
+            break;
+        zmq_poll (items, 2, sent < total ? 1 : 100);
+        s_drain_answers (&agent, &acks);
+        s_drain_feed (sub, &agent, &seen);
+    }
+    double secs = (double) (end - start) / 1e6;
+    printf ("latency: %" PRIu64 " sent at %.0f/s over %.1f s: %" PRIu64
+            " acked, %zu seen by %s, %" PRIu64 " errors, %" PRIu64
+            " sends >1 ms late\n", sent, rate, secs, agent.acked, seen.n,
+            "the watcher", agent.errors, late);
+    s_sample_print ("submit->ack", &acks);
+    s_sample_print ("submit->seen", &seen);
+    rc = agent.acked == total && seen.n == total && agent.errors == 0 ? 0 : 1;
+out:
+    if (agent.sock)
+        s_agent_close (&agent);
+    zsock_destroy (&sub);
+    free (acks.v);
+    free (seen.v);
+    return rc;
+}
+
+/* ------------------------------------------------------------ flood */
+
+static int
+s_flood (const char *hub, const char *feed, const char *watch_key,
+         char **keys, size_t n_keys, uint64_t window, double duration,
+         uint64_t count)
+{
+    int rc = 2;
+    s_agent_t *agents = calloc (n_keys, sizeof *agents);
+    s_samples_t acks = { 0 };
+    zsock_t *sub = NULL;
+    zmq_pollitem_t *items = calloc (n_keys + 1, sizeof *items);
+    assert (agents && items);
+    size_t opened = 0;
+    if (watch_key && feed && !(sub = s_watcher_open (watch_key, feed)))
+        goto out;
+    for (; opened < n_keys; opened++)
+        if (s_agent_open (&agents[opened], keys[opened], hub) != 0) {
+            opened++;
+            goto out;
+        }
+    for (size_t i = 0; i < n_keys; i++)
+        items[i] = (zmq_pollitem_t) { agents[i].raw, 0, ZMQ_POLLIN, 0 };
+    size_t n_items = n_keys;
+    if (sub)
+        items[n_items++] = (zmq_pollitem_t) { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
+
+    int64_t start = s_now_us ();
+    int64_t end = start + (int64_t) (duration * 1e6);
+    int64_t next_hb = start + 1000000, last_ack = start;
+    uint64_t seen = 0, acked = 0, sent = 0;
+    /* COUNT (0: none) ends the run early, when that many are sent. */
+    while (1) {
+        int64_t now = s_now_us ();
+        int sending = now < end && (!count || sent < count);
+        if (sending)
+            for (size_t i = 0; i < n_keys; i++) {
+                s_agent_t *a = &agents[i];
+                while (a->next_seq - 1 - a->acked < window
+                &&     (!count || sent < count)) {
+                    if (s_submit (a, now) != 0)
+                        break;
+                    sent++;
+                }
+            }
+        if (now >= next_hb) {
+            for (size_t i = 0; i < n_keys; i++)
+                s_send_heartbeat (agents[i].raw);
+            next_hb = now + 1000000;
+        }
+        sent = acked = 0;
+        for (size_t i = 0; i < n_keys; i++) {
+            sent += agents[i].next_seq - 1;
+            acked += agents[i].acked;
+        }
+        if (!sending && acked == sent)
+            break;
+        if (now > end + S_DRAIN_MS * 1000)
+            break;
+        zmq_poll (items, (int) n_items, sending ? (int) ((end - now) / 1000) + 1 : 100);
+        uint64_t before = acks.n;
+        for (size_t i = 0; i < n_keys; i++)
+            s_drain_answers (&agents[i], &acks);
+        if (acks.n > before)
+            last_ack = s_now_us ();
+        if (sub)
+            seen += s_drain_feed (sub, NULL, NULL);
+    }
+    /* The feed may trail the last ack by a little. */
+    if (sub) {
+        int64_t until = s_now_us () + 2000000;
+        zmq_pollitem_t item = { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
+        while (seen < acked && s_now_us () < until) {
+            zmq_poll (&item, 1, 100);
+            seen += s_drain_feed (sub, NULL, NULL);
+        }
+    }
+    uint64_t errors = 0;
+    for (size_t i = 0; i < n_keys; i++)
+        errors += agents[i].errors;
+    double secs = (double) (last_ack - start) / 1e6;
+    printf ("flood: %zu agents, window %" PRIu64 ", %.1f s max: %" PRIu64
+            " sent, %" PRIu64 " acked in %.2f s (%.0f reports/s acked), %"
+            PRIu64 " errors", n_keys, window, duration, sent, acked, secs,
+            secs > 0 ? (double) acked / secs : 0.0, errors);
+    if (sub)
+        printf (", %" PRIu64 " seen on the feed", seen);
+    printf ("\n");
+    s_sample_print ("submit->ack", &acks);
+    rc = acked == sent && errors == 0 ? 0 : 1;
+out:
+    for (size_t i = 0; i < opened; i++)
+        s_agent_close (&agents[i]);
+    zsock_destroy (&sub);
+    free (agents);
+    free (items);
+    free (acks.v);
+    return rc;
+}
+
+/* ------------------------------------------------------------ ports */
+
+static int
+s_free_ports (int n)
+{
+    int fds[64];
+    if (n < 1 || n > 64)
+        return 2;
+    for (int i = 0; i < n; i++) {
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        socklen_t len = sizeof sa;
+        fds[i] = socket (AF_INET, SOCK_STREAM, 0);
+        if (fds[i] < 0
+        ||  bind (fds[i], (struct sockaddr *) &sa, sizeof sa) != 0
+        ||  getsockname (fds[i], (struct sockaddr *) &sa, &len) != 0) {
+            perror ("jad-bench: free-ports");
+            return 2;
+        }
+        printf ("%d\n", ntohs (sa.sin_port));
+    }
+    for (int i = 0; i < n; i++)
+        close (fds[i]);
+    return 0;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: jad-bench latency --hub EP --feed EP --hub-key F --key F --watch-key F\n"
+"                         [--rate 2000] [--duration 10]\n"
+"       jad-bench flood --hub EP --hub-key F [--feed EP --watch-key F]\n"
+"                       [--window 1000] [--duration 10] [--count N] KEY...\n"
+"       jad-bench free-ports N\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "hub", required_argument, NULL, 'e' },
+        { "feed", required_argument, NULL, 'f' },
+        { "hub-key", required_argument, NULL, 'K' },
+        { "key", required_argument, NULL, 'k' },
+        { "watch-key", required_argument, NULL, 'w' },
+        { "rate", required_argument, NULL, 'r' },
+        { "duration", required_argument, NULL, 'd' },
+        { "window", required_argument, NULL, 'W' },
+        { "count", required_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *hub = NULL, *feed = NULL, *hub_key = NULL, *key = NULL;
+    const char *watch_key = NULL;
+    double rate = 2000, duration = 10;
+    uint64_t window = 1000, count = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': hub = optarg; break;
+        case 'f': feed = optarg; break;
+        case 'K': hub_key = optarg; break;
+        case 'k': key = optarg; break;
+        case 'w': watch_key = optarg; break;
+        case 'r': rate = atof (optarg); break;
+        case 'd': duration = atof (optarg); break;
+        case 'W': window = strtoull (optarg, NULL, 10); break;
+        case 'n': count = strtoull (optarg, NULL, 10); break;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        s_usage (stderr);
+        return 2;
+    }
+    const char *cmd = argv[optind++];
+    if (strcmp (cmd, "free-ports") == 0)
+        return s_free_ports (optind < argc ? atoi (argv[optind]) : 1);
+    int is_latency = strcmp (cmd, "latency") == 0;
+    int is_flood = strcmp (cmd, "flood") == 0;
+    if ((!is_latency && !is_flood) || !hub || !hub_key || rate <= 0
+    ||  duration <= 0 || window < 1
+    ||  (is_latency && (!feed || !key || !watch_key || optind != argc))
+    ||  (is_flood && (optind == argc || argc - optind > S_MAX_AGENTS))) {
+        s_usage (stderr);
+        return 2;
+    }
+    if (sodium_init () < 0)
+        return 2;
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    char err[512];
+    s_hub_keys = jad_keys_load (hub_key, err, sizeof err);
+    if (!s_hub_keys) {
+        fprintf (stderr, "jad-bench: %s\n", err);
+        return 2;
+    }
+    s_build_reports ();
+    int rc = is_latency
+        ? s_latency (hub, feed, key, watch_key, rate, duration)
+        : s_flood (hub, feed, watch_key, argv + optind,
+                   (size_t) (argc - optind), window, duration, count);
+    for (size_t i = 0; i < S_N_REPORTS; i++)
+        free (s_reports[i]);
+    jad_keys_destroy (&s_hub_keys);
+    return rc;
+}
