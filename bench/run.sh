@@ -47,7 +47,10 @@ if ! make -s all >/dev/null 2>&1; then
         exit 2
     }
 fi
-if [ ! -x "$BENCH" ] || [ bench/jad_bench.c -nt "$BENCH" ] \
+# jad-bench: bin/jad-bench when the Makefile builds it, else built here.
+if [ -x bin/jad-bench ] && [ ! bench/jad_bench.c -nt bin/jad-bench ]; then
+    BENCH=bin/jad-bench
+elif [ ! -x "$BENCH" ] || [ bench/jad_bench.c -nt "$BENCH" ] \
 || [ lib/libjad.a -nt "$BENCH" ]; then
     mkdir -p build/release/bench
     ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror \

@@ -14,9 +14,7 @@ expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"; }
 jq_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2" | head -1; }
 
 # free_port: a free TCP port on 127.0.0.1
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+free_port() { "$BIN/jad-probe" port; }
 # pubkey FILE: the Z85 public key in a key file
 pubkey() { sed -n 's/^public-key = //p' "$1"; }
 # wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds

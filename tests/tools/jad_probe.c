@@ -10,13 +10,19 @@
  *  jad-probe --key F --hub-key F --hub EP garbage
  *      sends malformed frames, counts error replies, then checks that the
  *      hub still answers a heartbeat
+ *  jad-probe port
+ *      prints a free TCP port on 127.0.0.1
  *  jad-probe --key F --hub-key F --feed EP listen
  *      prints "received" if anything arrives on the feed within 3 s
  *
  *  exit: 0 as expected (ack / answer / received); 1 an error reply;
  *        2 usage; 3 no answer within the timeout.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,12 +288,26 @@ main (int argc, char **argv)
         default: return 2;
         }
     }
-    if (optind != argc - 1 || !key || !hub_key) {
+    if (optind != argc - 1
+    ||  ((!key || !hub_key) && strcmp (argv[argc - 1], "port") != 0)) {
         fprintf (stderr, "usage: see the comment at the top of jad_probe.c\n");
         return 2;
     }
     const char *cmd = argv[optind];
     char err[512];
+    if (strcmp (cmd, "port") == 0) {
+        /* A free loopback port, for the test scripts: bind 0, report it. */
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = { .sin_family = AF_INET,
+                                    .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+        socklen_t alen = sizeof addr;
+        if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr) != 0
+        ||  getsockname (fd, (struct sockaddr *) &addr, &alen) != 0)
+            return 2;
+        printf ("%d\n", ntohs (addr.sin_port));
+        close (fd);
+        return 0;
+    }
     if (sodium_init () < 0)
         return 2;
     zsys_init ();
