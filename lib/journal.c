@@ -30,6 +30,8 @@ struct _jad_journal_t {
     MDB_dbi entries;            /* BE hub_seq -> Entry bytes */
     MDB_dbi dedupe;             /* identity -> BE hub_seq || hash */
     MDB_dbi meta;               /* string key -> value */
+    MDB_dbi records[3];         /* [kind]: BE seq -> checkpoint / roster */
+    int has_records[3];         /* the database exists in this file */
     int rdonly;                 /* opened with JAD_JOURNAL_RDONLY */
     char *path;                 /* realpath of the directory, registry key */
     char *datafile;             /* path of data.mdb, for jad_journal_stat */
@@ -486,6 +488,19 @@ jad_journal_open (const char *dir, int flags, char *err, size_t errlen)
     if (rc == 0) {
         dbname = "meta";
         rc = mdb_dbi_open (txn, dbname, dbflags, &self->meta);
+    }
+    /* Side records (checkpoints, rosters) came with the trust issue: a
+     * read-only open of an older journal simply has none. */
+    static const char *record_names[3] = { NULL, "checkpoints", "rosters" };
+    for (int kind = 1; rc == 0 && kind <= 2; kind++) {
+        int rrc = mdb_dbi_open (txn, record_names[kind],
+                                self->rdonly ? 0 : MDB_CREATE,
+                                &self->records[kind]);
+        if (rrc == 0)
+            self->has_records[kind] = 1;
+        else
+        if (rrc != MDB_NOTFOUND)
+            rc = rrc;
     }
     if (rc == MDB_NOTFOUND) {
         s_err (err, errlen, "journal %s: not a jadhub journal (no '%s' database)",
@@ -989,4 +1004,118 @@ jad_journal_stat (jad_journal_t *self, uint64_t *bytes_p)
         return -1;
     *bytes_p = (uint64_t) st.st_size;
     return 0;
+}
+
+/* ------------------------------------------------------------ side records */
+
+typedef struct {
+    int            kind;
+    uint64_t       seq;
+    const uint8_t *buf;
+    size_t         len;
+} s_record_put_t;
+
+static int
+s_record_put_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
+                 char *err, size_t errlen)
+{
+    s_record_put_t *put = arg;
+    uint8_t kb[8];
+    s_put_be64 (kb, put->seq);
+    MDB_val k = { 8, kb }, v = { put->len, (void *) put->buf };
+    int rc = mdb_put (txn, self->records[put->kind], &k, &v, 0);
+    if (rc == MDB_MAP_FULL)
+        return rc;
+    if (rc) {
+        s_err (err, errlen, "journal %s: %s", self->path, mdb_strerror (rc));
+        return -1;
+    }
+    return 0;
+}
+
+int
+jad_journal_record_put (jad_journal_t *self, int kind, uint64_t seq,
+                        const uint8_t *buf, size_t len,
+                        char *err, size_t errlen)
+{
+    assert (self && (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS));
+    if (!self->has_records[kind]) {
+        s_err (err, errlen, "journal %s has no side records", self->path);
+        return -1;
+    }
+    s_record_put_t put = { kind, seq, buf, len };
+    return s_write (self, s_record_put_fn, &put, err, errlen);
+}
+
+long
+jad_journal_record_scan (jad_journal_t *self, int kind, uint64_t from_seq,
+                         size_t max, jad_journal_scan_fn *fn, void *arg)
+{
+    assert (self && fn && (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS));
+    if (!self->has_records[kind])
+        return 0;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    uint8_t kb[8];
+    MDB_val k = { 8, kb }, v;
+    long visited = 0, result = -1;
+    s_put_be64 (kb, from_seq);
+    if (s_begin (self, MDB_RDONLY, &txn)
+    ||  mdb_cursor_open (txn, self->records[kind], &cur))
+        goto out;
+    int rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && (size_t) visited < max) {
+        if (k.mv_size != 8)
+            goto out;
+        visited++;
+        if (fn (arg, s_get_be64 (k.mv_data), v.mv_data, v.mv_size))
+            break;
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        goto out;
+    result = visited;
+out:
+    if (cur)
+        mdb_cursor_close (cur);
+    s_abort (self, &txn);
+    return result;
+}
+
+int
+jad_journal_record_last (jad_journal_t *self, int kind, uint64_t *seq_p)
+{
+    assert (self && (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS));
+    *seq_p = 0;
+    if (!self->has_records[kind])
+        return 0;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int result = -1;
+    if (s_begin (self, MDB_RDONLY, &txn)
+    ||  mdb_cursor_open (txn, self->records[kind], &cur))
+        goto out;
+    int rc = mdb_cursor_get (cur, &k, &v, MDB_LAST);
+    if (rc == 0 && k.mv_size == 8)
+        *seq_p = s_get_be64 (k.mv_data);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        result = 0;
+out:
+    if (cur)
+        mdb_cursor_close (cur);
+    s_abort (self, &txn);
+    return result;
+}
+
+int
+jad_journal_hash (jad_journal_t *self, uint64_t seq, uint8_t *hash)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int found = jad_journal_get (self, seq, &buf, &len);
+    if (found == 1)
+        s_hash (hash, buf, len);
+    free (buf);
+    return found;
 }

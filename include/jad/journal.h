@@ -180,4 +180,32 @@ int jad_journal_dedupe_count (jad_journal_t *self, uint64_t *count_p);
 /* *BYTES_P = size of the data file on disk, for status.  0 or -1. */
 int jad_journal_stat (jad_journal_t *self, uint64_t *bytes_p);
 
+/* ------------------------------------------------------------ side records */
+
+/* Records kept beside the entries, in the same environment, keyed by a hub
+ * sequence: signed checkpoints (key = the hub_seq they cover) and the
+ * rosters the hub applied (key = the first hub_seq each governs).  They are
+ * not entries: counting reports never sees them. */
+#define JAD_JOURNAL_CHECKPOINTS  1
+#define JAD_JOURNAL_ROSTERS      2
+
+/* Store BUF under SEQ in the KIND database (replacing what was there) in
+ * one durable commit.  0 or -1 with ERR. */
+int jad_journal_record_put (jad_journal_t *self, int kind, uint64_t seq,
+                            const uint8_t *buf, size_t len,
+                            char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Like jad_journal_scan, over the KIND database.  A journal made before
+ * side records existed has none (0). */
+long jad_journal_record_scan (jad_journal_t *self, int kind, uint64_t from_seq,
+                              size_t max, jad_journal_scan_fn *fn, void *arg);
+
+/* *SEQ_P = the last key in KIND (0 when none).  0 or -1. */
+int jad_journal_record_last (jad_journal_t *self, int kind, uint64_t *seq_p);
+
+/* HASH (JAD_JOURNAL_HASH_BYTES) = BLAKE2b-256 of entry SEQ's bytes, the
+ * value the next entry's prev_hash holds.  1 found, 0 not, -1 error. */
+int jad_journal_hash (jad_journal_t *self, uint64_t seq, uint8_t *hash);
+
 #endif

@@ -735,6 +735,64 @@ test_crash (void **state)
     assert_true (head >= 2000);
 }
 
+static int
+s_record_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_range_t *r = arg;
+    (void) buf, (void) len;
+    if (r->visited++ == 0)
+        r->first = seq;
+    r->last = seq;
+    return 0;
+}
+
+/* Side records: checkpoints and rosters beside the entries, and the
+ * entry hash they refer to. */
+static void
+test_records (void **state)
+{
+    char err[256] = "";
+    jad_journal_t *j = jad_journal_open (s_path (state, "j"), JAD_JOURNAL_CREATE,
+                                         err, sizeof err);
+    assert_non_null (j);
+    s_append_range (j, "cy-police", s_inc1, 1, 20, 100);
+    uint64_t last = 99;
+    assert_int_equal (jad_journal_record_last (j, JAD_JOURNAL_CHECKPOINTS, &last), 0);
+    assert_int_equal (last, 0);
+    const uint8_t a[] = "checkpoint-10", b[] = "checkpoint-20", r[] = "roster-1";
+    assert_int_equal (jad_journal_record_put (j, JAD_JOURNAL_CHECKPOINTS, 10,
+                                              a, sizeof a, err, sizeof err), 0);
+    assert_int_equal (jad_journal_record_put (j, JAD_JOURNAL_CHECKPOINTS, 20,
+                                              b, sizeof b, err, sizeof err), 0);
+    assert_int_equal (jad_journal_record_put (j, JAD_JOURNAL_ROSTERS, 1,
+                                              r, sizeof r, err, sizeof err), 0);
+    assert_int_equal (jad_journal_record_last (j, JAD_JOURNAL_CHECKPOINTS, &last), 0);
+    assert_int_equal (last, 20);
+    s_range_t range = { 0 };
+    assert_int_equal (jad_journal_record_scan (j, JAD_JOURNAL_CHECKPOINTS, 11, 10,
+                                               s_record_fn, &range), 1);
+    assert_int_equal (range.first, 20);
+    assert_int_equal (jad_journal_record_scan (j, JAD_JOURNAL_ROSTERS, 0, 10,
+                                               s_record_fn, &range), 1);
+    /* Entry counts do not see side records. */
+    uint64_t count = 0;
+    assert_int_equal (jad_journal_count (j, &count), 0);
+    assert_int_equal (count, 20);
+    /* The hash of entry N is entry N+1's prev_hash. */
+    uint8_t hash[JAD_JOURNAL_HASH_BYTES];
+    assert_int_equal (jad_journal_hash (j, 5, hash), 1);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal (jad_journal_get (j, 6, &buf, &len), 1);
+    Jad__Entry *e = jad_wire_entry_decode (buf, len, err, sizeof err);
+    assert_non_null (e);
+    assert_memory_equal (e->prev_hash.data, hash, JAD_JOURNAL_HASH_BYTES);
+    jad_wire_free (&e);
+    free (buf);
+    assert_int_equal (jad_journal_hash (j, 21, hash), 0);
+    jad_journal_destroy (&j);
+}
+
 int
 main (void)
 {
@@ -746,6 +804,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_readers_during_writes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_mirror, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_crash, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_records, s_setup, s_teardown),
     };
     if (sodium_init () < 0)
         return 1;
