@@ -71,6 +71,11 @@ TEST_PROGS := jad-probe
 jad-probe_SRC := tests/tools/jad_probe.c
 TEST_BINS := $(addprefix $(BINDIR)/,$(TEST_PROGS))
 
+# Benchmark programs (not installed).
+BENCH_PROGS := jad-bench
+jad-bench_SRC := bench/jad_bench.c
+BENCH_BINS := $(addprefix $(BINDIR)/,$(BENCH_PROGS))
+
 # ---------------------------------------------------------------- tests
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -111,7 +116,7 @@ $(BINDIR)/$(1): $(patsubst %.c,$(B)/obj/%.o,$($(1)_SRC)) $(LIBJAD)
 	$$(SAY) LD $$@
 	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 endef
-$(foreach p,$(PROGS) $(TEST_PROGS),$(eval $(call PROG_RULE,$(p))))
+$(foreach p,$(PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(eval $(call PROG_RULE,$(p))))
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBJAD)
 	@mkdir -p $(dir $@)
@@ -151,7 +156,7 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	sh deploy/demo.sh
 
-bench: all
+bench: all $(BENCH_BINS)
 	sh bench/run.sh
 
 # ---------------------------------------------------------------- install
