@@ -23,6 +23,7 @@
 
 #include "jad/journal.h"
 #include "jad/keys.h"
+#include "jad/sign.h"
 #include "jad/log.h"
 #include "jad/outbox.h"
 #include "jad/timefmt.h"
@@ -104,6 +105,12 @@ struct _jad_agent_t {
     int catchup_inflight;
     int64_t catchup_sent;
     int64_t mirror_hold;        /* no catch-up before this (after a failure) */
+
+    /* trust: checkpoints and rosters from the hub */
+    char alarm[512];            /* first break found in the chain, "" none */
+    uint64_t cp_verified;       /* last checkpoint checked against the mirror */
+    struct { uint64_t seq; uint8_t hash[JAD_HASH_BYTES]; } cp_wait[64];
+    size_t n_cp_wait;           /* checkpoints past the mirror's head */
 
     /* timers, monotonic ms */
     int64_t heartbeat_due;
@@ -216,6 +223,7 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     ||  jad_outbox_set_origin (self->outbox, jad_keys_name (self->keys),
                                err, errlen) != 0)
         goto out;
+    jad_outbox_set_signer (self->outbox, self->keys);
     memcpy (self->country, cfg->country, 2);
     free (path);
     path = s_join (cfg->data_dir, "mirror");
@@ -492,6 +500,8 @@ s_flush_acks (jad_agent_t *self)
 
 /* ------------------------------------------------------------ mirror */
 
+static void s_checkpoints_check (jad_agent_t *self);
+
 static void
 s_mirror_flush (jad_agent_t *self, int64_t now)
 {
@@ -507,6 +517,8 @@ s_mirror_flush (jad_agent_t *self, int64_t now)
     if (jad_journal_append_entries (self->mirror, bufs, lens, self->n_pending,
                                     err, sizeof err) == 0) {
         self->mirror_head = self->pending_head;
+        if (self->n_cp_wait)
+            s_checkpoints_check (self);
         jad_log_debug ("mirror: head %" PRIu64, self->mirror_head);
     }
     else {
@@ -552,6 +564,127 @@ s_mirror_offer (jad_agent_t *self, uint64_t seq, const uint8_t *buf,
     memcpy (copy, buf, len);
     self->pending[self->n_pending++] = (s_entry_t) { seq, copy, len };
     self->pending_head = seq;
+}
+
+/* ------------------------------------------------------------ trust */
+
+/* Something in what the hub sent does not verify: say so loudly, once per
+ * kind of break, in the log and in status.json (the console shows it). */
+static void
+s_alarm (jad_agent_t *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+s_alarm (jad_agent_t *self, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof text, fmt, ap);
+    va_end (ap);
+    jad_log_error ("ALARM: %s", text);
+    if (!self->alarm[0])
+        snprintf (self->alarm, sizeof self->alarm, "%s", text);
+}
+
+/* Compare waiting checkpoints with the mirror once it holds their entry. */
+static void
+s_checkpoints_check (jad_agent_t *self)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_cp_wait; i++) {
+        uint64_t seq = self->cp_wait[i].seq;
+        uint8_t hash[JAD_HASH_BYTES];
+        if (seq > self->mirror_head) {
+            self->cp_wait[kept++] = self->cp_wait[i];
+            continue;
+        }
+        int found = jad_journal_hash (self->mirror, seq, hash);
+        if (found != 1)
+            s_alarm (self, "checkpoint %" PRIu64 ": entry missing from the "
+                     "mirror", seq);
+        else
+        if (memcmp (hash, self->cp_wait[i].hash, JAD_HASH_BYTES) != 0)
+            s_alarm (self, "checkpoint %" PRIu64 ": the mirror's chain does "
+                     "not match the hub's signed head", seq);
+        else
+        if (seq > self->cp_verified)
+            self->cp_verified = seq;
+    }
+    self->n_cp_wait = kept;
+}
+
+/* A checkpoint from the hub: check the hub's signature, keep it beside
+ * the mirror, and compare its head hash with the mirror's chain. */
+static void
+s_on_checkpoint (jad_agent_t *self, const uint8_t *buf, size_t len)
+{
+    if (self->mirror_off || !self->has_operation)
+        return;
+    char err[256];
+    Jad__Checkpoint *cp = (Jad__Checkpoint *) jad_wire_decode (
+        &jad__checkpoint__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
+    uint8_t msg[JAD_SIGN_CHECKPOINT_LEN];
+    if (!cp || !cp->has_hub_seq || cp->head_hash.len != JAD_HASH_BYTES
+    ||  cp->signature.len != JAD_SIGN_BYTES) {
+        s_alarm (self, "malformed checkpoint from the hub: %s",
+                 cp ? "fields missing" : err);
+        goto out;
+    }
+    jad_sign_checkpoint_bytes (self->operation_id, cp->hub_seq,
+                               cp->head_hash.data, cp->time_ms, msg);
+    if (jad_sign_verify (jad_keys_sign_public (self->hub_keys), msg, sizeof msg,
+                         cp->signature.data) != 0) {
+        s_alarm (self, "checkpoint %" PRIu64 ": the hub's signature does not "
+                 "verify", cp->hub_seq);
+        goto out;
+    }
+    if (jad_journal_record_put (self->mirror, JAD_JOURNAL_CHECKPOINTS,
+                                cp->hub_seq, buf, len, err, sizeof err) != 0)
+        jad_log_warn ("mirror: cannot store checkpoint %" PRIu64 ": %s",
+                      cp->hub_seq, err);
+    if (self->n_cp_wait == sizeof self->cp_wait / sizeof self->cp_wait[0])
+        s_checkpoints_check (self);
+    if (self->n_cp_wait < sizeof self->cp_wait / sizeof self->cp_wait[0]) {
+        self->cp_wait[self->n_cp_wait].seq = cp->hub_seq;
+        memcpy (self->cp_wait[self->n_cp_wait].hash, cp->head_hash.data,
+                JAD_HASH_BYTES);
+        self->n_cp_wait++;
+    }
+    s_checkpoints_check (self);
+out:
+    jad_wire_free (&cp);
+}
+
+/* A roster record: check the hub's signature and keep it, so the mirror
+ * can be verified on its own, years later. */
+static void
+s_on_roster (jad_agent_t *self, const uint8_t *buf, size_t len)
+{
+    if (self->mirror_off || !self->has_operation)
+        return;
+    char err[256];
+    Jad__RosterRecord *rec = (Jad__RosterRecord *) jad_wire_decode (
+        &jad__roster_record__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
+    uint8_t msg[JAD_SIGN_ROSTER_LEN];
+    if (!rec || !rec->has_effective_seq || rec->signature.len != JAD_SIGN_BYTES) {
+        s_alarm (self, "malformed roster record from the hub: %s",
+                 rec ? "fields missing" : err);
+        goto out;
+    }
+    jad_sign_roster_bytes (self->operation_id, rec->effective_seq,
+                           (const char *) rec->roster.data, rec->roster.len,
+                           rec->time_ms, msg);
+    if (jad_sign_verify (jad_keys_sign_public (self->hub_keys), msg, sizeof msg,
+                         rec->signature.data) != 0) {
+        s_alarm (self, "roster from entry %" PRIu64 ": the hub's signature "
+                 "does not verify", rec->effective_seq);
+        goto out;
+    }
+    if (jad_journal_record_put (self->mirror, JAD_JOURNAL_ROSTERS,
+                                rec->effective_seq, buf, len, err, sizeof err) != 0)
+        jad_log_warn ("mirror: cannot store the roster: %s", err);
+out:
+    jad_wire_free (&rec);
 }
 
 /* An entry arrived (on either socket): check it names its sequence. */
@@ -821,6 +954,13 @@ s_on_dealer (jad_agent_t *self, const uint8_t *buf, size_t len, int64_t now)
         case JAD__FRAME__BODY_CATCHUP_END:
             s_on_catchup_end (self, frame->catchup_end, now);
             break;
+        case JAD__FRAME__BODY_CHECKPOINT:
+            s_mirror_flush (self, now);
+            s_on_checkpoint (self, frame->checkpoint.data, frame->checkpoint.len);
+            break;
+        case JAD__FRAME__BODY_ROSTER:
+            s_on_roster (self, frame->roster.data, frame->roster.len);
+            break;
         default:
             jad_log_warn ("hub sent an unexpected frame (body %d)",
                           (int) frame->body_case);
@@ -853,6 +993,13 @@ s_on_sub (jad_agent_t *self, const uint8_t *buf, size_t len, int64_t now)
             break;
         case JAD__FRAME__BODY_HEARTBEAT:
             s_on_heartbeat (self, frame->heartbeat);
+            break;
+        case JAD__FRAME__BODY_CHECKPOINT:
+            s_mirror_flush (self, now);
+            s_on_checkpoint (self, frame->checkpoint.data, frame->checkpoint.len);
+            break;
+        case JAD__FRAME__BODY_ROSTER:
+            s_on_roster (self, frame->roster.data, frame->roster.len);
             break;
         default:
             jad_log_warn ("feed sent an unexpected frame (body %d)",
@@ -934,11 +1081,14 @@ s_write_status (jad_agent_t *self, const jad_outbox_stats_t *st, int64_t now)
              "\"connected\":%s,\"hub_head\":%" PRIu64 ",\"outbox_depth\":%" PRIu64
              ",\"last_acked\":%" PRIu64 ",\"last_acked_hub_seq\":%" PRIu64
              ",\"rejected\":%" PRIu64 ",\"mirror_seq\":%" PRIu64
-             ",\"mirror_lag\":%" PRIu64 ",\"updated\":\"%s\"}\n",
+             ",\"mirror_lag\":%" PRIu64 ",\"checkpoint\":%" PRIu64
+             ",\"alarm\":%s%s%s,\"updated\":\"%s\"}\n",
              (long) getpid (), self->country, jad_keys_name (self->keys),
              connected ? "true" : "false", self->hub_head, st->depth,
              st->last_acked, st->last_acked_hub_seq, st->rejected,
-             self->mirror_head, lag, updated);
+             self->mirror_head, lag, self->cp_verified,
+             self->alarm[0] ? "\"" : "", self->alarm[0] ? self->alarm : "null",
+             self->alarm[0] ? "\"" : "", updated);
     if (fclose (f) != 0 || rename (self->status_tmp, self->status_path) != 0)
         jad_log_warn ("%s: %s", self->status_path, strerror (errno));
 }

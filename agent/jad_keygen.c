@@ -1,11 +1,12 @@
-/*  jad-keygen: make a participant's CURVE key pair.
+/*  jad-keygen: make a participant's CURVE and Ed25519 signing key pairs.
  *
  *      jad-keygen NAME --out DIR
  *
  *  Writes DIR/NAME.secret (mode 0600; an existing one is never overwritten)
  *  and DIR/NAME.pub (mode 0644), creating DIR with mode 0700 if it is
- *  missing.  Prints the public file's path and the public key; the secret
- *  key is never printed.  Exit status: 0 done, 2 usage or I/O error
+ *  missing.  Prints the files' paths, the CURVE public key, the signing
+ *  public key and its key id (what the roster needs); secret keys are never
+ *  printed.  Exit status: 0 done, 2 usage or I/O error
  *  (including an existing secret key).
  */
 #include <errno.h>
@@ -13,7 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "jad/keys.h"
+#include "jad/sign.h"
 
 static void
 s_usage (FILE *out)
@@ -21,8 +25,9 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: jad-keygen NAME --out DIR\n"
         "\n"
-        "Generate a CURVE key pair for participant NAME (1..64 characters of\n"
-        "[a-z0-9._-], starting with a letter or digit):\n"
+        "Generate a CURVE key pair and an Ed25519 signing key pair for\n"
+        "participant NAME (1..64 characters of [a-z0-9._-], starting with a\n"
+        "letter or digit):\n"
         "  DIR/NAME.secret  mode 0600, stays on this machine; never overwritten\n"
         "  DIR/NAME.pub     mode 0644, goes to the roster's keeper\n"
         "DIR is created (mode 0700) if missing.  Exit status 0 on success,\n"
@@ -113,8 +118,15 @@ main (int argc, char *argv [])
         fprintf (stderr, "jad-keygen: %s\n", err);
         return 2;
     }
-    printf ("public-file = %s\nsecret-file = %s/%s.secret\npublic-key = %s\n",
-            pub_path, dir, name, jad_keys_public (keys));
+    char sign_hex [2 * JAD_SIGN_PUBLIC_BYTES + 1];
+    char id_hex [2 * JAD_KEY_ID_BYTES + 1];
+    sodium_bin2hex (sign_hex, sizeof sign_hex, jad_keys_sign_public (keys),
+                    JAD_SIGN_PUBLIC_BYTES);
+    sodium_bin2hex (id_hex, sizeof id_hex, jad_keys_key_id (keys),
+                    JAD_KEY_ID_BYTES);
+    printf ("public-file = %s\nsecret-file = %s/%s.secret\npublic-key = %s\n"
+            "sign-public-key = %s\nkey-id = %s\n",
+            pub_path, dir, name, jad_keys_public (keys), sign_hex, id_hex);
     jad_keys_destroy (&keys);
     if (fflush (stdout) || ferror (stdout)) {
         fprintf (stderr, "jad-keygen: stdout: %s\n", strerror (errno));

@@ -14,11 +14,16 @@
 #include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/log.h"
+#include "jad/pool.h"
 #include "jad/report.h"
 #include "jad/roster.h"
+#include "jad/sign.h"
 #include "jad/timefmt.h"
 #include "jad/wire.h"
 #include "zap.h"
+
+#define S_CHECKPOINT_EVERY   1000   /* entries between two checkpoints */
+#define S_CHECKPOINT_MS      5000   /* or this long, when there are new ones */
 
 /* One connected participant, keyed by its CURVE public key. */
 typedef struct {
@@ -41,6 +46,11 @@ typedef struct {
     uint8_t   incarnation[JAD_ID_BYTES];
     uint64_t  origin_seq;
     s_peer_t *peer;
+    uint8_t  *signed_msg;      /* the bytes the signature covers (owned) */
+    size_t    signed_len;
+    uint8_t   signature[JAD_SIGN_BYTES];
+    uint8_t   sign_key[JAD_SIGN_PUBLIC_BYTES];  /* the sender's, from the roster */
+    int       sig_ok;          /* set by the verification pool */
 } s_pending_t;
 
 /* A catch-up request waiting to be served. */
@@ -71,6 +81,9 @@ struct _jad_hub_t {
     uint64_t       rate_mark;    /* ingested at the last rate sample */
     double         rate;         /* entries/s, smoothed */
     int64_t        next_tick;    /* mono ms of the next heartbeat/status */
+    jad_pool_t    *pool;         /* signature verification workers */
+    uint64_t       cp_seq;       /* hub_seq of the last checkpoint */
+    int64_t        cp_mono;      /* when it was made */
 };
 
 static volatile sig_atomic_t s_reload;
@@ -185,6 +198,223 @@ s_publish (jad_hub_t *self, const Jad__Frame *frame)
     free (buf);
 }
 
+
+/* ------------------------------------------------------------ signed records */
+
+/* Sign MSG with the hub's key; the hub's key id into KEY_ID. */
+static int
+s_hub_sign (jad_hub_t *self, const uint8_t *msg, size_t len,
+            uint8_t *sig, uint8_t *key_id)
+{
+    memcpy (key_id, jad_keys_key_id (self->keys), JAD_KEY_ID_BYTES);
+    return jad_keys_sign (self->keys, msg, len, sig);
+}
+
+static void
+s_publish_record (jad_hub_t *self, Jad__Frame__BodyCase kind,
+                  uint8_t *buf, size_t len)
+{
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = kind;
+    if (kind == JAD__FRAME__BODY_CHECKPOINT) {
+        frame.checkpoint.data = buf;
+        frame.checkpoint.len = len;
+    }
+    else {
+        frame.roster.data = buf;
+        frame.roster.len = len;
+    }
+    s_publish (self, &frame);
+}
+
+/* Sign a checkpoint of the current head, store it beside the journal and
+ * publish it: anyone holding the hub's public key can then prove entries
+ * 1..head are the chain the hub vouched for. */
+static int
+s_checkpoint (jad_hub_t *self)
+{
+    if (self->head == 0 || self->head == self->cp_seq)
+        return 0;
+    uint8_t hash[JAD_HASH_BYTES], msg[JAD_SIGN_CHECKPOINT_LEN];
+    uint8_t sig[JAD_SIGN_BYTES], key_id[JAD_KEY_ID_BYTES];
+    char err[512];
+    if (jad_journal_hash (self->journal, self->head, hash) != 1)
+        return -1;
+    int64_t now = jad_time_now_ms ();
+    jad_sign_checkpoint_bytes (self->op_id, self->head, hash, now, msg);
+    if (s_hub_sign (self, msg, sizeof msg, sig, key_id) != 0)
+        return -1;
+    Jad__Checkpoint cp = JAD__CHECKPOINT__INIT;
+    cp.has_hub_seq = 1;
+    cp.hub_seq = self->head;
+    cp.has_head_hash = 1;
+    cp.head_hash.data = hash;
+    cp.head_hash.len = sizeof hash;
+    cp.has_time_ms = 1;
+    cp.time_ms = now;
+    cp.has_key_id = 1;
+    cp.key_id.data = key_id;
+    cp.key_id.len = sizeof key_id;
+    cp.has_signature = 1;
+    cp.signature.data = sig;
+    cp.signature.len = sizeof sig;
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&cp.base, &len);
+    int rc = -1;
+    if (buf && jad_journal_record_put (self->journal, JAD_JOURNAL_CHECKPOINTS,
+                                       self->head, buf, len, err, sizeof err) == 0) {
+        s_publish_record (self, JAD__FRAME__BODY_CHECKPOINT, buf, len);
+        self->cp_seq = self->head;
+        self->cp_mono = jad_time_mono_ms ();
+        jad_log_debug ("checkpoint at %" PRIu64, self->head);
+        rc = 0;
+    }
+    else
+        jad_log_error ("checkpoint: %s", buf ? err : "out of memory");
+    free (buf);
+    return rc;
+}
+
+/* Record the current roster, signed, as governing entries from head + 1
+ * on, and publish it.  The journal thus holds every roster the hub ever
+ * applied, so a signature can be checked against the roster of its time
+ * years later, revocations included. */
+static int
+s_record_roster (jad_hub_t *self)
+{
+    char *text = jad_roster_format (self->roster);
+    if (!text)
+        return -1;
+    uint64_t effective = self->head + 1;
+    int64_t now = jad_time_now_ms ();
+    uint8_t msg[JAD_SIGN_ROSTER_LEN], sig[JAD_SIGN_BYTES];
+    uint8_t key_id[JAD_KEY_ID_BYTES];
+    char err[512];
+    int rc = -1;
+    jad_sign_roster_bytes (self->op_id, effective, text, strlen (text), now, msg);
+    Jad__RosterRecord rec = JAD__ROSTER_RECORD__INIT;
+    rec.has_effective_seq = 1;
+    rec.effective_seq = effective;
+    rec.has_roster = 1;
+    rec.roster.data = (uint8_t *) text;
+    rec.roster.len = strlen (text);
+    rec.has_time_ms = 1;
+    rec.time_ms = now;
+    rec.has_key_id = 1;
+    rec.key_id.data = key_id;
+    rec.key_id.len = sizeof key_id;
+    rec.has_signature = 1;
+    rec.signature.data = sig;
+    rec.signature.len = sizeof sig;
+    size_t len = 0;
+    uint8_t *buf = NULL;
+    if (s_hub_sign (self, msg, sizeof msg, sig, key_id) == 0)
+        buf = jad_wire_encode (&rec.base, &len);
+    if (buf && jad_journal_record_put (self->journal, JAD_JOURNAL_ROSTERS,
+                                       effective, buf, len, err, sizeof err) == 0) {
+        s_publish_record (self, JAD__FRAME__BODY_ROSTER, buf, len);
+        jad_log_notice ("roster recorded: governs entries from %" PRIu64,
+                        effective);
+        rc = 0;
+    }
+    else
+        jad_log_error ("cannot record the roster: %s", buf ? err : "signing failed");
+    free (buf);
+    free (text);
+    return rc;
+}
+
+typedef struct {
+    char *text;     /* the last recorded roster's text (owned) */
+} s_last_roster_t;
+
+static int
+s_last_roster_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_last_roster_t *last = arg;
+    char err[256];
+    (void) seq;
+    Jad__RosterRecord *rec = (Jad__RosterRecord *) jad_wire_decode (
+        &jad__roster_record__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
+    if (rec && rec->has_roster) {
+        free (last->text);
+        last->text = strndup ((const char *) rec->roster.data, rec->roster.len);
+    }
+    jad_wire_free (&rec);
+    return 0;
+}
+
+/* The roster last recorded in the journal, parsed; NULL when none. */
+static jad_roster_t *
+s_recorded_roster (jad_hub_t *self)
+{
+    uint64_t seq = 0;
+    s_last_roster_t last = { NULL };
+    jad_roster_t *roster = NULL;
+    char err[512];
+    if (jad_journal_record_last (self->journal, JAD_JOURNAL_ROSTERS, &seq) == 0
+    &&  seq > 0
+    &&  jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, seq, 1,
+                                 s_last_roster_fn, &last) == 1
+    &&  last.text) {
+        roster = jad_roster_parse (last.text, strlen (last.text),
+                                   "recorded roster", err, sizeof err);
+        if (!roster)
+            jad_log_error ("the journal's last roster does not parse: %s", err);
+    }
+    free (last.text);
+    return roster;
+}
+
+/* Carry revocations from PREVIOUS (the roster in force) into FRESH (the
+ * file just loaded): a participant deleted from the file or marked
+ * `revoked` is revoked from entry head + 1 on and stays listed, so the
+ * entries it signed before still verify; a revocation is permanent.
+ * Returns the number of newly revoked participants. */
+static int
+s_merge_revocations (jad_hub_t *self, jad_roster_t *fresh,
+                     const jad_roster_t *previous)
+{
+    int revoked = 0;
+    uint64_t from = self->head + 1;
+    for (size_t i = 0; previous && i < jad_roster_size (previous); i++) {
+        const jad_participant_t *was = jad_roster_at (previous, i);
+        const jad_participant_t *now = jad_roster_find_name (fresh, was->name);
+        if (!now) {
+            jad_participant_t kept = *was;
+            if (!kept.revoked_seq) {
+                kept.revoked = 1;
+                kept.revoked_seq = from;
+                revoked++;
+                jad_log_notice ("participant %s revoked from entry %" PRIu64,
+                                was->name, from);
+            }
+            if (jad_roster_add (fresh, &kept) != 0)
+                jad_log_error ("cannot keep revoked participant %s", was->name);
+            continue;
+        }
+        if (was->revoked_seq && (!now->revoked || now->revoked_seq != was->revoked_seq)) {
+            if (!now->revoked)
+                jad_log_warn ("participant %s stays revoked (since entry %" PRIu64
+                              "): a revocation is permanent; give it a new key "
+                              "and name", was->name, was->revoked_seq);
+            jad_roster_set_revoked (fresh, was->name, was->revoked_seq);
+        }
+    }
+    for (size_t i = 0; i < jad_roster_size (fresh); i++) {
+        const jad_participant_t *p = jad_roster_at (fresh, i);
+        if (p->revoked && !p->revoked_seq) {
+            jad_roster_set_revoked (fresh, p->name, from);
+            revoked++;
+            jad_log_notice ("participant %s revoked from entry %" PRIu64,
+                            p->name, from);
+        }
+    }
+    return revoked;
+}
+
 /* ------------------------------------------------------------ sockets */
 
 static zsock_t *
@@ -245,9 +475,13 @@ s_apply_roster_keys (jad_hub_t *self)
     const char **keys = calloc (n ? n : 1, sizeof *keys);
     if (!keys)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        keys[i] = jad_roster_at (self->roster, i)->public_key;
-    int rc = jad_zap_set_keys (self->zap, keys, n);
+    size_t admitted = 0;
+    for (size_t i = 0; i < n; i++) {
+        const jad_participant_t *p = jad_roster_at (self->roster, i);
+        if (!p->revoked)
+            keys[admitted++] = p->public_key;
+    }
+    int rc = jad_zap_set_keys (self->zap, keys, admitted);
     free (keys);
     return rc;
 }
@@ -303,16 +537,14 @@ s_reload_roster (jad_hub_t *self)
         jad_roster_destroy (&fresh);
         return;
     }
-    int revoked = 0;
-    for (size_t i = 0; i < jad_roster_size (self->roster); i++)
-        if (!jad_roster_find_key (fresh, jad_roster_at (self->roster, i)->public_key))
-            revoked++;
+    int revoked = s_merge_revocations (self, fresh, self->roster);
     jad_roster_destroy (&self->roster);
     self->roster = fresh;
     if (s_apply_roster_keys (self) != 0)
         jad_log_error ("cannot update the ZAP handler's keys");
     jad_log_notice ("roster reloaded: %zu participants, %d revoked",
                     jad_roster_size (fresh), revoked);
+    s_record_roster (self);
     if (revoked) {
         zsock_destroy (&self->pub);
         s_rebind_feed (self);
@@ -416,6 +648,19 @@ s_submit (jad_hub_t *self, zframe_t **rid_p, s_peer_t *peer,
                   "\"%s\"", env->origin, who->name);
         goto refuse;
     }
+    if (!env->has_key_id || env->key_id.len != JAD_KEY_ID_BYTES
+    ||  memcmp (env->key_id.data, who->key_id, JAD_KEY_ID_BYTES) != 0) {
+        code = JAD__ERROR_CODE__BAD_SIGNATURE;
+        snprintf (err, sizeof err, "key_id: %s", env->has_key_id
+                  ? "not the sender's signing key" : "missing (unsigned report)");
+        goto refuse;
+    }
+    if (!env->has_signature || env->signature.len != JAD_SIGN_BYTES) {
+        code = JAD__ERROR_CODE__BAD_SIGNATURE;
+        snprintf (err, sizeof err, "signature: missing or not %d bytes",
+                  JAD_SIGN_BYTES);
+        goto refuse;
+    }
     report = jad_wire_report_decode (env->report.data, env->report.len,
                                      err, sizeof err);
     if (!report || jad_report_validate (report, err, sizeof err) != 0)
@@ -441,6 +686,14 @@ s_submit (jad_hub_t *self, zframe_t **rid_p, s_peer_t *peer,
     memcpy (p->incarnation, env->incarnation.data, JAD_ID_BYTES);
     p->origin_seq = env->origin_seq;
     p->peer = peer;
+    p->signed_msg = jad_sign_report_bytes (self->op_id, env->origin,
+                                           env->incarnation.data,
+                                           env->origin_seq, env->event_time_ms,
+                                           env->report.data, env->report.len,
+                                           &p->signed_len);
+    memcpy (p->signature, env->signature.data, JAD_SIGN_BYTES);
+    memcpy (p->sign_key, who->sign_key, JAD_SIGN_PUBLIC_BYTES);
+    p->sig_ok = 0;
     jad_wire_free (&report);
     jad_wire_free (&env);
     return;
@@ -449,6 +702,45 @@ refuse:
     s_send_error (self, *rid_p, code, err, env);
     jad_wire_free (&report);
     jad_wire_free (&env);
+}
+
+static void
+s_verify_fn (void *arg, size_t i)
+{
+    s_pending_t *p = &((s_pending_t *) arg)[i];
+    p->sig_ok = p->signed_msg
+             && jad_sign_verify (p->sign_key, p->signed_msg, p->signed_len,
+                                 p->signature) == 0;
+}
+
+/* Verify this turn's signatures on all cores (outside any transaction),
+ * answer BAD_SIGNATURE for the failures and keep the rest, in order. */
+static void
+s_verify (jad_hub_t *self)
+{
+    jad_pool_run (self->pool, s_verify_fn, self->pending, self->n_pending);
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_pending; i++) {
+        s_pending_t *p = &self->pending[i];
+        if (p->sig_ok) {
+            if (kept != i)
+                self->pending[kept] = *p;
+            kept++;
+            continue;
+        }
+        Jad__Envelope env = JAD__ENVELOPE__INIT;
+        env.incarnation.data = p->incarnation;
+        env.incarnation.len = JAD_ID_BYTES;
+        env.origin_seq = p->origin_seq;
+        jad_log_warn ("refused a report from %s: signature: does not verify "
+                      "(origin_seq %" PRIu64 ")", p->origin, p->origin_seq);
+        s_send_error (self, p->rid, JAD__ERROR_CODE__BAD_SIGNATURE,
+                      "signature: does not verify", &env);
+        zframe_destroy (&p->rid);
+        free (p->envelope);
+        free (p->signed_msg);
+    }
+    self->n_pending = kept;
 }
 
 /* Journal this turn's reports in one durable commit, then acknowledge,
@@ -533,6 +825,8 @@ s_commit (jad_hub_t *self)
         zframe_destroy (&p->rid);
         free (p->envelope);
         p->envelope = NULL;
+        free (p->signed_msg);
+        p->signed_msg = NULL;
     }
     self->n_pending = 0;
     if (!ok || fresh == 0)
@@ -582,6 +876,37 @@ s_serve_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
     return 0;
 }
 
+typedef struct {
+    s_serve_t *serve;
+    uint64_t   upto;        /* last key to send */
+    int        kind;        /* JAD__FRAME__BODY_CHECKPOINT or _ROSTER */
+} s_record_serve_t;
+
+static int
+s_record_serve_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_record_serve_t *rs = arg;
+    if (seq > rs->upto)
+        return 1;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = rs->kind;
+    if (rs->kind == JAD__FRAME__BODY_CHECKPOINT) {
+        frame.checkpoint.data = (uint8_t *) buf;
+        frame.checkpoint.len = len;
+    }
+    else {
+        frame.roster.data = (uint8_t *) buf;
+        frame.roster.len = len;
+    }
+    if (s_send (rs->serve->hub, rs->serve->rid, &frame) != 0) {
+        rs->serve->blocked = 1;
+        return 1;
+    }
+    return 0;
+}
+
 /* Serve queued catch-up requests, at most JAD_HUB_CATCHUP_MAX entries
  * each and a few requests per turn, so live ingest keeps flowing. */
 static void
@@ -600,6 +925,23 @@ s_serve_catchups (jad_hub_t *self)
         &&  jad_journal_scan (self->journal, c->from_seq ? c->from_seq : 1,
                               max, s_serve_fn, &serve) < 0)
             jad_log_error ("catch-up: cannot read the journal");
+        /* The checkpoints of the range sent, and the rosters governing
+         * it (all later ones too once the requester reaches the head). */
+        if (!serve.blocked && serve.last >= c->from_seq) {
+            s_record_serve_t rs = { .serve = &serve, .upto = serve.last,
+                                    .kind = JAD__FRAME__BODY_CHECKPOINT };
+            jad_journal_record_scan (self->journal, JAD_JOURNAL_CHECKPOINTS,
+                                     c->from_seq, SIZE_MAX, s_record_serve_fn, &rs);
+        }
+        if (!serve.blocked) {
+            s_record_serve_t rs = { .serve = &serve,
+                                    .upto = serve.last < self->head ? serve.last
+                                                                   : UINT64_MAX,
+                                    .kind = JAD__FRAME__BODY_ROSTER };
+            jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS,
+                                     c->from_seq ? c->from_seq : 1, SIZE_MAX,
+                                     s_record_serve_fn, &rs);
+        }
         Jad__Frame frame = JAD__FRAME__INIT;
         Jad__CatchupEnd end = JAD__CATCHUP_END__INIT;
         frame.has_version = 1;
@@ -828,8 +1170,30 @@ jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
         }
     }
     self->epoch = meta.epoch;
-    if (jad_journal_head (self->journal, &self->head) != 0) {
+    if (jad_journal_head (self->journal, &self->head) != 0
+    ||  jad_journal_record_last (self->journal, JAD_JOURNAL_CHECKPOINTS,
+                                 &self->cp_seq) != 0) {
         snprintf (err, errlen, "%s: cannot read the head", path);
+        goto fail;
+    }
+    self->cp_mono = jad_time_mono_ms ();
+    /* The roster in force is the file's, with every revocation the journal
+     * recorded before carried over; record it if it changed. */
+    jad_roster_t *recorded = s_recorded_roster (self);
+    s_merge_revocations (self, self->roster, recorded);
+    char *was = recorded ? jad_roster_format (recorded) : NULL;
+    char *now = jad_roster_format (self->roster);
+    int same = was && now && strcmp (was, now) == 0;
+    free (was);
+    free (now);
+    jad_roster_destroy (&recorded);
+    if (!same && s_record_roster (self) != 0) {
+        snprintf (err, errlen, "%s: cannot record the roster", path);
+        goto fail;
+    }
+    self->pool = jad_pool_new (0);
+    if (!self->pool) {
+        snprintf (err, errlen, "cannot start verification threads");
         goto fail;
     }
 
@@ -864,7 +1228,9 @@ jad_hub_destroy (jad_hub_t **self_p)
     for (size_t i = 0; i < self->n_pending; i++) {
         zframe_destroy (&self->pending[i].rid);
         free (self->pending[i].envelope);
+        free (self->pending[i].signed_msg);
     }
+    jad_pool_destroy (&self->pool);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
@@ -932,14 +1298,20 @@ jad_hub_run (jad_hub_t *self)
             handled++;
         }
         uint64_t before = self->head;
+        s_verify (self);
         s_commit (self);
         if (self->head > before
         &&  jad_journal_scan (self->journal, before + 1,
                               (size_t) (self->head - before),
                               s_publish_fn, self) < 0)
             jad_log_error ("cannot read back new entries to publish");
+        if (self->head >= self->cp_seq + S_CHECKPOINT_EVERY
+        ||  (self->head > self->cp_seq
+             && jad_time_mono_ms () - self->cp_mono >= S_CHECKPOINT_MS))
+            s_checkpoint (self);
         s_serve_catchups (self);
     }
+    s_checkpoint (self);
     jad_log_notice ("stopping: journal head %" PRIu64, self->head);
     s_write_status (self);
     return 0;

@@ -263,8 +263,10 @@ s_read_scenario (s_sim_t *self)
     return 0;
 }
 
+/* The roster's keys for P from its public file: CURVE key, signing key,
+ * key id. */
 static int
-s_read_public (const char *path, char *key)
+s_read_public (const char *path, jad_participant_t *p)
 {
     char err[512];
     jad_keys_t *keys = jad_keys_load (path, err, sizeof err);
@@ -272,7 +274,9 @@ s_read_public (const char *path, char *key)
         fprintf (stderr, "jad-sim: %s\n", err);
         return -1;
     }
-    s_fmt (key, 41, "%s", jad_keys_public (keys));
+    s_fmt (p->public_key, sizeof p->public_key, "%s", jad_keys_public (keys));
+    memcpy (p->sign_key, jad_keys_sign_public (keys), sizeof p->sign_key);
+    memcpy (p->key_id, jad_keys_key_id (keys), sizeof p->key_id);
     jad_keys_destroy (&keys);
     return 0;
 }
@@ -304,7 +308,7 @@ s_make_roster (s_sim_t *self, const char *keys, const char *roster)
             goto out;
         }
         s_fmt (path, sizeof path, "%s/%s.pub", keys, p->name);
-        if (s_read_public (path, p->public_key) != 0)
+        if (s_read_public (path, p) != 0)
             goto out;
     }
     uint8_t id[16];

@@ -1,13 +1,18 @@
-/*  keys: CURVE key pairs, their files, and the socket options that use them.
+/*  keys: a participant's CURVE and Ed25519 key pairs, their files, the
+ *  socket options that use the one and the signatures made with the other.
  *
- *  Secret material (the Z85 secret, its 32 binary bytes, the text of a
- *  secret file) only ever sits in sodium_malloc'd buffers, which are locked
- *  in memory, fenced by guard pages and wiped by sodium_free.  Keys are made
- *  with libsodium's crypto_box_keypair (what zmq_curve_keypair calls, but
- *  here the binary secret lands in memory we wipe) and encoded with
- *  zmq_z85_encode.
+ *  Secret material (the Z85 CURVE secret, the binary secrets, the Ed25519
+ *  seed and secret key, the text of a secret file) only ever sits in
+ *  sodium_malloc'd buffers, which are locked in memory, fenced by guard
+ *  pages and wiped by sodium_free.  CURVE keys are made with libsodium's
+ *  crypto_box_keypair (what zmq_curve_keypair calls, but here the binary
+ *  secret lands in memory we wipe) and encoded with zmq_z85_encode; the
+ *  signing key is a random 32-byte seed, expanded with
+ *  crypto_sign_seed_keypair.  The two pairs are independent: neither is
+ *  derived from the other.
  */
 #include "jad/keys.h"
+#include "jad/sign.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +34,18 @@
 #define S_FILE_MAX   4096       /* a key file is a few lines */
 #define S_KEY_BYTES  32
 
+#define S_SEED_BYTES crypto_sign_SEEDBYTES          /* 32 */
+#define S_SIGN_SK    crypto_sign_SECRETKEYBYTES     /* 64: seed ‖ public */
+#define S_HEX_KEY    (2 * S_KEY_BYTES)              /* 64 hex digits */
+
 struct _jad_keys_t {
     char  name[JAD_KEYS_NAME_MAX + 1];      /* participant name */
-    char  public[JAD_KEYS_Z85_LEN + 1];     /* Z85 public key */
+    char  public[JAD_KEYS_Z85_LEN + 1];     /* Z85 CURVE public key */
     char *secret;       /* Z85 secret key in sodium_malloc'd memory, or NULL */
+    uint8_t sign_public [JAD_SIGN_PUBLIC_BYTES];    /* Ed25519 public key */
+    uint8_t key_id [JAD_KEY_ID_BYTES];      /* derived from sign_public */
+    uint8_t *sign_secret;   /* Ed25519 secret key (64 bytes, libsodium's
+                               seed ‖ public form), sodium_malloc'd, or NULL */
 };
 
 static const char s_z85_chars[] =
@@ -174,8 +187,12 @@ jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
     int created = 0;
     uint8_t pk [S_KEY_BYTES];
     uint8_t *sk = NULL;         /* binary secret, guarded */
+    uint8_t *sign_sk = NULL;    /* Ed25519 seed ‖ public, guarded */
     char *text = NULL;          /* secret file text, guarded */
     char pub_z85 [JAD_KEYS_Z85_LEN + 1];
+    uint8_t sign_pk [JAD_SIGN_PUBLIC_BYTES], key_id [JAD_KEY_ID_BYTES];
+    char sign_pk_hex [2 * JAD_SIGN_PUBLIC_BYTES + 1];
+    char key_id_hex [2 * JAD_KEY_ID_BYTES + 1];
     char pub_path [PATH_MAX], sec_path [PATH_MAX];
 
     if (s_sodium (err, errlen))
@@ -193,13 +210,18 @@ jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
         return -1;
     }
     sk = sodium_malloc (S_KEY_BYTES);
+    sign_sk = sodium_malloc (S_SIGN_SK);
     text = sodium_malloc (S_FILE_MAX);
-    if (!sk || !text) {
+    if (!sk || !sign_sk || !text) {
         snprintf (err, errlen, "out of locked memory for the secret key");
         goto out;
     }
     crypto_box_keypair (pk, sk);
     zmq_z85_encode (pub_z85, pk, S_KEY_BYTES);
+    crypto_sign_keypair (sign_pk, sign_sk);
+    jad_sign_key_id (sign_pk, key_id);
+    sodium_bin2hex (sign_pk_hex, sizeof sign_pk_hex, sign_pk, sizeof sign_pk);
+    sodium_bin2hex (key_id_hex, sizeof key_id_hex, key_id, sizeof key_id);
 
     /* The secret first: O_EXCL refuses an existing one before anything is
      * touched, and mode 0600 at creation means it is never readable by
@@ -217,11 +239,18 @@ jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
     }
     created = 1;
     int len = snprintf (text, S_FILE_MAX,
-                        "# jadhub secret key for %s: keep it on this machine,"
-                        " mode 0600\n"
-                        "name = %s\npublic-key = %s\nsecret-key = ",
-                        name, name, pub_z85);
+                        "# jadhub secret keys for %s: keep them on this"
+                        " machine, mode 0600\n"
+                        "name = %s\npublic-key = %s\nsign-public-key = %s\n"
+                        "key-id = %s\nsecret-key = ",
+                        name, name, pub_z85, sign_pk_hex, key_id_hex);
     zmq_z85_encode (text + len, sk, S_KEY_BYTES);
+    len += JAD_KEYS_Z85_LEN;
+    len += snprintf (text + len, S_FILE_MAX - (size_t) len,
+                     "\nsign-secret-key = ");
+    /* The seed is the first half of libsodium's Ed25519 secret key. */
+    sodium_bin2hex (text + len, S_FILE_MAX - (size_t) len, sign_sk,
+                    S_SEED_BYTES);
     strcat (text + len, "\n");
     if (s_write_all (fd, text, strlen (text)) || fsync (fd)) {
         snprintf (err, errlen, "%s: cannot write: %s", sec_path,
@@ -235,8 +264,9 @@ jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
                   strerror (errno));
         goto out;
     }
-    snprintf (text, S_FILE_MAX, "# jadhub public key for %s\n"
-              "name = %s\npublic-key = %s\n", name, name, pub_z85);
+    snprintf (text, S_FILE_MAX, "# jadhub public keys for %s\n"
+              "name = %s\npublic-key = %s\nsign-public-key = %s\n"
+              "key-id = %s\n", name, name, pub_z85, sign_pk_hex, key_id_hex);
     if (s_write_public (dir, name, text, pub_path, err, errlen))
         goto out;
     if (s_sync_dir (dir)) {
@@ -250,6 +280,7 @@ out:
     if (rc && created)
         unlink (sec_path);  /* a half-made pair must not block a retry */
     sodium_free (sk);       /* sodium_free wipes before freeing */
+    sodium_free (sign_sk);
     sodium_free (text);
     return rc;
 }
@@ -281,6 +312,30 @@ s_pair_matches (const char *public_z85, const char *secret_z85)
           && sodium_memcmp (pk, derived, S_KEY_BYTES) == 0;
     sodium_free (sk);
     return ok;
+}
+
+/* Decode exactly 2 * N hex digits (either case) of TEXT into OUT. */
+static int
+s_hex_decode (const char *text, uint8_t *out, size_t n)
+{
+    size_t bin_len = 0;
+    const char *end = NULL;
+    if (strlen (text) != 2 * n
+    ||  sodium_hex2bin (out, n, text, 2 * n, NULL, &bin_len, &end) != 0
+    ||  bin_len != n || *end != '\0')
+        return -1;
+    return 0;
+}
+
+static int
+s_hex_valid (const char *text, size_t n)
+{
+    if (strlen (text) != 2 * n)
+        return 0;
+    for (size_t i = 0; i < 2 * n; i++)
+        if (!strchr ("0123456789abcdefABCDEF", text [i]))
+            return 0;
+    return 1;
 }
 
 static int
@@ -353,6 +408,7 @@ jad_keys_load (const char *path, char *err, size_t errlen)
     }
 
     const char *name = NULL, *public = NULL, *secret = NULL;
+    const char *sign_public = NULL, *key_id = NULL, *sign_secret = NULL;
     int lineno = 0;
     char *next = buf;
     while (next) {
@@ -376,6 +432,9 @@ jad_keys_load (const char *path, char *err, size_t errlen)
         const char **slot = strcmp (field, "name") == 0 ? &name
                           : strcmp (field, "public-key") == 0 ? &public
                           : strcmp (field, "secret-key") == 0 ? &secret
+                          : strcmp (field, "sign-public-key") == 0 ? &sign_public
+                          : strcmp (field, "key-id") == 0 ? &key_id
+                          : strcmp (field, "sign-secret-key") == 0 ? &sign_secret
                           : NULL;
         if (!slot) {
             snprintf (err, errlen, "%s:%d: unknown field '%.32s'",
@@ -388,7 +447,10 @@ jad_keys_load (const char *path, char *err, size_t errlen)
             goto out;
         }
         int valid = slot == &name ? jad_keys_name_valid (value)
-                                  : jad_keys_z85_valid (value);
+                  : slot == &key_id ? s_hex_valid (value, JAD_KEY_ID_BYTES)
+                  : slot == &sign_public || slot == &sign_secret
+                                    ? s_hex_valid (value, S_KEY_BYTES)
+                  : jad_keys_z85_valid (value);
         if (!valid) {
             /* Never echo the value: it may be a (damaged) secret. */
             snprintf (err, errlen, "%s:%d: invalid %s", path, lineno,
@@ -402,10 +464,32 @@ jad_keys_load (const char *path, char *err, size_t errlen)
                   !name ? "name" : "public-key");
         goto out;
     }
-    if (s_named_secret (path) && !secret) {
+    if (!sign_public || (secret && !sign_secret)) {
+        snprintf (err, errlen, "%s: no signing key: regenerate with"
+                  " jad-keygen", path);
+        goto out;
+    }
+    if (!key_id) {
+        snprintf (err, errlen, "%s: missing 'key-id'", path);
+        goto out;
+    }
+    if ((s_named_secret (path) || sign_secret) && !secret) {
         snprintf (err, errlen, "%s: missing 'secret-key'", path);
         goto out;
     }
+    uint8_t id [JAD_KEY_ID_BYTES], derived_id [JAD_KEY_ID_BYTES];
+    if (s_hex_decode (sign_public, self->sign_public, S_KEY_BYTES)
+    ||  s_hex_decode (key_id, id, JAD_KEY_ID_BYTES)) {
+        snprintf (err, errlen, "%s: invalid sign-public-key", path);
+        goto out;
+    }
+    jad_sign_key_id (self->sign_public, derived_id);
+    if (memcmp (id, derived_id, JAD_KEY_ID_BYTES) != 0) {
+        snprintf (err, errlen, "%s: key-id does not belong to"
+                  " sign-public-key", path);
+        goto out;
+    }
+    memcpy (self->key_id, id, JAD_KEY_ID_BYTES);
     if (secret && (st.st_mode & 077)) {
         snprintf (err, errlen, "%s: file holds a secret key but is accessible"
                   " by group or others (mode %04o); run chmod 600 on it",
@@ -427,6 +511,29 @@ jad_keys_load (const char *path, char *err, size_t errlen)
         }
         memcpy (self->secret, secret, JAD_KEYS_Z85_LEN + 1);
         sodium_mprotect_readonly (self->secret);
+
+        /* The file holds the seed; the pair is derived here and must be
+         * the one the file names. */
+        uint8_t *seed = sodium_malloc (S_SEED_BYTES);
+        self->sign_secret = sodium_malloc (S_SIGN_SK);
+        if (!seed || !self->sign_secret) {
+            sodium_free (seed);
+            snprintf (err, errlen, "out of locked memory for the secret key");
+            goto out;
+        }
+        uint8_t derived [JAD_SIGN_PUBLIC_BYTES];
+        int match = s_hex_decode (sign_secret, seed, S_SEED_BYTES) == 0
+                 && crypto_sign_seed_keypair (derived, self->sign_secret,
+                                              seed) == 0
+                 && sodium_memcmp (derived, self->sign_public,
+                                   JAD_SIGN_PUBLIC_BYTES) == 0;
+        sodium_free (seed);
+        if (!match) {
+            snprintf (err, errlen, "%s: sign-secret-key does not belong to"
+                      " sign-public-key", path);
+            goto out;
+        }
+        sodium_mprotect_readonly (self->sign_secret);
     }
     ok = 1;
 out:
@@ -444,6 +551,7 @@ jad_keys_destroy (jad_keys_t **self_p)
     if (self_p && *self_p) {
         jad_keys_t *self = *self_p;
         sodium_free (self->secret);     /* wipes */
+        sodium_free (self->sign_secret);
         free (self);
         *self_p = NULL;
     }
@@ -471,6 +579,31 @@ int
 jad_keys_has_secret (const jad_keys_t *self)
 {
     return self->secret != NULL;
+}
+
+const uint8_t *
+jad_keys_sign_public (const jad_keys_t *self)
+{
+    return self->sign_public;
+}
+
+const uint8_t *
+jad_keys_key_id (const jad_keys_t *self)
+{
+    return self->key_id;
+}
+
+int
+jad_keys_sign (const jad_keys_t *self, const uint8_t *msg, size_t len,
+               uint8_t sig [JAD_SIGN_BYTES])
+{
+    static const uint8_t empty [1] = { 0 };
+    if (!self || !self->sign_secret || !sig || (!msg && len))
+        return -1;
+    if (crypto_sign_detached (sig, NULL, msg ? msg : empty, len,
+                              self->sign_secret) != 0)
+        return -1;
+    return 0;
 }
 
 /* libzmq takes a Z85 key as 41 bytes including the NUL. */

@@ -14,6 +14,8 @@
 #include <sodium.h>
 
 #include "jad/outbox.h"
+#include "jad/keys.h"
+#include "jad/sign.h"
 #include "jad/wire.h"
 
 #define S_MAXDBS          8     /* meta, queue, refs, rejected, and room */
@@ -40,6 +42,7 @@ struct _jad_outbox_t {
      * order and only this process seals, so jad_outbox_seal starts after
      * it instead of walking the whole queue each time. */
     uint64_t seal_hint;
+    const jad_keys_t *signer;   /* signs sealed envelopes; not owned */
     unsigned commits;           /* since the last mdb_reader_check */
     jad_outbox_t *next;         /* registry of open directories */
 };
@@ -762,6 +765,28 @@ s_seal_fn (jad_outbox_t *self, MDB_txn *txn, void *ctx,
         env.has_report = 1;
         env.report.data = (uint8_t *) rec.data;
         env.report.len = rec.len;
+        /* Sign once, here: the signature travels in the sealed bytes, so
+         * every resend carries the same one. */
+        uint8_t sig[JAD_SIGN_BYTES], key_id[JAD_KEY_ID_BYTES];
+        size_t mlen = 0;
+        uint8_t *msg = jad_sign_report_bytes (self->operation_id, self->origin,
+                                              self->incarnation, rec.origin_seq,
+                                              rec.event_time_ms, rec.data,
+                                              rec.len, &mlen);
+        int signed_ok = msg && jad_keys_sign (self->signer, msg, mlen, sig) == 0;
+        free (msg);
+        if (!signed_ok) {
+            s_err (err, errlen, "outbox %s: cannot sign record %llu",
+                   self->path, (unsigned long long) rec.origin_seq);
+            return -1;
+        }
+        memcpy (key_id, jad_keys_key_id (self->signer), sizeof key_id);
+        env.has_key_id = 1;
+        env.key_id.data = key_id;
+        env.key_id.len = sizeof key_id;
+        env.has_signature = 1;
+        env.signature.data = sig;
+        env.signature.len = sizeof sig;
         size_t len = protobuf_c_message_get_packed_size (&env.base);
         if (len + 1 > JAD_FRAME_MAX) {
             s_err (err, errlen, "outbox %s: record %llu too large to send",
@@ -791,9 +816,9 @@ long
 jad_outbox_seal (jad_outbox_t *self, size_t max, char *err, size_t errlen)
 {
     assert (self);
-    if (!self->origin[0] || !self->has_operation) {
-        s_err (err, errlen, "outbox %s: origin and operation must be set "
-               "before sealing", self->path);
+    if (!self->origin[0] || !self->has_operation || !self->signer) {
+        s_err (err, errlen, "outbox %s: origin, operation and signing key "
+               "must be set before sealing", self->path);
         return -1;
     }
     uint64_t last;
@@ -1043,4 +1068,10 @@ jad_outbox_stats (jad_outbox_t *self, jad_outbox_stats_t *st)
     }
     mdb_txn_abort (txn);
     return rc ? -1 : 0;
+}
+
+void
+jad_outbox_set_signer (jad_outbox_t *self, const jad_keys_t *keys)
+{
+    self->signer = keys;
 }

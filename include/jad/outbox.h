@@ -124,6 +124,12 @@ int jad_outbox_submit_batch (jad_outbox_t *self, jad_outbox_item_t *items,
  * sealed, or -1 with ERR. */
 long jad_outbox_seal (jad_outbox_t *self, size_t max, char *err, size_t errlen);
 
+/* The key that signs envelopes at sealing (Ed25519, detached, over the
+ * bytes of jad_sign_report_bytes); not owned, must outlive SELF's use.
+ * Sealing fails until it is set. */
+struct _jad_keys_t;
+void jad_outbox_set_signer (jad_outbox_t *self, const struct _jad_keys_t *keys);
+
 typedef struct {
     uint64_t       origin_seq;
     int            sealed;        /* 1: DATA is the Envelope; 0: the Report */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # bin/jad-keygen as a process: files and their modes, the printed public
-# key, refusal to overwrite a secret, --help and usage errors.
+# keys and key id (never a secret), refusal to overwrite a secret, --help
+# and usage errors.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +19,24 @@ expect_eq "$(sed -n 's/^public-key = //p' "$T/keys/de/agent-de.pub")" "$key" "pu
 secret=$(sed -n 's/^secret-key = //p' "$T/keys/de/agent-de.secret")
 expect_eq "${#secret}" 40 "secret key length"
 grep -qF -- "$secret" "$T/out" "$T/err" "$T/keys/de/agent-de.pub" && fail "secret key printed or public"
+grep -q "^secret-file = $T/keys/de/agent-de.secret\$" "$T/out" || fail "no secret path: $(cat "$T/out")"
+# The signing key pair: public key and key id printed and in both files,
+# the seed only in the secret file.
+sign=$(sed -n 's/^sign-public-key = //p' "$T/out")
+expect_eq "$(printf %s "$sign" | tr -cd 0-9a-f | wc -c)" 64 "printed sign-public-key: 64 hex digits"
+expect_eq "${#sign}" 64 "printed sign-public-key length"
+id=$(sed -n 's/^key-id = //p' "$T/out")
+expect_eq "$(printf %s "$id" | tr -cd 0-9a-f | wc -c)" 16 "printed key-id: 16 hex digits"
+expect_eq "${#id}" 16 "printed key-id length"
+for f in pub secret; do
+    expect_eq "$(sed -n 's/^sign-public-key = //p' "$T/keys/de/agent-de.$f")" "$sign" "sign-public-key in .$f"
+    expect_eq "$(sed -n 's/^key-id = //p' "$T/keys/de/agent-de.$f")" "$id" "key-id in .$f"
+done
+seed=$(sed -n 's/^sign-secret-key = //p' "$T/keys/de/agent-de.secret")
+expect_eq "${#seed}" 64 "sign-secret-key length"
+grep -qF -- "$seed" "$T/out" "$T/err" "$T/keys/de/agent-de.pub" && fail "signing seed printed or public"
+grep -q secret "$T/keys/de/agent-de.pub" && fail "public file mentions a secret"
+expect_eq "$(grep -c . "$T/out")" 5 "five lines printed"
 
 # Refuses to overwrite: exit 2, the secret unchanged.
 cp "$T/keys/de/agent-de.secret" "$T/before"

@@ -63,7 +63,7 @@ kill -0 "$HUB_PID" || fail "hub died"
 # revoke agent-fr: the hub reloads on SIGHUP and refuses it from then on
 grep -v ' agent-fr ' "$T/roster" > "$T/roster.new" && mv "$T/roster.new" "$T/roster"
 kill -HUP "$HUB_PID"
-wait_for 5 grep -q "roster reloaded: 3 participants, 1 revoked" "$T/hub.log" \
+wait_for 5 grep -q "roster reloaded: 4 participants, 1 revoked" "$T/hub.log" \
     || fail "no reload: $(tail -3 "$T/hub.log")"
 set +e
 out=$(probe agent-fr submit --seq 1); rc=$?

@@ -26,7 +26,9 @@ wait_for() {
     done
     return 1
 }
-# make_roster FILE NAME:ROLE:COUNTRY...: keys in $T/keys, roster in FILE
+# make_roster FILE NAME:ROLE:COUNTRY...: keys in $T/keys, roster in FILE;
+# each participant line carries the CURVE key, signing key and key id of
+# $T/keys/NAME.pub.
 make_roster() {
     out=$1; shift
     {
@@ -39,7 +41,10 @@ make_roster() {
         name=${spec%%:*}; rest=${spec#*:}; role=${rest%%:*}
         case "$rest" in *:*) cc=${rest#*:} ;; *) cc= ;; esac
         [ -f "$T/keys/$name.pub" ] || "$BIN/jad-keygen" "$name" --out "$T/keys" >/dev/null
-        echo "participant   $name $role ${cc:--} $(pubkey "$T/keys/$name.pub")" >> "$out"
+        pub=$T/keys/$name.pub
+        echo "participant   $name $role ${cc:--} $(pubkey "$pub")" \
+            "$(sed -n 's/^sign-public-key = //p' "$pub")" \
+            "$(sed -n 's/^key-id = //p' "$pub")" >> "$out"
     done
 }
 # start_hub: a hub on free ports with $T/roster; sets HUB_EP FEED_EP HUB_PID

@@ -1,7 +1,9 @@
 /* Unit tests: lib/keys.c — generate, file modes, load, Z85, refusal to
- * overwrite, refusal of a readable secret, names, damaged key files, and
- * the CURVE socket options on real sockets (ZAP_ENFORCE_DOMAIN reads back 1
- * and does refuse a client when no ZAP handler runs). */
+ * overwrite, refusal of a readable secret, names, damaged key files, the
+ * signing keys (written, loaded, signing verified by sign.c, the RFC 8032
+ * vector from a hand-written file, files from before signing keys refused),
+ * and the CURVE socket options on real sockets (ZAP_ENFORCE_DOMAIN reads
+ * back 1 and does refuse a client when no ZAP handler runs). */
 #define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <czmq.h>
 
 #include "jad/keys.h"
+#include "jad/sign.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -78,6 +81,55 @@ s_read_file (const char *path)
     return buf;
 }
 
+/* The lines of DIR/NAME.secret about signing: "sign-public-key = ...\n
+ * key-id = ...\n" and, with SECRET, "sign-secret-key = ...\n".  Static
+ * buffer. */
+static const char *
+s_sign_lines (const char *dir, const char *name, int secret)
+{
+    static char lines [512];
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s.secret", dir, name);
+    char *text = s_read_file (path);
+    lines [0] = '\0';
+    for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n"))
+        if (strncmp (line, "sign-public-key = ", 18) == 0
+        ||  strncmp (line, "key-id = ", 9) == 0
+        ||  (secret && strncmp (line, "sign-secret-key = ", 18) == 0)) {
+            strcat (lines, line);
+            strcat (lines, "\n");
+        }
+    free (text);
+    return lines;
+}
+
+static int
+s_is_hex (const char *s, size_t len)
+{
+    if (strlen (s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!strchr ("0123456789abcdef", s [i]))
+            return 0;
+    return 1;
+}
+
+/* The value of FIELD in the file text TEXT (a static copy), or NULL. */
+static const char *
+s_field (const char *text, const char *field)
+{
+    static char value [256];
+    char key [64];
+    snprintf (key, sizeof key, "\n%s = ", field);
+    const char *at = strstr (text, key);
+    if (!at)
+        return NULL;
+    at += strlen (key);
+    size_t n = strcspn (at, "\n");
+    snprintf (value, sizeof value, "%.*s", (int) n, at);
+    return value;
+}
+
 static jad_keys_t *
 s_generate_and_load (const char *dir, const char *name)
 {
@@ -111,10 +163,20 @@ test_generate_files_and_modes (void **state)
     char *text = s_read_file (pub);
     assert_non_null (strstr (text, "name = agent-de\n"));
     assert_non_null (strstr (text, "public-key = "));
+    assert_true (s_is_hex (s_field (text, "sign-public-key"), 64));
+    char sign_public [65];
+    strcpy (sign_public, s_field (text, "sign-public-key"));
+    assert_true (s_is_hex (s_field (text, "key-id"), 16));
+    char key_id [17];
+    strcpy (key_id, s_field (text, "key-id"));
     assert_null (strstr (text, "secret"));
     free (text);
     text = s_read_file (sec);
-    assert_non_null (strstr (text, "secret-key = "));
+    assert_non_null (strstr (text, "\nsecret-key = "));
+    assert_string_equal (s_field (text, "sign-public-key"), sign_public);
+    assert_string_equal (s_field (text, "key-id"), key_id);
+    assert_true (s_is_hex (s_field (text, "sign-secret-key"), 64));
+    assert_string_not_equal (s_field (text, "sign-secret-key"), sign_public);
     free (text);
     DIR *d = opendir (dir);
     assert_non_null (d);
@@ -275,8 +337,9 @@ test_damaged_files (void **state)
     s_path (path, sizeof path, dir, "bad.pub");
 
     /* A secret that belongs to another public key. */
-    snprintf (text, sizeof text, "name = a\npublic-key = %s\nsecret-key = %s\n",
-              jad_keys_public (a), jad_keys_secret (b));
+    snprintf (text, sizeof text, "name = a\npublic-key = %s\nsecret-key = %s\n"
+              "%s", jad_keys_public (a), jad_keys_secret (b),
+              s_sign_lines (dir, "a", 1));
     s_write_file (path, text, 0600);
     assert_null (jad_keys_load (path, err, sizeof err));
     assert_non_null (strstr (err, "does not belong"));
@@ -319,8 +382,8 @@ test_damaged_files (void **state)
 
     /* A .secret without a secret key; a huge file; a directory. */
     s_path (path, sizeof path, dir, "c.secret");
-    snprintf (text, sizeof text, "name = c\npublic-key = %s\n",
-              jad_keys_public (a));
+    snprintf (text, sizeof text, "name = c\npublic-key = %s\n%s",
+              jad_keys_public (a), s_sign_lines (dir, "a", 0));
     s_write_file (path, text, 0600);
     assert_null (jad_keys_load (path, err, sizeof err));
     assert_non_null (strstr (err, "missing 'secret-key'"));
@@ -340,8 +403,8 @@ test_damaged_files (void **state)
 
     /* Blank lines, comments, CRLF and '#' / '=' inside values are fine. */
     s_path (path, sizeof path, dir, "ok.pub");
-    snprintf (text, sizeof text, "\n  # hello\r\nname=a\r\n  public-key   =  %s  \r\n",
-              jad_keys_public (a));
+    snprintf (text, sizeof text, "\n  # hello\r\nname=a\r\n  public-key   =  %s  \r\n"
+              "%s", jad_keys_public (a), s_sign_lines (dir, "a", 0));
     s_write_file (path, text, 0644);
     jad_keys_t *ok = jad_keys_load (path, err, sizeof err);
     if (!ok)
@@ -351,6 +414,165 @@ test_damaged_files (void **state)
 
     jad_keys_destroy (&a);
     jad_keys_destroy (&b);
+}
+
+static void
+test_signing_keys (void **state)
+{
+    const char *dir = *state;
+    char err [256], pub [512];
+    jad_keys_t *keys = s_generate_and_load (dir, "agent-de");
+    s_path (pub, sizeof pub, dir, "agent-de.pub");
+    jad_keys_t *public_only = jad_keys_load (pub, err, sizeof err);
+    assert_non_null (public_only);
+
+    /* Both objects carry the signing public key and its derived id. */
+    assert_memory_equal (jad_keys_sign_public (keys),
+                         jad_keys_sign_public (public_only),
+                         JAD_SIGN_PUBLIC_BYTES);
+    assert_memory_equal (jad_keys_key_id (keys), jad_keys_key_id (public_only),
+                         JAD_KEY_ID_BYTES);
+    uint8_t id [JAD_KEY_ID_BYTES];
+    jad_sign_key_id (jad_keys_sign_public (keys), id);
+    assert_memory_equal (id, jad_keys_key_id (keys), JAD_KEY_ID_BYTES);
+    /* The signing key is not the CURVE key. */
+    uint8_t curve [32];
+    assert_non_null (zmq_z85_decode (curve, jad_keys_public (keys)));
+    assert_memory_not_equal (curve, jad_keys_sign_public (keys), 32);
+
+    /* Signed with the secret, verified with the public file's key. */
+    static const uint8_t msg [] = "jadhub-report-v1 and more";
+    uint8_t sig [JAD_SIGN_BYTES];
+    assert_int_equal (jad_keys_sign (keys, msg, sizeof msg, sig), 0);
+    assert_int_equal (jad_sign_verify (jad_keys_sign_public (public_only),
+                                       msg, sizeof msg, sig), 0);
+    uint8_t tampered [sizeof msg];
+    memcpy (tampered, msg, sizeof msg);
+    tampered [3] ^= 0x10;
+    assert_int_equal (jad_sign_verify (jad_keys_sign_public (public_only),
+                                       tampered, sizeof tampered, sig), -1);
+    assert_int_equal (jad_keys_sign (public_only, msg, sizeof msg, sig), -1);
+    assert_int_equal (jad_keys_sign (keys, NULL, 0, sig), 0);
+    assert_int_equal (jad_sign_verify (jad_keys_sign_public (keys), NULL, 0,
+                                       sig), 0);
+
+    /* Another participant's key does not verify it. */
+    jad_keys_t *other = s_generate_and_load (dir, "agent-fr");
+    assert_int_equal (jad_keys_sign (keys, msg, sizeof msg, sig), 0);
+    assert_int_equal (jad_sign_verify (jad_keys_sign_public (other), msg,
+                                       sizeof msg, sig), -1);
+    jad_keys_destroy (&other);
+    jad_keys_destroy (&public_only);
+    jad_keys_destroy (&keys);
+}
+
+/* A hand-written secret file whose signing seed is RFC 8032's test 1: the
+ * seed is read as written, and signs the empty message as the RFC says. */
+static void
+test_signing_seed_rfc8032 (void **state)
+{
+    const char *dir = *state;
+    char err [256], path [512], text [2048];
+    jad_keys_t *a = s_generate_and_load (dir, "a");
+    s_path (path, sizeof path, dir, "rfc.secret");
+    char file [2048];
+    snprintf (file, sizeof file, "name = a\npublic-key = %s\nsecret-key = %s\n"
+        "sign-public-key = D75A980182B10AB7D54BFED3C964073A"
+                          "0EE172F3DAA62325AF021A68F707511A\n"
+        "key-id = 7849ac3049680be1\n"
+        "sign-secret-key = 9d61b19deffd5a60ba844af492ec2cc4"
+                          "4449c5697b326919703bac031cae7f60\n",
+        jad_keys_public (a), jad_keys_secret (a));
+    s_write_file (path, file, 0600);
+    jad_keys_t *rfc = jad_keys_load (path, err, sizeof err);
+    if (!rfc)
+        fail_msg ("%s", err);
+    uint8_t sig [JAD_SIGN_BYTES];
+    assert_int_equal (jad_keys_sign (rfc, NULL, 0, sig), 0);
+    static const uint8_t expected [64] = {
+        0xe5, 0x56, 0x43, 0x00, 0xc3, 0x60, 0xac, 0x72, 0x90, 0x86, 0xe2, 0xcc,
+        0x80, 0x6e, 0x82, 0x8a, 0x84, 0x87, 0x7f, 0x1e, 0xb8, 0xe5, 0xd9, 0x74,
+        0xd8, 0x73, 0xe0, 0x65, 0x22, 0x49, 0x01, 0x55, 0x5f, 0xb8, 0x82, 0x15,
+        0x90, 0xa3, 0x3b, 0xac, 0xc6, 0x1e, 0x39, 0x70, 0x1c, 0xf9, 0xb4, 0x6b,
+        0xd2, 0x5b, 0xf5, 0xf0, 0x59, 0x5b, 0xbe, 0x24, 0x65, 0x51, 0x41, 0x43,
+        0x8e, 0x7a, 0x10, 0x0b };
+    assert_memory_equal (sig, expected, 64);
+    jad_keys_destroy (&rfc);
+
+    /* A seed that is not the public key's; a key id that is not the key's;
+     * bad hex; a signing seed in a file without a CURVE secret. */
+    struct { const char *from, *to, *expect; } cases [] = {
+        { "9d61b19d", "9d61b19e", "sign-secret-key does not belong" },
+        { "7849ac30", "7849ac31", "key-id does not belong" },
+        { "D75A9801", "D75A98ZZ", ":4: invalid sign-public-key" },
+        { "key-id = 7849ac3049680be1", "key-id = 7849ac3049680b",
+          ":5: invalid key-id" },
+        { "sign-secret-key = 9d61", "sign-secret-key = 9d6",
+          ":6: invalid sign-secret-key" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char bad [2048];
+        const char *at = strstr (file, cases [i].from);
+        assert_non_null (at);
+        snprintf (bad, sizeof bad, "%.*s%s%s", (int) (at - file), file,
+                  cases [i].to, at + strlen (cases [i].from));
+        s_write_file (path, bad, 0600);
+        assert_null (jad_keys_load (path, err, sizeof err));
+        if (!strstr (err, cases [i].expect))
+            fail_msg ("case %zu: '%s'", i, err);
+        assert_null (strstr (err, "9d61b19"));      /* no secret echoed */
+    }
+    s_path (path, sizeof path, dir, "rfc.pub");
+    const char *sign_lines = strstr (file, "sign-public-key");
+    snprintf (text, sizeof text, "name = a\npublic-key = %s\n%s",
+              jad_keys_public (a), sign_lines);
+    s_write_file (path, text, 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "missing 'secret-key'"));
+    jad_keys_destroy (&a);
+}
+
+/* Key files made before signing keys existed are refused, with the fix. */
+static void
+test_old_files_refused (void **state)
+{
+    const char *dir = *state;
+    char err [256], path [512], text [1024];
+    jad_keys_t *a = s_generate_and_load (dir, "a");
+
+    s_path (path, sizeof path, dir, "old.pub");
+    snprintf (text, sizeof text, "# jadhub public key for a\nname = a\n"
+              "public-key = %s\n", jad_keys_public (a));
+    s_write_file (path, text, 0644);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "old.pub: no signing key: regenerate with"
+                             " jad-keygen"));
+
+    s_path (path, sizeof path, dir, "old.secret");
+    snprintf (text, sizeof text, "name = a\npublic-key = %s\nsecret-key = %s\n",
+              jad_keys_public (a), jad_keys_secret (a));
+    s_write_file (path, text, 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "no signing key: regenerate with"
+                             " jad-keygen"));
+
+    /* New public lines but no signing seed in a secret file: the same. */
+    snprintf (text, sizeof text, "name = a\npublic-key = %s\nsecret-key = %s\n"
+              "%s", jad_keys_public (a), jad_keys_secret (a),
+              s_sign_lines (dir, "a", 0));
+    s_write_file (path, text, 0600);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "no signing key"));
+
+    /* A signing key without its key id. */
+    s_path (path, sizeof path, dir, "noid.pub");
+    snprintf (text, sizeof text, "name = a\npublic-key = %s\n%s",
+              jad_keys_public (a), s_sign_lines (dir, "a", 0));
+    *strstr (text, "key-id") = '\0';
+    s_write_file (path, text, 0644);
+    assert_null (jad_keys_load (path, err, sizeof err));
+    assert_non_null (strstr (err, "missing 'key-id'"));
+    jad_keys_destroy (&a);
 }
 
 static void
@@ -463,6 +685,12 @@ main (void)
         cmocka_unit_test_setup_teardown (test_names, s_setup, s_teardown),
         cmocka_unit_test (test_z85_valid),
         cmocka_unit_test_setup_teardown (test_damaged_files,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_signing_keys,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_signing_seed_rfc8032,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_old_files_refused,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_apply_server_enforces_domain,
                                          s_setup, s_teardown),

@@ -17,7 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jad/keys.h"
 #include "jad/outbox.h"
+#include "jad/sign.h"
 #include "jad/wire.h"
 
 static const uint8_t s_opid[16] = { 0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -31,13 +33,22 @@ s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
     return remove (path);
 }
 
+/* The agent's key that signs sealed envelopes, made per test. */
+static jad_keys_t *s_keys;
+
 static int
 s_setup (void **state)
 {
     char *dir = strdup ("/tmp/jad-outbox-XXXXXX");
+    char keydir[600], keyfile[700], err[256];
     if (!dir || !mkdtemp (dir))
         return -1;
     *state = dir;
+    snprintf (keydir, sizeof keydir, "%s/keys", dir);
+    snprintf (keyfile, sizeof keyfile, "%s/agent-de.secret", keydir);
+    if (jad_keys_generate ("agent-de", keydir, err, sizeof err) != 0
+    ||  !(s_keys = jad_keys_load (keyfile, err, sizeof err)))
+        return -1;
     return 0;
 }
 
@@ -45,6 +56,7 @@ static int
 s_teardown (void **state)
 {
     char *dir = *state;
+    jad_keys_destroy (&s_keys);
     nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
     free (dir);
     return 0;
@@ -119,6 +131,7 @@ s_identity (jad_outbox_t *o)
     ||  jad_outbox_set_origin (o, "agent-de", err, sizeof err)
     ||  jad_outbox_set_operation (o, s_opid, err, sizeof err))
         fail_msg ("identity: %s", err);
+    jad_outbox_set_signer (o, s_keys);
 }
 
 /* Records seen by a scan: copies of their bytes. */
@@ -347,6 +360,24 @@ test_seal (void **state)
         assert_non_null (r);
         assert_string_equal (r->ref, refs[i]);
         assert_int_equal (r->checks->parcels, i + 1);
+        /* Signed by the agent's key over the report's signed bytes. */
+        assert_int_equal (env->key_id.len, JAD_KEY_ID_BYTES);
+        assert_memory_equal (env->key_id.data, jad_keys_key_id (s_keys),
+                             JAD_KEY_ID_BYTES);
+        size_t mlen;
+        uint8_t *msg = jad_sign_report_bytes (s_opid, env->origin,
+                                              env->incarnation.data,
+                                              env->origin_seq, env->event_time_ms,
+                                              env->report.data, env->report.len,
+                                              &mlen);
+        assert_non_null (msg);
+        assert_int_equal (env->signature.len, JAD_SIGN_BYTES);
+        assert_int_equal (jad_sign_verify (jad_keys_sign_public (s_keys), msg,
+                                           mlen, env->signature.data), 0);
+        msg[mlen - 1] ^= 1;
+        assert_int_equal (jad_sign_verify (jad_keys_sign_public (s_keys), msg,
+                                           mlen, env->signature.data), -1);
+        free (msg);
         jad_wire_free (&r);
         jad_wire_free (&env);
     }

@@ -1,5 +1,6 @@
 /* Unit tests: lib/roster.c — the shipped sample parses, every rejection
- * names its line, lookups by key and name, and save -> load round trips. */
+ * names its line, lookups by key, name and key id, signing keys and key ids,
+ * revocation, parse -> format round trips, and save -> load round trips. */
 #define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,19 +21,30 @@
 
 #define SAMPLE "deploy/examples/roster.sample"
 
-/* Keys from the sample (agent-de's contains '#'). */
-#define K_HUB  "@j7bD@I:UJqR.{g?M%iqR*K=uf^N3pZw3mb-a*v%"
-#define K_DE   "=wO7(8P>H]mu#r9q}Ku5xz!PYvZ3/nKM80APHY-7"
-#define K_FR   "{u<!l:WoLVM<x]bUJFQTo*g<K)nsn726jyhg$:=l"
-#define K_OBS  "3kjJV)sFLBPd878k[uM.m$R00Yv.SKSJ8ZCnL$r}"
+/* Keys from the sample (hub's and agent-de's contain '#'): CURVE public
+ * key, signing public key, key id. */
+#define K_HUB  "^f1MczU0AGZwE7#&hHEpg+LoUbIf&nehhdrqxn!y"
+#define S_HUB  "c47db3960446b03039aab8638a52c1694dc3f739966bede5121fe1f9ccb9aa59"
+#define I_HUB  "ebd2c67ab8713710"
+#define K_DE   "EanJrI6v:onn4$=qC@U]yt22*?fT#=[kBa-e.*qg"
+#define S_DE   "f3115b5492a745ae5ef179ff24453f5d86ff642fc9c4259b745508cbf3a8cff3"
+#define I_DE   "e487dd041bbbb70f"
+#define K_FR   "}w08?V)Ca5+f)97F$bb=Bi4s+BD6?OQ*@vFayCs^"
+#define S_FR   "1c8212237a9e937088fdc3868da86e740bec41b2462507c19e8a86ceb8199384"
+#define I_FR   "73e9306a9c42abe7"
+#define K_OBS  "pM@P+y[cQdYqMuYFSh?fVwfF:AjU-w-8[!g.]y{{"
+#define K_BE   "sfoVI(&6=GK>g!<839d@FEkPsr^Rw)ux=<A.[+RF"
+#define I_BE   "ab793e08eff60133"
+/* agent-fr's signing columns, for lines that need some unused ones. */
+#define SI_FR  " " S_FR " " I_FR
 
 /* Lines 1-4; participants start on line 5. */
 #define HEADER "operation     Test Op\n" \
                "operation_id  00112233445566778899aabbccddeeff\n" \
                "start         2020-11-16T07:00:00Z\n" \
                "end           2020-11-21T07:00:00Z\n"
-#define P_HUB  "participant hub hub - " K_HUB "\n"
-#define P_DE   "participant agent-de agent DE " K_DE "\n"
+#define P_HUB  "participant hub hub - " K_HUB " " S_HUB " " I_HUB "\n"
+#define P_DE   "participant agent-de agent DE " K_DE " " S_DE " " I_DE "\n"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -113,7 +125,7 @@ test_sample_parses (void **state)
     assert_int_equal (jad_time_parse ("2020-11-21T07:00:00Z", &end), 0);
     assert_int_equal (jad_roster_start_ms (roster), start);
     assert_int_equal (jad_roster_end_ms (roster), end);
-    assert_int_equal (jad_roster_size (roster), 7);
+    assert_int_equal (jad_roster_size (roster), 8);
 
     const jad_participant_t *p = jad_roster_at (roster, 0);
     assert_string_equal (p->name, "hub");
@@ -121,7 +133,8 @@ test_sample_parses (void **state)
     assert_string_equal (p->country, "");
     assert_string_equal (p->public_key, K_HUB);
     assert_ptr_equal (jad_roster_hub (roster), p);
-    assert_null (jad_roster_at (roster, 7));
+    assert_false (p->revoked);
+    assert_null (jad_roster_at (roster, 8));
 
     /* A key with '#' in it is a key, not a comment. */
     p = jad_roster_find_key (roster, K_DE);
@@ -143,6 +156,19 @@ test_sample_parses (void **state)
     assert_null (jad_roster_find_key (roster,
                  "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"));
     assert_null (jad_roster_find_key (roster, NULL));
+
+    /* agent-be is revoked from hub_seq 1042: kept, but never admitted. */
+    assert_null (jad_roster_find_key (roster, K_BE));
+    p = jad_roster_find_key_any (roster, K_BE);
+    assert_non_null (p);
+    assert_string_equal (p->name, "agent-be");
+    assert_true (p->revoked);
+    assert_int_equal (p->revoked_seq, 1042);
+    assert_ptr_equal (jad_roster_find_name (roster, "agent-be"), p);
+    static const uint8_t be_id [8] = { 0xab, 0x79, 0x3e, 0x08, 0xef, 0xf6,
+                                       0x01, 0x33 };
+    assert_memory_equal (p->key_id, be_id, 8);
+    assert_ptr_equal (jad_roster_find_key_id (roster, be_id), p);
 
     jad_roster_destroy (&roster);
     assert_null (roster);
@@ -169,7 +195,8 @@ test_minimal_and_comments (void **state)
     char err [512];
     jad_roster_t *roster = s_load_text (*state,
         "  # indented comment\n\n" HEADER "\t\n" P_HUB
-        "participant\tagent-de\tagent\tDE\t" K_DE "  \r\n", err, sizeof err);
+        "participant\tagent-de\tagent\tDE\t" K_DE "\t" S_DE "\t" I_DE "  \r\n",
+        err, sizeof err);
     if (!roster)
         fail_msg ("%s", err);
     assert_int_equal (jad_roster_size (roster), 2);
@@ -183,40 +210,44 @@ test_rejections (void **state)
     const char *dir = *state;
     s_expect_reject (dir, HEADER P_HUB "colour blue\n", 6, "unknown keyword");
     s_expect_reject (dir, HEADER P_HUB P_DE
-                     "participant agent-de agent FR " K_FR "\n", 7,
+                     "participant agent-de agent FR " K_FR SI_FR "\n", 7,
                      "duplicate name");
     s_expect_reject (dir, HEADER P_HUB P_DE
-                     "participant agent-fr agent FR " K_DE "\n", 7,
+                     "participant agent-fr agent FR " K_DE SI_FR "\n", 7,
                      "duplicate key");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant x boss - " K_FR "\n", 6, "bad role");
+                     "participant x boss - " K_FR SI_FR "\n", 6, "bad role");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant x agent - " K_FR "\n", 6,
+                     "participant x agent - " K_FR SI_FR "\n", 6,
                      "agent needs a country");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant x agent de " K_FR "\n", 6, "bad country");
+                     "participant x agent de " K_FR SI_FR "\n", 6, "bad country");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant x agent DEU " K_FR "\n", 6, "bad country");
+                     "participant x agent DEU " K_FR SI_FR "\n", 6, "bad country");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant x observer FR " K_FR "\n", 6,
+                     "participant x observer FR " K_FR SI_FR "\n", 6,
                      "has no country");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant x coordinator FR " K_FR "\n", 6,
+                     "participant x coordinator FR " K_FR SI_FR "\n", 6,
                      "has no country");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant x agent FR " K_FR "x\n", 6, "bad public key");
+                     "participant x agent FR " K_FR "x" SI_FR "\n", 6,
+                     "bad public key");
     s_expect_reject (dir, HEADER P_HUB
                      "participant x agent FR ~u<!l:WoLVM<x]bUJFQTo*g<K)nsn726"
-                     "jyhg$:=l\n", 6, "bad public key");
+                     "jyhg$:=l" SI_FR "\n", 6, "bad public key");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant X agent FR " K_FR "\n", 6, "invalid name");
+                     "participant X agent FR " K_FR SI_FR "\n", 6, "invalid name");
     s_expect_reject (dir, HEADER P_HUB
                      "participant x agent FR\n", 6, "expected NAME ROLE");
     s_expect_reject (dir, HEADER P_HUB
                      "participant x agent FR " K_FR " extra\n", 6,
                      "expected NAME ROLE");
     s_expect_reject (dir, HEADER P_HUB
-                     "participant hub2 hub - " K_FR "\n", 6, "second hub");
+                     "participant x agent FR " K_FR SI_FR " revoked extra\n",
+                     6, "expected NAME ROLE");
+    s_expect_reject (dir, HEADER P_HUB
+                     "participant hub2 hub - " K_FR SI_FR "\n", 6, "second hub");
     s_expect_reject (dir, HEADER P_DE, 0, "no hub participant");
     s_expect_reject (dir, HEADER "operation Again\n" P_HUB, 5,
                      "'operation' given twice (first on line 1)");
@@ -294,6 +325,20 @@ test_save_round_trip (void **state)
     jad_roster_t *b = jad_roster_load (path, err, sizeof err);
     if (!b)
         fail_msg ("%s", err);
+    /* The file holds exactly the canonical text. */
+    char *canonical = jad_roster_format (b);
+    assert_non_null (canonical);
+    FILE *f = fopen (path, "r");
+    assert_non_null (f);
+    char *saved = calloc (1, 65536);
+    assert_non_null (saved);
+    size_t saved_len = fread (saved, 1, 65535, f);
+    fclose (f);
+    assert_int_equal (saved_len, strlen (canonical));
+    assert_string_equal (saved, canonical);
+    assert_non_null (strstr (saved, " revoked=1042\n"));
+    free (saved);
+    free (canonical);
     assert_string_equal (jad_roster_operation (b), jad_roster_operation (a));
     assert_memory_equal (jad_roster_id (b), jad_roster_id (a), 16);
     assert_int_equal (jad_roster_start_ms (b), jad_roster_start_ms (a) + 250);
@@ -314,6 +359,34 @@ test_save_round_trip (void **state)
     assert_non_null (b);
     assert_string_equal (jad_roster_operation (b), "Armstrong VII");
     jad_roster_destroy (&b);
+
+    /* Signing columns are checked on save too: a zeroed signing key (a
+     * caller that forgot to fill it), a key id that does not match,
+     * revoked_seq without revoked, a revoked hub. */
+    jad_participant_t bad [2] = { parts [0], parts [2] };
+    memset (bad [1].sign_key, 0, sizeof bad [1].sign_key);
+    assert_int_equal (jad_roster_save (path, "X", jad_roster_id (a), 0, 1000,
+                                       bad, 2, err, sizeof err), -1);
+    assert_non_null (strstr (err, "participant 2: "));
+    assert_non_null (strstr (err, "bad signing key"));
+    bad [1] = parts [2];
+    bad [1].key_id [0] ^= 1;
+    assert_int_equal (jad_roster_save (path, "X", jad_roster_id (a), 0, 1000,
+                                       bad, 2, err, sizeof err), -1);
+    assert_non_null (strstr (err, "key id does not match"));
+    bad [1] = parts [2];
+    bad [1].revoked_seq = 9;
+    assert_int_equal (jad_roster_save (path, "X", jad_roster_id (a), 0, 1000,
+                                       bad, 2, err, sizeof err), -1);
+    assert_non_null (strstr (err, "not revoked"));
+    bad [1].revoked = 1;
+    if (jad_roster_save (path, "X", jad_roster_id (a), 0, 1000, bad, 2, err,
+                         sizeof err))
+        fail_msg ("%s", err);
+    bad [0].revoked = 1;
+    assert_int_equal (jad_roster_save (path, "X", jad_roster_id (a), 0, 1000,
+                                       bad, 2, err, sizeof err), -1);
+    assert_non_null (strstr (err, "hub cannot be revoked"));
 
     /* No hub; end before start; a bad operation name. */
     assert_int_equal (jad_roster_save (path, "X", jad_roster_id (a), 0, 1000,
@@ -347,6 +420,229 @@ test_save_round_trip (void **state)
     jad_roster_destroy (&a);
 }
 
+static void
+test_signing_columns (void **state)
+{
+    const char *dir = *state;
+    char err [512];
+    /* Upper-case hex is read; the bytes are the key's. */
+    jad_roster_t *roster = s_load_text (dir, HEADER P_HUB
+        "participant agent-fr agent FR " K_FR
+        " 1C8212237A9E937088FDC3868DA86E740BEC41B2462507C19E8A86CEB8199384"
+        " 73E9306A9C42ABE7\n", err, sizeof err);
+    if (!roster)
+        fail_msg ("%s", err);
+    const jad_participant_t *p = jad_roster_find_name (roster, "agent-fr");
+    assert_non_null (p);
+    assert_int_equal (p->sign_key [0], 0x1c);
+    assert_int_equal (p->sign_key [31], 0x84);
+    static const uint8_t id [8] = { 0x73, 0xe9, 0x30, 0x6a, 0x9c, 0x42, 0xab,
+                                    0xe7 };
+    assert_memory_equal (p->key_id, id, 8);
+    assert_false (p->revoked);
+    assert_int_equal (p->revoked_seq, 0);
+    jad_roster_destroy (&roster);
+
+    /* A key id that is not the signing key's, named with the right one. */
+    s_expect_reject (dir, HEADER P_HUB
+                     "participant x agent FR " K_FR " " S_FR " " I_DE "\n", 6,
+                     "key id does not match the signing key (its key id is "
+                     I_FR ")");
+    s_expect_reject (dir, HEADER P_HUB
+                     "participant x agent FR " K_FR " " S_FR " 73e9306a\n", 6,
+                     "bad key id");
+    s_expect_reject (dir, HEADER P_HUB
+                     "participant x agent FR " K_FR " " S_FR "0 " I_FR "\n", 6,
+                     "bad signing key (64 hex digits");
+    s_expect_reject (dir, HEADER P_HUB
+                     "participant x agent FR " K_FR " zz" S_FR "zz " I_FR "\n",
+                     6, "bad signing key");
+    /* 32 zero bytes are a point of small order, not a public key. */
+    s_expect_reject (dir, HEADER P_HUB
+                     "participant x agent FR " K_FR " 00000000000000000000000"
+                     "00000000000000000000000000000000000000000 " I_FR "\n", 6,
+                     "not an Ed25519 public key");
+    s_expect_reject (dir, HEADER P_HUB P_DE
+                     "participant x agent FR " K_FR " " S_DE " " I_DE "\n", 7,
+                     "duplicate signing key (also participant agent-de)");
+    /* A roster from before signing keys says what is missing. */
+    s_expect_reject (dir, HEADER "participant hub hub - " K_HUB "\n", 5,
+                     "no signing key");
+}
+
+static void
+test_revocation (void **state)
+{
+    const char *dir = *state;
+    char err [512];
+    jad_roster_t *roster = s_load_text (dir, HEADER P_HUB
+        "participant agent-de agent DE " K_DE " " S_DE " " I_DE " revoked\n"
+        "participant agent-fr agent FR " K_FR SI_FR
+        " revoked=18446744073709551615\n", err, sizeof err);
+    if (!roster)
+        fail_msg ("%s", err);
+    const jad_participant_t *de = jad_roster_find_name (roster, "agent-de");
+    const jad_participant_t *fr = jad_roster_find_name (roster, "agent-fr");
+    assert_non_null (de);
+    assert_non_null (fr);
+    assert_true (de->revoked);
+    assert_int_equal (de->revoked_seq, 0);
+    assert_true (fr->revoked);
+    assert_true (fr->revoked_seq == UINT64_MAX);
+    /* Admission skips revoked participants; the other lookups find them. */
+    assert_null (jad_roster_find_key (roster, K_DE));
+    assert_null (jad_roster_find_key (roster, K_FR));
+    assert_ptr_equal (jad_roster_find_key_any (roster, K_DE), de);
+    assert_ptr_equal (jad_roster_find_key_id (roster, fr->key_id), fr);
+    assert_non_null (jad_roster_find_key (roster, K_HUB));
+    assert_null (jad_roster_find_key_any (roster, K_OBS));
+    assert_null (jad_roster_find_key_id (roster, NULL));
+
+    /* set_revoked fills in a bare "revoked"; 0 keeps a known sequence;
+     * another sequence replaces it (permanence is the hub's policy). */
+    assert_int_equal (jad_roster_set_revoked (roster, "agent-de", 78), 0);
+    assert_int_equal (de->revoked_seq, 78);
+    assert_int_equal (jad_roster_set_revoked (roster, "agent-de", 0), 0);
+    assert_int_equal (de->revoked_seq, 78);
+    assert_true (de->revoked);
+    assert_int_equal (jad_roster_set_revoked (roster, "agent-de", 77), 0);
+    assert_int_equal (de->revoked_seq, 77);
+    assert_int_equal (jad_roster_set_revoked (roster, "hub", 5), -1);
+    assert_int_equal (jad_roster_set_revoked (roster, "agent-xx", 5), -1);
+    assert_int_equal (jad_roster_set_revoked (roster, NULL, 5), -1);
+    char *text = jad_roster_format (roster);
+    assert_non_null (text);
+    assert_non_null (strstr (text, " " I_DE " revoked=77\n"));
+    assert_non_null (strstr (text, " " I_FR
+                             " revoked=18446744073709551615\n"));
+    free (text);
+    jad_roster_destroy (&roster);
+
+    /* An active participant revoked by the hub: admission stops. */
+    roster = s_load_text (dir, HEADER P_HUB P_DE, err, sizeof err);
+    assert_non_null (roster);
+    assert_non_null (jad_roster_find_key (roster, K_DE));
+    assert_int_equal (jad_roster_set_revoked (roster, "agent-de", 0), 0);
+    assert_null (jad_roster_find_key (roster, K_DE));
+    text = jad_roster_format (roster);
+    assert_non_null (strstr (text, " " I_DE " revoked\n"));
+    free (text);
+
+    /* jad_roster_add: a participant the file no longer lists, kept
+     * revoked; the same checks as a line. */
+    jad_roster_t *sample = jad_roster_load (SAMPLE, err, sizeof err);
+    assert_non_null (sample);
+    jad_participant_t kept = *jad_roster_find_name (sample, "agent-fr");
+    kept.revoked = 1;
+    kept.revoked_seq = 12;
+    assert_int_equal (jad_roster_add (roster, &kept), 0);
+    assert_int_equal (jad_roster_size (roster), 3);
+    const jad_participant_t *added = jad_roster_find_name (roster, "agent-fr");
+    assert_non_null (added);
+    assert_memory_equal (added, &kept, sizeof kept);
+    assert_null (jad_roster_find_key (roster, K_FR));
+    assert_int_equal (jad_roster_add (roster, &kept), -1);     /* twice */
+    jad_participant_t odd = *jad_roster_find_name (sample, "agent-nl");
+    odd.key_id [7] ^= 1;
+    assert_int_equal (jad_roster_add (roster, &odd), -1);
+    odd = *jad_roster_find_name (sample, "hub");
+    assert_int_equal (jad_roster_add (roster, &odd), -1);      /* a 2nd hub */
+    odd = *jad_roster_find_name (sample, "agent-nl");
+    odd.revoked_seq = 4;                                        /* not revoked */
+    assert_int_equal (jad_roster_add (roster, &odd), -1);
+    assert_int_equal (jad_roster_size (roster), 3);
+    text = jad_roster_format (roster);
+    assert_non_null (strstr (text, " " I_FR " revoked=12\n"));
+    free (text);
+    jad_roster_destroy (&sample);
+    jad_roster_destroy (&roster);
+
+    static const char *bad [] = {
+        "revoked=0", "revoked=", "revoked=01", "revoked=+5", "revoked=5x",
+        "revoked=18446744073709551616", "revoked=-1", "revokd", "REVOKED",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char line [512];
+        snprintf (line, sizeof line, HEADER P_HUB
+                  "participant x agent FR " K_FR SI_FR " %s\n", bad [i]);
+        s_expect_reject (dir, line, 6, "'revoked' or 'revoked=SEQ'");
+    }
+    s_expect_reject (dir, HEADER "participant hub hub - " K_HUB " " S_HUB " "
+                     I_HUB " revoked=3\n", 5, "the hub cannot be revoked");
+}
+
+static void
+test_parse_format (void **state)
+{
+    (void) state;
+    char err [512];
+    FILE *f = fopen (SAMPLE, "r");
+    assert_non_null (f);
+    char *sample = calloc (1, 65536);
+    assert_non_null (sample);
+    size_t len = fread (sample, 1, 65535, f);
+    fclose (f);
+
+    /* The text need not be NUL-terminated: parse a copy without one. */
+    char *copy = malloc (len);
+    assert_non_null (copy);
+    memcpy (copy, sample, len);
+    jad_roster_t *a = jad_roster_parse (copy, len, "journal", err, sizeof err);
+    free (copy);
+    if (!a)
+        fail_msg ("%s", err);
+    jad_roster_t *from_file = jad_roster_load (SAMPLE, err, sizeof err);
+    assert_non_null (from_file);
+    assert_int_equal (jad_roster_size (a), jad_roster_size (from_file));
+    for (size_t i = 0; i < jad_roster_size (a); i++)
+        assert_memory_equal (jad_roster_at (a, i), jad_roster_at (from_file, i),
+                             sizeof (jad_participant_t));
+    jad_roster_destroy (&from_file);
+
+    /* format (parse (format (x))) == format (x) */
+    char *one = jad_roster_format (a);
+    assert_non_null (one);
+    jad_roster_t *b = jad_roster_parse (one, strlen (one), NULL, err,
+                                        sizeof err);
+    if (!b)
+        fail_msg ("%s", err);
+    char *two = jad_roster_format (b);
+    assert_non_null (two);
+    assert_string_equal (one, two);
+    assert_non_null (strstr (one, "\noperation_id  "
+                             "6c1e570a1166409c6942c790910b9cb1\n"));
+    assert_non_null (strstr (one, "\nparticipant   agent-de             agent"
+                             "        DE       " K_DE " " S_DE " " I_DE "\n"));
+    assert_non_null (strstr (one, "\nparticipant   agent-be             agent"
+                             "        BE       " K_BE));
+    assert_non_null (strstr (one, " " I_BE " revoked=1042\n"));
+    assert_null (strstr (one, "Revocation"));   /* comments are not kept */
+    free (one);
+    free (two);
+    jad_roster_destroy (&b);
+    jad_roster_destroy (&a);
+
+    /* Errors name the given name ("roster" without one) and the line. */
+    static const char broken [] = HEADER "colour blue\n";
+    assert_null (jad_roster_parse (broken, strlen (broken), "journal entry 9",
+                                   err, sizeof err));
+    assert_non_null (strstr (err, "journal entry 9:5: unknown keyword"));
+    assert_null (jad_roster_parse (broken, strlen (broken), NULL, err,
+                                   sizeof err));
+    assert_non_null (strstr (err, "roster:5: unknown keyword"));
+    /* Cut short: the text ends before 'end'. */
+    assert_null (jad_roster_parse (broken, 22, NULL, err, sizeof err));
+    assert_non_null (strstr (err, "missing"));
+    /* A NUL inside the text. */
+    static const char nul [] = "operation X\0Y\n";
+    assert_null (jad_roster_parse (nul, sizeof nul - 1, NULL, err,
+                                   sizeof err));
+    assert_non_null (strstr (err, "roster:1: NUL byte"));
+    assert_null (jad_roster_parse ("", 0, NULL, err, sizeof err));
+    assert_non_null (strstr (err, "missing 'operation'"));
+    free (sample);
+}
+
 int
 main (void)
 {
@@ -358,6 +654,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_rejections, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_save_round_trip,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_signing_columns,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_revocation, s_setup, s_teardown),
+        cmocka_unit_test (test_parse_format),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

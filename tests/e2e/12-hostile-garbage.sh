@@ -1,0 +1,62 @@
+#!/bin/sh
+# Hostile bytes from a participant with a valid key, against a running
+# hub: garbage, truncated messages, lengths past the end, overlong
+# varints, unknown fields (in the frame, the envelope, the report and a
+# nested message), field number 0, deeply nested reports (as deep as fit
+# in a report), bad enums, bad UTF-8, embedded NULs, bodies only the hub
+# sends, a submit over the envelope limit (TOO_LARGE) and frames over
+# ZMQ_MAXMSGSIZE (libzmq drops the connection).  Nothing is journaled,
+# every decodable frame gets an error reply, the hub keeps serving, and
+# afterwards honest agents' reports all arrive, exactly once.
+set -eu
+. "$(dirname "$0")/lib.sh"
+make_roster "$T/roster" hub:hub agent-de:agent:DE agent-fr:agent:FR rogue:agent:IT
+start_hub
+probe() { who=$1; shift; "$BIN/jad-probe" --key "$T/keys/$who.secret" \
+    --hub-key "$T/keys/hub.pub" --hub "$HUB_EP" --feed "$FEED_EP" "$@"; }
+
+# the battery: one case at a time, each answered by an error
+set +e
+probe rogue hostile > "$T/hostile.out" 2> "$T/hostile.err"; rc=$?
+set -e
+cat "$T/hostile.out" >&2
+expect_eq "$rc" 0 "hostile battery exit"
+grep -q "^still served$" "$T/hostile.out" || fail "hub silent after the battery"
+expect_eq "$(sed -n 's/^acked //p' "$T/hostile.out")" 0 "hostile cases acked"
+n=$(grep -c '^case ' "$T/hostile.out")
+[ "$n" -ge 40 ] || fail "only $n cases ran"
+# every case gets an error reply, except the catch-up requests (a
+# catch-up end) and a participant's heartbeat (the hub's heartbeat)
+bad=$(grep '^case ' "$T/hostile.out" | grep -v ': error ' \
+      | grep -v '^case frame-catchup-' | grep -v '^case frame-heartbeat-' || true)
+[ -z "$bad" ] || fail "cases without an error reply: $bad"
+grep -q '^case report-nested-max: error MALFORMED' "$T/hostile.out" \
+    || fail "deep nesting not refused as MALFORMED"
+grep -q '^case report-over-limit: error TOO_LARGE\|^case report-over-limit: error MALFORMED' \
+    "$T/hostile.out" || fail "report over the limit not refused"
+kill -0 "$HUB_PID" 2>/dev/null || fail "hub died"
+
+# the original garbage set, from another key
+out=$(probe agent-fr garbage) || fail "garbage: $out"
+echo "$out" | grep -q "still served" || fail "garbage: $out"
+
+# oversized: TOO_LARGE within the socket's limit, a dropped connection
+# beyond it, and a new connection is served
+out=$(probe rogue oversized) || fail "oversized: $out"
+echo "$out" >&2
+echo "$out" | grep -q "^case envelope-200k: error TOO_LARGE" || fail "200 KiB envelope: $out"
+echo "$out" | grep -q "^case frame-300k: no answer" || fail "300 KiB frame answered: $out"
+echo "$out" | grep -q "^still served" || fail "not served after oversized frames: $out"
+"$BIN/jad-hub" status --data "$T/hub" --json > "$T/status"
+expect_eq "$(jq_num head_seq "$T/status")" 0 "nothing journaled"
+
+# honest agents are still served, every report arrives exactly once
+start_agent DE; start_agent FR
+reports DE de 1 200 | submit DE
+reports FR fr 1 200 | submit FR
+wait_converged 30 400 DE FR
+exactly_once 400 DE FR
+stop_pid "$HUB_PID"
+grep -q "stopping: journal head 400" "$T/hub.log" || fail "no clean stop: $(tail -3 "$T/hub.log")"
+! grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/hub.log" || fail "sanitizer report in the hub log"
+echo ok
