@@ -56,19 +56,21 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
 
 # ---------------------------------------------------------------- programs
 # Each program: NAME_SRC lists its sources (its main first).
-PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim
+PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim jad-verify
 jad-journal_SRC := hub/jad_journal.c
 jad-hub_SRC     := hub/jad_hub.c hub/hub.c hub/zap.c
 jad-keygen_SRC  := agent/jad_keygen.c
 jad-agent_SRC   := agent/jad_agent.c agent/agent.c
 jad-sim_SRC     := hub/jad_sim.c
+jad-verify_SRC  := hub/jad_verify.c
 
 
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
 
 # Test-only programs (not installed): built next to the tested binaries.
-TEST_PROGS := jad-probe
+TEST_PROGS := jad-probe jad-tamper
 jad-probe_SRC := tests/tools/jad_probe.c
+jad-tamper_SRC := tests/tools/jad_tamper.c
 TEST_BINS := $(addprefix $(BINDIR)/,$(TEST_PROGS))
 
 # Benchmark programs (not installed).

@@ -726,7 +726,9 @@ s_on_entry (jad_agent_t *self, const uint8_t *buf, size_t len, int live,
 static void
 s_catchup_tick (jad_agent_t *self, int64_t now)
 {
-    if (self->mirror_off || !self->welcomed)
+    /* Not before the hub told us its operation: the checkpoints and
+     * rosters a catch-up brings are verified against it. */
+    if (self->mirror_off || !self->welcomed || !self->has_operation)
         return;
     if (self->catchup_inflight && now - self->catchup_sent >= S_CATCHUP_TIMEOUT) {
         jad_log_warn ("mirror: catch-up from %" PRIu64 " unanswered for %d s, "

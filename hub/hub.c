@@ -925,8 +925,8 @@ s_serve_catchups (jad_hub_t *self)
         &&  jad_journal_scan (self->journal, c->from_seq ? c->from_seq : 1,
                               max, s_serve_fn, &serve) < 0)
             jad_log_error ("catch-up: cannot read the journal");
-        /* The checkpoints of the range sent, and the rosters governing
-         * it (all later ones too once the requester reaches the head). */
+        /* The checkpoints of the range sent, and the rosters up to its
+         * end (all of them once the requester reaches the head). */
         if (!serve.blocked && serve.last >= c->from_seq) {
             s_record_serve_t rs = { .serve = &serve, .upto = serve.last,
                                     .kind = JAD__FRAME__BODY_CHECKPOINT };
@@ -938,9 +938,10 @@ s_serve_catchups (jad_hub_t *self)
                                     .upto = serve.last < self->head ? serve.last
                                                                    : UINT64_MAX,
                                     .kind = JAD__FRAME__BODY_ROSTER };
+            /* From the first: the roster governing from_seq may have been
+             * recorded long before it, and rosters are few. */
             jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS,
-                                     c->from_seq ? c->from_seq : 1, SIZE_MAX,
-                                     s_record_serve_fn, &rs);
+                                     0, SIZE_MAX, s_record_serve_fn, &rs);
         }
         Jad__Frame frame = JAD__FRAME__INIT;
         Jad__CatchupEnd end = JAD__CATCHUP_END__INIT;

@@ -33,6 +33,10 @@
  *      signed where a signature is needed to reach the decoder; prints one
  *      "case NAME: ANSWER" line each, "acked N" (must be 0), then "still
  *      served" or "no answer"
+ *  jad-probe ... --hub EP nested [--count DEPTH] [--seq N]
+ *      one properly signed report nested DEPTH times (correction inside
+ *      correction; default: as deep as fits in a report, ~9,000); prints
+ *      "case nested: ANSWER", then "still served" or "no answer"
  *  jad-probe ... --hub EP oversized
  *      a submit within the frame limit but over the envelope limit (expects
  *      TOO_LARGE), then a frame over ZMQ_MAXMSGSIZE (libzmq drops the
@@ -627,13 +631,22 @@ s_hostile_submit (zsock_t *sock, const s_opts_t *o, const uint8_t op_id[16],
         s_send_submit (sock, buf, len);
         return;
     }
+    /* A reference of its own, so that a report the hub wrongly accepts
+     * is still told apart in the journal. */
+    s_buf_t rep = { 0 };
+    char ref[32];
+    snprintf (ref, sizeof ref, "hostile-%" PRIu64, seq);
+    s_field_bytes (&rep, 6, ref, strlen (ref));
+    s_put (&rep, buf, len);
     s_opts_t so = *o;
     so.seq = seq;
     so.sign = "good";
     uint8_t *ebuf = NULL;
     size_t elen = 0;
-    if (s_envelope (&so, op_id, buf, len, buf, len, &ebuf, &elen) != 0)
+    if (s_envelope (&so, op_id, rep.data, rep.len, rep.data, rep.len,
+                    &ebuf, &elen) != 0)
         exit (2);
+    free (rep.data);
     s_send_submit (sock, ebuf, elen);
     free (ebuf);
 }
@@ -817,22 +830,6 @@ s_hostile (zsock_t *sock, const s_opts_t *o)
         s_field_bytes (&b, 17, "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11); });
     CASE ("report-nested-20", 1, 2000, { s_nested_report (&b, 20); });
     CASE ("report-nested-2000", 1, 3000, { s_nested_report (&b, 2000); });
-    CASE ("report-nested-max", 1, 5000, {
-        /* as deep as fits in JAD_REPORT_MAX (about 8 bytes a level) */
-        int depth = 2000;
-        s_nested_report (&b, depth);
-        while (b.len < JAD_REPORT_MAX - 600) {
-            depth = (int) (depth * (double) (JAD_REPORT_MAX - 300) / b.len);
-            b.len = 0;
-            s_nested_report (&b, depth);
-        }
-        while (b.len > JAD_REPORT_MAX) {
-            depth -= 50;
-            b.len = 0;
-            s_nested_report (&b, depth);
-        }
-        fprintf (stderr, "jad-probe: nested report: %d levels, %zu bytes\n",
-                 depth, b.len); });
     CASE ("report-over-limit", 1, 3000, {
         char text[JAD_REPORT_MAX + 10];
         memset (text, 'x', sizeof text);
@@ -846,6 +843,45 @@ s_hostile (zsock_t *sock, const s_opts_t *o)
     Jad__Frame *hello = s_hello (sock);
     int rc = hello ? (s_hostile_acked ? 1 : 0) : 3;
     printf ("%s\n", hello ? "still served" : "no answer");
+    jad_wire_free (&hello);
+    return rc;
+}
+
+/* One properly signed report nested as deep as fits in JAD_REPORT_MAX
+ * (DEPTH levels when given): the decoder's recursion is the target. */
+static int
+s_nested (zsock_t *sock, const s_opts_t *o, int depth)
+{
+    uint8_t op_id[16];
+    if (s_hub_op_id (sock, op_id) != 0) {
+        printf ("no answer\n");
+        return 3;
+    }
+    s_buf_t b = { 0 };
+    if (depth <= 0) {
+        depth = 2000;
+        s_nested_report (&b, depth);
+        while (b.len < JAD_REPORT_MAX - 600) {
+            depth = (int) (depth * (double) (JAD_REPORT_MAX - 300) / b.len);
+            b.len = 0;
+            s_nested_report (&b, depth);
+        }
+        while (b.len > JAD_REPORT_MAX - 64) {
+            depth -= 50;
+            b.len = 0;
+            s_nested_report (&b, depth);
+        }
+    }
+    else
+        s_nested_report (&b, depth);
+    printf ("nested %d levels, %zu bytes\n", depth, b.len);
+    fflush (stdout);
+    s_hostile_submit (sock, o, op_id, b.data, b.len, 1, o->seq);
+    free (b.data);
+    s_hostile_answer (sock, "nested", 5000);
+    Jad__Frame *hello = s_hello (sock);
+    printf ("%s\n", hello ? "still served" : "no answer");
+    int rc = hello ? 0 : 3;
     jad_wire_free (&hello);
     return rc;
 }
@@ -925,7 +961,8 @@ s_flood_catchup (zsock_t *sock, const s_opts_t *o)
     uint8_t *buf = jad_wire_encode (&frame.base, &len);
     long sent = 0;
     int64_t until = jad_time_mono_ms () + 20000;
-    while (sent < o->count && jad_time_mono_ms () < until) {
+    long count = o->count > 0 ? o->count : 10000;
+    while (sent < count && jad_time_mono_ms () < until) {
         zframe_t *f = zframe_new (buf, len);
         if (zframe_send (&f, sock, ZFRAME_DONTWAIT) == 0)
             sent++;
@@ -939,7 +976,7 @@ s_flood_catchup (zsock_t *sock, const s_opts_t *o)
     fflush (stdout);
     if (o->hold > 0)
         zclock_sleep (o->hold * 1000);
-    return sent == o->count ? 0 : 3;
+    return sent == count ? 0 : 3;
 }
 
 static int
@@ -978,7 +1015,7 @@ main (int argc, char **argv)
     const char *key = NULL, *hub_key = NULL, *hub = NULL, *feed = NULL;
     const char *sign_key = NULL;
     s_opts_t o = { .auth = S_AUTH_KEY, .seq = 1, .officers = 3,
-                   .count = 10000 };
+                   .count = -1 };
     int c;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -1056,7 +1093,8 @@ main (int argc, char **argv)
         return 2;
     }
     int needs_keys = strcmp (cmd, "submit") == 0 || strcmp (cmd, "hostile") == 0
-                  || strcmp (cmd, "oversized") == 0;
+                  || strcmp (cmd, "oversized") == 0
+                  || strcmp (cmd, "nested") == 0;
     if (needs_keys && !s_keys) {
         fprintf (stderr, "jad-probe: %s needs --key\n", cmd);
         return 2;
@@ -1101,6 +1139,9 @@ main (int argc, char **argv)
         else
         if (strcmp (cmd, "hostile") == 0)
             rc = s_hostile (sock, &o);
+        else
+        if (strcmp (cmd, "nested") == 0)
+            rc = s_nested (sock, &o, (int) o.count);
         else
         if (strcmp (cmd, "oversized") == 0)
             rc = s_oversized (&sock, hub, &o);
