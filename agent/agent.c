@@ -501,6 +501,8 @@ s_flush_acks (jad_agent_t *self)
 /* ------------------------------------------------------------ mirror */
 
 static void s_checkpoints_check (jad_agent_t *self);
+static void s_alarm (jad_agent_t *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 s_mirror_flush (jad_agent_t *self, int64_t now)
@@ -522,6 +524,11 @@ s_mirror_flush (jad_agent_t *self, int64_t now)
         jad_log_debug ("mirror: head %" PRIu64, self->mirror_head);
     }
     else {
+        /* An entry that does not chain onto ours means the hub's history
+         * differs from what it sent us before: a break, not a glitch. */
+        if (strstr (err, "prev_hash"))
+            s_alarm (self, "the hub's chain does not continue the mirror's "
+                     "(%s)", err);
         jad_log_error ("mirror: %s; catching up from %" PRIu64 " in %d s",
                        err, self->mirror_head + 1, S_MIRROR_HOLD_MS / 1000);
         self->pending_head = self->mirror_head;
@@ -570,9 +577,6 @@ s_mirror_offer (jad_agent_t *self, uint64_t seq, const uint8_t *buf,
 
 /* Something in what the hub sent does not verify: say so loudly, once per
  * kind of break, in the log and in status.json (the console shows it). */
-static void
-s_alarm (jad_agent_t *self, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 static void
 s_alarm (jad_agent_t *self, const char *fmt, ...)
 {

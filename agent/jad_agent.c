@@ -431,6 +431,8 @@ typedef struct {
     int      connected;
     int      has_hub_head;
     uint64_t hub_head;
+    uint64_t checkpoint;        /* last hub checkpoint matched by the mirror */
+    char     alarm[512];        /* the daemon's trust alarm, "" none */
 } s_daemon_t;
 
 /* 1 when process PID exists and is not a zombie (a daemon killed with
@@ -476,6 +478,12 @@ s_daemon_state (const char *dir, s_daemon_t *d)
         d->hub_head = (uint64_t) json_integer_value (v);
     }
     d->connected = d->running && json_is_true (json_object_get (root, "connected"));
+    v = json_object_get (root, "checkpoint");
+    if (json_is_integer (v) && json_integer_value (v) >= 0)
+        d->checkpoint = (uint64_t) json_integer_value (v);
+    v = json_object_get (root, "alarm");
+    if (json_is_string (v))
+        snprintf (d->alarm, sizeof d->alarm, "%s", json_string_value (v));
     json_decref (root);
 }
 
@@ -558,7 +566,13 @@ s_status (int argc, char **argv)
             printf ("%" PRIu64, d.hub_head);
         else
             printf ("null");
-        printf (",\"country\":\"%s\",\"origin\":\"%s\"}\n", st.country, st.origin);
+        json_t *alarm = d.alarm[0] ? json_string (d.alarm) : json_null ();
+        char *alarm_text = json_dumps (alarm, JSON_ENCODE_ANY);
+        printf (",\"country\":\"%s\",\"origin\":\"%s\",\"checkpoint\":%" PRIu64
+                ",\"alarm\":%s}\n", st.country, st.origin, d.checkpoint,
+                alarm_text ? alarm_text : "null");
+        free (alarm_text);
+        json_decref (alarm);
     }
     else {
         printf ("agent %s\n", dir);
@@ -587,6 +601,11 @@ s_status (int argc, char **argv)
                     PRIu64 ")\n", mirror_seq, d.hub_head, lag);
         else
             printf ("  mirror        at %" PRIu64 ", hub head unknown\n", mirror_seq);
+        printf ("  chain         %s%s", d.alarm[0] ? "ALARM: " : "",
+                d.alarm[0] ? d.alarm : "no break seen");
+        if (!d.alarm[0] && d.checkpoint)
+            printf (", hub checkpoint %" PRIu64 " matched", d.checkpoint);
+        printf ("\n");
     }
     rc = 0;
 out:

@@ -10,7 +10,8 @@
  *      not as a lower send rate.
  *
  *  jad-bench flood --hub EP --hub-key F [--feed EP --watch-key F]
- *                  [--window 1000] [--duration 10] [--count N] KEY...
+ *                  [--window 1000] [--duration 10] [--count N [--presign]]
+ *                  KEY...
  *      One DEALER per agent KEY, each keeping WINDOW envelopes
  *      unacknowledged (the agent protocol's limit), for DURATION seconds
  *      or until N envelopes in all are sent, then waits for the last acks.  Prints reports/s acknowledged and,
@@ -19,7 +20,14 @@
  *  jad-bench free-ports N
  *      N free TCP ports on 127.0.0.1, one a line (for bench/run.sh).
  *
- *  Every envelope has a random incarnation per run, so runs can follow one
+ *      --presign (with --count) signs and encodes every agent's envelopes
+ *      before the clock starts, so the flood measures the hub and not the
+ *      load generator's Ed25519 signing (~29 us each, on the same cores).
+ *
+ *  Every envelope is signed with its agent KEY's Ed25519 key over the
+ *  report string of include/jad/sign.h, as lib/outbox.c signs it: the hub
+ *  refuses unsigned envelopes.  KEY files must be .secret files (CURVE and
+ *  signing secrets).  Every envelope has a random incarnation per run, so runs can follow one
  *  another on the same hub.  Reports are a fixed mix (checks, seizure,
  *  hit, deployment) without a country: the hub takes the origin's.
  *
@@ -42,6 +50,7 @@
 #include <sodium.h>
 
 #include "jad/keys.h"
+#include "jad/sign.h"
 #include "jad/wire.h"
 
 #define S_MAX_AGENTS   64
@@ -60,6 +69,10 @@ typedef struct {
     int64_t  *sent_us;          /* send time by origin_seq; 0 once acked */
     int64_t  *ack_us;           /* ack time by origin_seq (latency mode) */
     size_t    cap;              /* entries in sent_us / ack_us */
+    jad_keys_t *keys;           /* its keys: signs every envelope */
+    uint8_t **pre;              /* --presign: Submit frames by origin_seq */
+    size_t   *pre_len;
+    uint64_t  n_pre;            /* frames 1..n_pre are in pre[] */
 } s_agent_t;
 
 /* Latency samples in microseconds. */
@@ -280,6 +293,81 @@ s_build_reports (void)
     }
 }
 
+/* A's Submit frame for envelope SEQ, signed with A's signing key exactly
+ * as an agent's outbox signs it (lib/outbox.c): a malloc'd buffer and its
+ * length in *LEN_P, or NULL. */
+static uint8_t *
+s_encode_submit (const s_agent_t *a, uint64_t seq, size_t *len_p)
+{
+    size_t k = seq % S_N_REPORTS;
+    int64_t event_time_ms = 1605510000000LL + (int64_t) seq * 1000;
+    size_t mlen = 0;
+    uint8_t sig[JAD_SIGN_BYTES], key_id[JAD_KEY_ID_BYTES];
+    uint8_t *msg = jad_sign_report_bytes (s_op_id, a->name, a->incarnation,
+                                          seq, event_time_ms, s_reports[k],
+                                          s_report_len[k], &mlen);
+    int signed_ok = msg && jad_keys_sign (a->keys, msg, mlen, sig) == 0;
+    free (msg);
+    if (!signed_ok) {
+        fprintf (stderr, "jad-bench: %s: cannot sign\n", a->name);
+        return NULL;
+    }
+    memcpy (key_id, jad_keys_key_id (a->keys), sizeof key_id);
+    Jad__Envelope env = JAD__ENVELOPE__INIT;
+    env.has_version = 1;
+    env.version = JAD_SCHEMA_VERSION;
+    env.has_operation_id = 1;
+    env.operation_id.data = s_op_id;
+    env.operation_id.len = JAD_ID_BYTES;
+    env.origin = (char *) a->name;
+    env.has_incarnation = 1;
+    env.incarnation.data = (uint8_t *) a->incarnation;
+    env.incarnation.len = JAD_ID_BYTES;
+    env.has_origin_seq = 1;
+    env.origin_seq = seq;
+    env.has_event_time_ms = 1;
+    env.event_time_ms = event_time_ms;
+    env.has_report = 1;
+    env.report.data = s_reports[k];
+    env.report.len = s_report_len[k];
+    env.has_key_id = 1;
+    env.key_id.data = key_id;
+    env.key_id.len = sizeof key_id;
+    env.has_signature = 1;
+    env.signature.data = sig;
+    env.signature.len = sizeof sig;
+    size_t elen;
+    uint8_t *ebuf = jad_wire_encode (&env.base, &elen);
+    if (!ebuf)
+        return NULL;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_SUBMIT;
+    frame.submit.data = ebuf;
+    frame.submit.len = elen;
+    uint8_t *buf = jad_wire_encode (&frame.base, len_p);
+    free (ebuf);
+    return buf;
+}
+
+/* Sign and encode A's envelopes 1..N before the clock starts (--presign),
+ * so that a flood measures the hub, not the load generator's signing. */
+static int
+s_presign (s_agent_t *a, uint64_t n)
+{
+    a->pre = calloc (n + 1, sizeof *a->pre);
+    a->pre_len = calloc (n + 1, sizeof *a->pre_len);
+    assert (a->pre && a->pre_len);
+    for (uint64_t seq = 1; seq <= n; seq++) {
+        a->pre[seq] = s_encode_submit (a, seq, &a->pre_len[seq]);
+        if (!a->pre[seq])
+            return -1;
+        a->n_pre = seq;
+    }
+    return 0;
+}
+
 /* Submit A's next envelope; 0 sent, -1 not (send queue full). */
 static int
 s_submit (s_agent_t *a, int64_t now_us)
@@ -294,37 +382,24 @@ s_submit (s_agent_t *a, int64_t now_us)
         memset (a->ack_us + a->cap, 0, (cap - a->cap) * sizeof *a->ack_us);
         a->cap = cap;
     }
-    size_t k = seq % S_N_REPORTS;
-    Jad__Envelope env = JAD__ENVELOPE__INIT;
-    env.has_version = 1;
-    env.version = JAD_SCHEMA_VERSION;
-    env.has_operation_id = 1;
-    env.operation_id.data = s_op_id;
-    env.operation_id.len = JAD_ID_BYTES;
-    env.origin = a->name;
-    env.has_incarnation = 1;
-    env.incarnation.data = a->incarnation;
-    env.incarnation.len = JAD_ID_BYTES;
-    env.has_origin_seq = 1;
-    env.origin_seq = seq;
-    env.has_event_time_ms = 1;
-    env.event_time_ms = 1605510000000LL + (int64_t) seq * 1000;
-    env.has_report = 1;
-    env.report.data = s_reports[k];
-    env.report.len = s_report_len[k];
-    size_t elen;
-    uint8_t *ebuf = jad_wire_encode (&env.base, &elen);
-    if (!ebuf)
+    size_t len;
+    uint8_t *buf;
+    int pre = seq <= a->n_pre;
+    if (pre) {
+        buf = a->pre[seq];
+        len = a->pre_len[seq];
+    }
+    else
+    if (!(buf = s_encode_submit (a, seq, &len)))
         return -1;
-    Jad__Frame frame = JAD__FRAME__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_SUBMIT;
-    frame.submit.data = ebuf;
-    frame.submit.len = elen;
-    int rc = s_send_frame (a->raw, &frame);
-    free (ebuf);
+    int rc = zmq_send (a->raw, buf, len, ZMQ_DONTWAIT) == (int) len ? 0 : -1;
+    if (!pre)
+        free (buf);
     if (rc == 0) {
+        if (pre) {
+            free (a->pre[seq]);
+            a->pre[seq] = NULL;
+        }
         a->sent_us[seq] = now_us;
         a->next_seq++;
     }
@@ -417,8 +492,12 @@ s_agent_open (s_agent_t *a, const char *key_path, const char *hub)
         return -1;
     }
     snprintf (a->name, sizeof a->name, "%s", jad_keys_name (keys));
+    a->keys = keys;
+    if (!jad_keys_has_secret (keys)) {
+        fprintf (stderr, "jad-bench: %s: not a secret key file\n", key_path);
+        return -1;
+    }
     a->sock = s_connect (ZMQ_DEALER, keys, hub);
-    jad_keys_destroy (&keys);
     if (!a->sock)
         return -1;
     a->raw = zsock_resolve (a->sock);
@@ -435,9 +514,17 @@ static void
 s_agent_close (s_agent_t *a)
 {
     zsock_destroy (&a->sock);
+    jad_keys_destroy (&a->keys);
     free (a->sent_us);
     free (a->ack_us);
     a->sent_us = a->ack_us = NULL;
+    for (uint64_t i = 1; a->pre && i <= a->n_pre; i++)
+        free (a->pre[i]);
+    free (a->pre);
+    free (a->pre_len);
+    a->pre = NULL;
+    a->pre_len = NULL;
+    a->n_pre = 0;
 }
 
 static zsock_t *
@@ -513,7 +600,7 @@ s_latency (const char *hub, const char *feed, const char *key,
     s_sample_print ("submit->seen", &seen);
     rc = agent.acked == total && seen.n == total && agent.errors == 0 ? 0 : 1;
 out:
-    if (agent.sock)
+    if (agent.sock || agent.keys)
         s_agent_close (&agent);
     zsock_destroy (&sub);
     free (acks.v);
@@ -526,7 +613,7 @@ out:
 static int
 s_flood (const char *hub, const char *feed, const char *watch_key,
          char **keys, size_t n_keys, uint64_t window, double duration,
-         uint64_t count)
+         uint64_t count, int presign)
 {
     int rc = 2;
     s_agent_t *agents = calloc (n_keys, sizeof *agents);
@@ -542,6 +629,19 @@ s_flood (const char *hub, const char *feed, const char *watch_key,
             opened++;
             goto out;
         }
+    if (presign && count) {
+        /* Round-robin sending gives each agent about COUNT / N; the rest
+         * (if any) is signed as it is sent. */
+        uint64_t per = count / n_keys + window;
+        if (per > count)
+            per = count;
+        int64_t t0 = s_now_us ();
+        for (size_t i = 0; i < n_keys; i++)
+            if (s_presign (&agents[i], per) != 0)
+                goto out;
+        fprintf (stderr, "jad-bench: presigned %zu x %" PRIu64 " envelopes in %.1f s\n",
+                 n_keys, per, (double) (s_now_us () - t0) / 1e6);
+    }
     for (size_t i = 0; i < n_keys; i++)
         items[i] = (zmq_pollitem_t) { agents[i].raw, 0, ZMQ_POLLIN, 0 };
     size_t n_items = n_keys;
@@ -654,7 +754,8 @@ s_usage (FILE *out)
 "usage: jad-bench latency --hub EP --feed EP --hub-key F --key F --watch-key F\n"
 "                         [--rate 2000] [--duration 10]\n"
 "       jad-bench flood --hub EP --hub-key F [--feed EP --watch-key F]\n"
-"                       [--window 1000] [--duration 10] [--count N] KEY...\n"
+"                       [--window 1000] [--duration 10] [--count N [--presign]]\n"
+"                       KEY...\n"
 "       jad-bench free-ports N\n");
 }
 
@@ -671,6 +772,7 @@ main (int argc, char **argv)
         { "duration", required_argument, NULL, 'd' },
         { "window", required_argument, NULL, 'W' },
         { "count", required_argument, NULL, 'n' },
+        { "presign", no_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -678,7 +780,7 @@ main (int argc, char **argv)
     const char *watch_key = NULL;
     double rate = 2000, duration = 10;
     uint64_t window = 1000, count = 0;
-    int c;
+    int c, presign = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'e': hub = optarg; break;
@@ -690,6 +792,7 @@ main (int argc, char **argv)
         case 'd': duration = atof (optarg); break;
         case 'W': window = strtoull (optarg, NULL, 10); break;
         case 'n': count = strtoull (optarg, NULL, 10); break;
+        case 'P': presign = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -724,7 +827,8 @@ main (int argc, char **argv)
     int rc = is_latency
         ? s_latency (hub, feed, key, watch_key, rate, duration)
         : s_flood (hub, feed, watch_key, argv + optind,
-                   (size_t) (argc - optind), window, duration, count);
+                   (size_t) (argc - optind), window, duration, count,
+                   presign);
     for (size_t i = 0; i < S_N_REPORTS; i++)
         free (s_reports[i]);
     jad_keys_destroy (&s_hub_keys);

@@ -4,20 +4,31 @@
 # Runs, on loopback only, everything on this machine's cores:
 #   1. jad-sim end to end on a synthetic operation (bench/gen_scenario:
 #      200,000 reports, 8 countries): real hub, real agents, CURVE, fsync'd
-#      group commit; skipped, with the reason, if bin/jad-agent or
-#      bin/jad-sim is missing or the run fails;
+#      group commit, every report Ed25519-signed by its agent and verified
+#      by the hub; skipped, with the reason, if bin/jad-agent or
+#      bin/jad-sim is missing or the run fails.  Besides jad-sim's own
+#      figure (hub start to every mirror converged), the hub journal's
+#      received times give first receipt -> last journaled (≈ first submit
+#      -> last ack), and the time from then until jad-sim saw every mirror
+#      converged is reported as mirror convergence;
 #   2. jad-bench latency: one agent at a fixed rate, submit->ack and
 #      submit->seen (by a second participant on the feed) p50/p99/max;
 #   3. jad-bench flood: 8 agents, 1000 in flight each, reports/s acked:
-#      first REPORTS reports (the hub's RSS after as many as part 1), then
-#      FLOOD_SECONDS of sustained load;
+#      first REPORTS reports, signed before the clock starts (--presign:
+#      the hub's ceiling, and its RSS after as many as part 1), then
+#      FLOOD_SECONDS of sustained load, jad-bench signing as it sends;
 #   4. peak RSS (VmHWM) of the hub and agents, read just before stopping
-#      them; with PERF=1, a `perf record -g` of the hub during a flood.
+#      them; with PERF=1, a `perf record -g` of the hub during a flood;
+#   5. bin/jad-verify on part 1's hub journal, VERIFY_RUNS times each:
+#      every signature checked, then --chain-only; entries/s.
+# Every envelope jad-bench sends is signed (the hub refuses unsigned ones);
+# any error reply is counted and printed.
 # Everything started is stopped and the temporary directory removed.
 #
 # Knobs (environment): REPORTS=200000 COUNTRIES=8 RATE=2000 SECONDS_LAT=10
 # FLOOD_SECONDS=10 FLOOD_AGENTS=8 WINDOW=1000 PERF=0 KEEP=0 (keep the
-# temporary directory) SIM=1 (0 skips part 1) SIM_TIMEOUT=600 TMPDIR.
+# temporary directory) SIM=1 (0 skips parts 1 and 5) SIM_TIMEOUT=600
+# VERIFY_RUNS=3 TMPDIR.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -32,6 +43,7 @@ PERF=${PERF:-0}
 KEEP=${KEEP:-0}
 SIM=${SIM:-1}
 SIM_TIMEOUT=${SIM_TIMEOUT:-600}
+VERIFY_RUNS=${VERIFY_RUNS:-3}
 
 BENCH=build/release/bench/jad-bench
 PKGS="libczmq libzmq libprotobuf-c lmdb libsodium jansson"
@@ -44,6 +56,7 @@ say () { printf '== %s\n' "$*"; }
 # already there, and say so.
 if ! make -s all >/dev/null 2>&1 \
 && ! make -s lib/libjad.a bin/jad-hub bin/jad-keygen >/dev/null 2>&1; then
+    make -s bin/jad-verify >/dev/null 2>&1
     if [ -f lib/libjad.a ] && [ -x bin/jad-hub ] && [ -x bin/jad-keygen ]; then
         echo "bench: WARNING: the build fails; measuring the existing bin/ (built $(date -r bin/jad-hub '+%F %T'))" >&2
     else
@@ -90,8 +103,18 @@ rss () {
         "/proc/$1/status" 2>/dev/null || echo "?"
 }
 cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+now_ms () { date +%s%3N; }
+# ms since the epoch of entry SEQ's "received" in hub journal DIR, or "".
+received_ms () {
+    r=$(bin/jad-journal dump --data "$1" --from "$2" --limit 1 2>/dev/null \
+        | sed -n 's/.*"received":"\([^"]*\)".*/\1/p')
+    [ -n "$r" ] && date -d "$r" +%s%3N
+}
 
 say "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+say "load before the runs: $(cut -d' ' -f1-3 /proc/loadavg); busiest other processes:"
+top -bn1 -o %CPU 2>/dev/null | sed -n '8,11p'
+row "load average at start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ------------------------------------------------------------ scenario
 SCEN=$T/bench-$REPORTS.jsonl
@@ -107,20 +130,22 @@ elif [ ! -x bin/jad-agent ] || [ ! -x bin/jad-sim ]; then
     row "end to end (jad-sim)" "not run: bin/jad-agent or bin/jad-sim missing"
 else
     say "1. jad-sim run ($REPORTS reports, $COUNTRIES countries)"
+    : > "$T/sim.out"
     bin/jad-sim run "$SCEN" --data "$T/sim" --operation bench --keep-running \
         > "$T/sim.out" 2> "$T/sim.err" &
     SIM_PID=$!
     # Wait for "running:" (all acked and mirrored) or for jad-sim to end.
     waited=0
     while kill -0 "$SIM_PID" 2>/dev/null && ! grep -q '^running:' "$T/sim.out"; do
-        sleep 0.2
+        sleep 0.05
         waited=$((waited + 1))
-        if [ $waited -ge $((SIM_TIMEOUT * 5)) ]; then
+        if [ $waited -ge $((SIM_TIMEOUT * 20)) ]; then
             say "jad-sim still running after $SIM_TIMEOUT s: stopping it"
             kill -TERM "$SIM_PID"
             break
         fi
     done
+    CONVERGED_MS=$(now_ms)
     HUB_RSS=? AGENT_KB=0 AGENT_RSS=? N_AGENTS=0
     if grep -q '^running:' "$T/sim.out"; then
         for c in $(cat "/proc/$SIM_PID/task/$SIM_PID/children" 2>/dev/null); do
@@ -146,6 +171,14 @@ else
         row "end to end (jad-sim, CURVE, fsync)" "$summary"
         row "  hub peak RSS (VmHWM)" "$HUB_RSS"
         row "  largest agent peak RSS ($N_AGENTS agents)" "$AGENT_RSS"
+        # The hub journal's first and last received times: first receipt
+        # -> last journaled, the hub-side end-to-end span.
+        r1=$(received_ms "$T/sim/hub/journal" 1)
+        rn=$(received_ms "$T/sim/hub/journal" "$REPORTS")
+        if [ -n "$r1" ] && [ -n "$rn" ] && [ "$rn" -gt "$r1" ]; then
+            row "  first receipt -> last journaled (signed)" "$(awk -v a="$r1" -v b="$rn" -v n="$REPORTS" 'BEGIN { printf "%.2f s (%.0f reports/s)", (b - a) / 1000, n / ((b - a) / 1000) }')"
+            row "  last journaled -> every mirror converged" "$(awk -v a="$rn" -v b="$CONVERGED_MS" 'BEGIN { printf "%.2f s (polled every 50 ms)", (b - a) / 1000 }')"
+        fi
     else
         say "jad-sim FAILED (exit $rc); its stderr ends:"
         tail -5 "$T/sim.err"
@@ -170,13 +203,19 @@ ROSTER=$T/roster
     echo "start         2020-11-16T07:00:00Z"
     echo "end           2020-11-21T07:00:00Z"
 } > "$ROSTER"
+# participant NAME ROLE COUNTRY CURVE_KEY SIGN_KEY KEY_ID
 for n in $NAMES; do
     bin/jad-keygen "$n" --out "$T/keys" > /dev/null || exit 2
     key=$(sed -n 's/^public-key *= *//p' "$T/keys/$n.pub")
+    skey=$(sed -n 's/^sign-public-key *= *//p' "$T/keys/$n.pub")
+    kid=$(sed -n 's/^key-id *= *//p' "$T/keys/$n.pub")
+    if [ -z "$skey" ] || [ -z "$kid" ]; then
+        echo "bench: $T/keys/$n.pub has no signing key (old jad-keygen?)" >&2; exit 2
+    fi
     case $n in
-    hub)   echo "participant   $n hub - $key" ;;
-    watch) echo "participant   $n coordinator - $key" ;;
-    *)     echo "participant   $n agent $(echo "${n#agent-}" | tr a-z A-Z) $key" ;;
+    hub)   echo "participant   $n hub - $key $skey $kid" ;;
+    watch) echo "participant   $n coordinator - $key $skey $kid" ;;
+    *)     echo "participant   $n agent $(echo "${n#agent-}" | tr a-z A-Z) $key $skey $kid" ;;
     esac >> "$ROSTER"
 done
 set -- $($BENCH free-ports 2)
@@ -205,18 +244,20 @@ L1=$(cpu_ticks "$HUB_PID")
 pick () { sed -n "s/^$1 *.*p50 \([0-9.]*\) ms.*p99 \([0-9.]*\) ms.*max \([0-9.]*\) ms.*/p50 \1 ms, p99 \2 ms, max \3 ms/p" "$T/latency.out"; }
 row "submit->ack at $RATE/s (1 agent, hub only)" "$(pick 'submit->ack')"
 row "submit->seen at $RATE/s (another participant)" "$(pick 'submit->seen')"
+row "latency run errors" "$(sed -n 's/.* \([0-9]*\) errors,.*/\1/p' "$T/latency.out")"
 row "hub CPU per report at $RATE/s (all threads)" "$(awk -v t=$((L1 - L0)) -v n=$((RATE * SECONDS_LAT)) -v h="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f us (%.0f%% of a core)", t / h / n * 1e6, t / h / '"$SECONDS_LAT"' * 100 }')"
 
 # ------------------------------------------------------------ 3. flood
 ackline () { sed -n 's/^submit->ack *p50 \([0-9.]*\) ms.*p99 \([0-9.]*\) ms.*max \([0-9.]*\) ms.*/p50 \1 ms, p99 \2 ms, max \3 ms/p' "$1"; }
 flood_rate () { sed -n 's/.*(\([0-9]*\) reports\/s acked).*/\1/p' "$1"; }
+errors () { sed -n 's/.*, \([0-9]*\) errors.*/\1/p' "$1"; }
 
 # 3a. The scenario's size through the hub alone, as fast as it goes: the
 # hub-side ceiling for part 1, and the hub's RSS after that many reports.
-say "3a. flood: $REPORTS reports from $FLOOD_AGENTS agents, window $WINDOW, one watcher"
+say "3a. flood: $REPORTS presigned reports from $FLOOD_AGENTS agents, window $WINDOW, one watcher"
 $BENCH flood $COMMON --window "$WINDOW" --duration 600 --count "$REPORTS" \
-    $AGENT_KEYS | tee "$T/flood-count.out"
-row "flood: $REPORTS reports, $FLOOD_AGENTS agents x $WINDOW (hub only)" "$(flood_rate "$T/flood-count.out") reports/s acked"
+    --presign $AGENT_KEYS | tee "$T/flood-count.out"
+row "flood: $REPORTS presigned, $FLOOD_AGENTS agents x $WINDOW (hub only)" "$(flood_rate "$T/flood-count.out") reports/s acked, $(errors "$T/flood-count.out") errors"
 row "hub peak RSS after $((RATE * SECONDS_LAT + REPORTS)) reports" "$(rss "$HUB_PID")"
 
 # 3b. Sustained, with the hub's CPU time and (PERF=1) a profile.
@@ -243,7 +284,7 @@ if [ -n "$PERF_PID" ]; then
     [ "$KEEP" = 1 ] && echo "bench: perf data in $T/perf.data"
 fi
 acked=$(sed -n 's/.* \([0-9]*\) acked in.*/\1/p' "$T/flood.out")
-row "flood: ${FLOOD_SECONDS} s, $FLOOD_AGENTS agents x $WINDOW (hub only)" "$(flood_rate "$T/flood.out") reports/s acked"
+row "flood: ${FLOOD_SECONDS} s, $FLOOD_AGENTS signing agents x $WINDOW (hub only)" "$(flood_rate "$T/flood.out") reports/s acked, $(errors "$T/flood.out") errors"
 row "flood: submit->ack under saturation" "$(ackline "$T/flood.out")"
 if [ -n "$acked" ] && [ "$acked" -gt 0 ]; then
     tck=$(getconf CLK_TCK)
@@ -256,6 +297,33 @@ row "hub journal size" "$(du -sh "$T/hub" | cut -f1)"
 kill -TERM "$HUB_PID"; wait "$HUB_PID"; HUB_PID=
 if grep -q -i 'error' "$T/hub.log"; then
     say "hub log has errors:"; grep -i error "$T/hub.log" | head -5
+fi
+
+# ------------------------------------------------------------ 5. jad-verify
+if [ -x bin/jad-verify ] && [ -d "$T/sim/hub" ] && grep -q '^running:' "$T/sim.out" 2>/dev/null; then
+    n=$(bin/jad-journal count --data "$T/sim/hub/journal" 2>/dev/null | awk 'NR == 1 { print $1 }')
+    for mode in full chain-only; do
+        flag=; [ $mode = chain-only ] && flag=--chain-only
+        say "5. jad-verify $flag on part 1's journal ($n entries), $VERIFY_RUNS runs"
+        rates=
+        i=0
+        while [ $i -lt "$VERIFY_RUNS" ]; do
+            t0=$(now_ms)
+            /usr/bin/time -f '%U %S' -o "$T/verify.time" \
+                bin/jad-verify --data "$T/sim/hub" --roster "$T/sim/keys/roster" $flag \
+                > "$T/verify.out" 2>&1; vrc=$?
+            t1=$(now_ms)
+            cpu=$(awk '{ print $1 + $2 }' "$T/verify.time" 2>/dev/null)
+            echo "$(tail -1 "$T/verify.out") [wall $((t1 - t0)) ms, CPU ${cpu:-?} s]"
+            if [ $vrc -ne 0 ]; then rates="$rates FAILED(exit $vrc)"; else
+                rates="$rates $(awk -v n="$n" -v ms=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ms / 1000) }')"
+            fi
+            i=$((i + 1))
+        done
+        row "jad-verify $mode ($n entries)" "entries/s:$rates"
+    done
+else
+    row "jad-verify" "not run (no bin/jad-verify or no part 1 journal)"
 fi
 
 echo

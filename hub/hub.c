@@ -277,6 +277,41 @@ s_checkpoint (jad_hub_t *self)
     return rc;
 }
 
+typedef struct {
+    jad_hub_t *hub;
+    int        ok;
+} s_cp_check_t;
+
+static int
+s_cp_check_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_cp_check_t *check = arg;
+    char err[256];
+    uint8_t hash[JAD_HASH_BYTES];
+    Jad__Checkpoint *cp = (Jad__Checkpoint *) jad_wire_decode (
+        &jad__checkpoint__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
+    check->ok = cp && cp->head_hash.len == JAD_HASH_BYTES
+             && jad_journal_hash (check->hub->journal, seq, hash) == 1
+             && memcmp (hash, cp->head_hash.data, JAD_HASH_BYTES) == 0;
+    jad_wire_free (&cp);
+    return 1;
+}
+
+static int
+s_check_last_checkpoint (jad_hub_t *self, char *err, size_t errlen)
+{
+    s_cp_check_t check = { self, 0 };
+    if (jad_journal_record_scan (self->journal, JAD_JOURNAL_CHECKPOINTS,
+                                 self->cp_seq, 1, s_cp_check_fn, &check) != 1
+    ||  !check.ok) {
+        snprintf (err, errlen, "the journal does not match its last signed "
+                  "checkpoint (entry %" PRIu64 "): it was altered; run "
+                  "jad-verify, refusing to extend it", self->cp_seq);
+        return -1;
+    }
+    return 0;
+}
+
 /* Record the current roster, signed, as governing entries from head + 1
  * on, and publish it.  The journal thus holds every roster the hub ever
  * applied, so a signature can be checked against the roster of its time
@@ -1178,6 +1213,10 @@ jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
         goto fail;
     }
     self->cp_mono = jad_time_mono_ms ();
+    /* Never extend a chain that no longer matches what this hub signed:
+     * the entry of the last checkpoint must still hash to its head_hash. */
+    if (self->cp_seq && s_check_last_checkpoint (self, err, errlen) != 0)
+        goto fail;
     /* The roster in force is the file's, with every revocation the journal
      * recorded before carried over; record it if it changed. */
     jad_roster_t *recorded = s_recorded_roster (self);

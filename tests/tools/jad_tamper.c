@@ -8,6 +8,7 @@
  *  jad-tamper DIR swap SEQ       exchange entries SEQ and SEQ+1
  *  jad-tamper DIR insert SEQ     copy entry SEQ to SEQ+1, shifting the rest
  *  jad-tamper DIR truncate SEQ   delete every entry from SEQ on
+ *  jad-tamper DIR drop-checkpoints 0   delete every signed checkpoint
  *
  *  exit: 0 done; 2 usage or LMDB error.
  */
@@ -70,7 +71,7 @@ int
 main (int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf (stderr, "usage: jad-tamper DIR flip|flip-meta|remove|swap|insert|truncate SEQ\n");
+        fprintf (stderr, "usage: jad-tamper DIR flip|flip-meta|remove|swap|insert|truncate|drop-checkpoints SEQ\n");
         return 2;
     }
     const char *mode = argv[2];
@@ -90,6 +91,13 @@ main (int argc, char **argv)
         return 2;
     }
     rc = -1;
+    if (strcmp (mode, "drop-checkpoints") == 0) {
+        MDB_dbi cps;
+        rc = mdb_dbi_open (txn, "checkpoints", 0, &cps);
+        if (rc == 0)
+            rc = mdb_drop (txn, cps, 0);
+    }
+    else
     if (strcmp (mode, "flip") == 0 && s_get (txn, dbi, seq, &a, &ca) == 0) {
         ca[a.mv_size - 1] ^= 0x01;
         rc = s_put (txn, dbi, seq, &a);
