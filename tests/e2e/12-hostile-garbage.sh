@@ -19,7 +19,7 @@ probe() { who=$1; shift; "$BIN/jad-probe" --key "$T/keys/$who.secret" \
 
 # the battery: one case at a time, each answered by an error
 set +e
-probe rogue hostile > "$T/hostile.out" 2> "$T/hostile.err"; rc=$?
+probe rogue hostile --skip frame-heartbeat > "$T/hostile.out" 2> "$T/hostile.err"; rc=$?
 set -e
 cat "$T/hostile.out" >&2
 [ "$rc" -le 1 ] || fail "hostile battery: exit $rc"
@@ -63,6 +63,15 @@ reports DE de 1 200 | submit DE
 reports FR fr 1 200 | submit FR
 wait_converged 30 $((400 + h)) DE FR
 exactly_once $((400 + h)) DE FR
+
+# A participant's heartbeat claiming mirror_seq = outbox_depth = 2^64-1:
+# answered, and `jad-hub status` still works afterwards (the hub must not
+# write a status.json its own reader refuses).
+out=$(probe rogue hostile --only frame-heartbeat) || fail "heartbeat case: $out"
+echo "$out" | grep -q "^still served" || fail "heartbeat case: $out"
+sleep 1.5     # status.json is rewritten every second
+"$BIN/jad-hub" status --data "$T/hub" --json > "$T/status" 2> "$T/status.err" \
+    || fail "jad-hub status broken after a heartbeat with health values of 2^64-1: $(grep -o '"name":"rogue"[^}]*' "$T/hub/status.json"; grep -m1 -E 'ERROR|error' "$T/status.err")"
 stop_pid "$HUB_PID"
 grep -q "stopping: journal head $((400 + h))" "$T/hub.log" || fail "no clean stop: $(tail -3 "$T/hub.log")"
 ! grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$T/hub.log" || fail "sanitizer report in the hub log"

@@ -27,7 +27,7 @@
  *  jad-probe ... --hub EP garbage
  *      sends malformed frames, counts error replies, then checks that the
  *      hub still answers a heartbeat
- *  jad-probe ... --hub EP hostile
+ *  jad-probe ... --hub EP hostile [--only PREFIX] [--skip PREFIX]
  *      a battery of hostile protobuf (unknown fields, bad lengths, deep
  *      nesting, bad enums, bad UTF-8, ...), one at a time, each properly
  *      signed where a signature is needed to reach the decoder; prints one
@@ -91,6 +91,8 @@ typedef struct {
     const char *file;           /* replay: the envelope to send */
     long        count;          /* flood-catchup: requests */
     int         hold;           /* seconds to hold a connection unread */
+    const char *only;           /* hostile: run only cases with this prefix */
+    const char *skip;           /* hostile: skip cases with this prefix */
 } s_opts_t;
 
 static jad_keys_t *s_keys;          /* own keys (S_AUTH_KEY) */
@@ -651,6 +653,17 @@ s_hostile_submit (zsock_t *sock, const s_opts_t *o, const uint8_t op_id[16],
     free (ebuf);
 }
 
+/* --only / --skip: hostile cases whose name starts with the prefix. */
+static int
+s_case_wanted (const s_opts_t *o, const char *name)
+{
+    if (o->only && strncmp (name, o->only, strlen (o->only)) != 0)
+        return 0;
+    if (o->skip && strncmp (name, o->skip, strlen (o->skip)) == 0)
+        return 0;
+    return 1;
+}
+
 static int s_hostile_acked;
 static int s_hostile_silent;
 
@@ -691,12 +704,16 @@ s_hostile (zsock_t *sock, const s_opts_t *o)
     uint64_t seq = 1000000;     /* origin_seqs no honest test uses */
     s_buf_t b = { 0 };
 #define CASE(name, is_report, timeout, ...) do {                            \
+        if (!s_case_wanted (o, name))                                       \
+            break;                                                          \
         b.len = 0;                                                          \
         __VA_ARGS__;                                                        \
         s_hostile_submit (sock, o, op_id, b.data, b.len, is_report, seq++); \
         s_hostile_answer (sock, name, timeout);                             \
     } while (0)
 #define RAW(name, timeout, ...) do {                                        \
+        if (!s_case_wanted (o, name))                                       \
+            break;                                                          \
         b.len = 0;                                                          \
         __VA_ARGS__;                                                        \
         s_send_raw (sock, b.data, b.len);                                   \
@@ -1018,6 +1035,8 @@ main (int argc, char **argv)
         { "save", required_argument, NULL, 'w' },
         { "count", required_argument, NULL, 'N' },
         { "hold", required_argument, NULL, 'H' },
+        { "only", required_argument, NULL, 'y' },
+        { "skip", required_argument, NULL, 'x' },
         { "random-key", no_argument, NULL, 'R' },
         { "plain", no_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 }
@@ -1046,6 +1065,8 @@ main (int argc, char **argv)
         case 'w': o.save = optarg; break;
         case 'N': o.count = strtol (optarg, NULL, 10); break;
         case 'H': o.hold = atoi (optarg); break;
+        case 'y': o.only = optarg; break;
+        case 'x': o.skip = optarg; break;
         case 'R': o.auth = S_AUTH_RANDOM; break;
         case 'P': o.auth = S_AUTH_PLAIN; break;
         default: return 2;
