@@ -56,13 +56,17 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
 
 # ---------------------------------------------------------------- programs
 # Each program: NAME_SRC lists its sources (its main first).
-PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim jad-verify
+PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim jad-verify \
+         jad-report jad-replay jad-export
 jad-journal_SRC := hub/jad_journal.c
 jad-hub_SRC     := hub/jad_hub.c hub/hub.c hub/zap.c
 jad-keygen_SRC  := agent/jad_keygen.c
 jad-agent_SRC   := agent/jad_agent.c agent/agent.c
 jad-sim_SRC     := hub/jad_sim.c
 jad-verify_SRC  := hub/jad_verify.c
+jad-report_SRC  := hub/jad_report.c
+jad-replay_SRC  := hub/jad_replay.c
+jad-export_SRC  := hub/jad_export.c
 
 
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
@@ -84,7 +88,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all test test-build check fuzz demo install uninstall clean deps bench
+.PHONY: all test test-build check fuzz fuzz-long demo install uninstall clean deps bench
 all: $(LIBJAD) $(PROG_BINS)
 
 deps:
@@ -147,11 +151,27 @@ build/fuzz/gen/jad.pb-c.c: proto/jad.proto
 	@mkdir -p build/fuzz/gen
 	$(Q)$(PROTOC_C) --proto_path=proto --c_out=build/fuzz/gen proto/jad.proto
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/fuzz/gen/jad.pb-c.c $(wildcard include/jad/*.h)
+# protobuf-c from Debian's source, instrumented (tests/fuzz/README.md);
+# offline, the script leaves no library and the system's is linked.
+FUZZ_PBC := build/fuzz/libprotobuf-c-fuzz.a
+build/fuzz/.protobuf-c: tests/fuzz/build-protobuf-c.sh
+	@mkdir -p build/fuzz
+	$(Q)FUZZ_CC=$(FUZZ_CC) sh tests/fuzz/build-protobuf-c.sh
+	@touch $@
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/fuzz/gen/jad.pb-c.c \
+              $(wildcard include/jad/*.h) build/fuzz/.protobuf-c
 	@mkdir -p build/fuzz
 	$(SAY) FUZZ $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) \
-	    build/fuzz/gen/jad.pb-c.c $(PKG_LIBS) $(LDLIBS)
+	    build/fuzz/gen/jad.pb-c.c \
+	    $$(if [ -f $(FUZZ_PBC) ]; then echo $(FUZZ_PBC) $(filter-out -lprotobuf-c,$(PKG_LIBS)); \
+	       else echo $(PKG_LIBS); fi) $(LDLIBS)
+
+# make fuzz-long FUZZ_SECONDS=3600: every target that long, one after another
+FUZZ_SECONDS ?= 600
+fuzz-long: fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run-long.sh
 
 # ---------------------------------------------------------------- demo
 demo: deps

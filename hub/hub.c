@@ -24,6 +24,7 @@
 
 #define S_CHECKPOINT_EVERY   1000   /* entries between two checkpoints */
 #define S_CHECKPOINT_MS      5000   /* or this long, when there are new ones */
+#define S_CATCHUPS_PER_PEER  4      /* catch-up requests queued per peer */
 
 /* One connected participant, keyed by its CURVE public key. */
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
     uint64_t reports;          /* reports journaled from it since start */
     uint64_t mirror_seq;       /* from its heartbeats */
     uint64_t outbox_depth;     /* from its heartbeats */
+    int      catchups;         /* its requests waiting in the queue */
 } s_peer_t;
 
 /* A valid report waiting for this turn's commit. */
@@ -58,6 +60,7 @@ typedef struct {
     zframe_t *rid;
     uint64_t  from_seq;
     uint32_t  credit;
+    void     *peer;             /* s_peer_t whose request it is */
 } s_catchup_t;
 
 struct _jad_hub_t {
@@ -463,7 +466,10 @@ s_server_socket (jad_hub_t *self, int type, const char *endpoint,
     }
     void *raw = zsock_resolve (sock);
     int64_t maxmsg = JAD_FRAME_MAX + 1024;
-    int hwm = 100000, on = 1, linger = 1000;
+    /* Per peer: enough for a catch-up answer and a burst of acks; a peer
+     * that reads nothing costs at most this much, then loses frames (and
+     * catches up later). */
+    int hwm = 10000, on = 1, linger = 1000;
     zmq_setsockopt (raw, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt (raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
@@ -664,8 +670,11 @@ s_submit (jad_hub_t *self, zframe_t **rid_p, s_peer_t *peer,
                                                    err, sizeof err);
     Jad__Report *report = NULL;
     Jad__ErrorCode code = JAD__ERROR_CODE__MALFORMED;
-    if (!env)
+    if (!env) {
+        if (strstr (err, "over the limit"))
+            code = JAD__ERROR_CODE__TOO_LARGE;
         goto refuse;
+    }
     if (memcmp (env->operation_id.data, self->op_id, JAD_ID_BYTES) != 0) {
         code = JAD__ERROR_CODE__WRONG_OPERATION;
         snprintf (err, sizeof err, "operation_id: not this hub's operation");
@@ -989,6 +998,8 @@ s_serve_catchups (jad_hub_t *self)
         end.has_more = 1;
         end.more = serve.last < self->head;
         s_send (self, c->rid, &frame);
+        if (c->peer)
+            ((s_peer_t *) c->peer)->catchups--;
         zlistx_delete (self->catchups, zlistx_cursor (self->catchups));
     }
 }
@@ -1015,7 +1026,7 @@ s_handle (jad_hub_t *self, zframe_t *rid, zframe_t *body)
                                                zframe_size (body),
                                                err, sizeof err);
     if (!frame) {
-        Jad__ErrorCode code = zframe_size (body) > JAD_FRAME_MAX
+        Jad__ErrorCode code = strstr (err, "over the limit")
                             ? JAD__ERROR_CODE__TOO_LARGE
                             : strstr (err, "version")
                             ? JAD__ERROR_CODE__BAD_VERSION
@@ -1030,8 +1041,14 @@ s_handle (jad_hub_t *self, zframe_t *rid, zframe_t *body)
         s_submit (self, &rid, peer, who, frame);
         break;
     case JAD__FRAME__BODY_CATCHUP: {
-        s_catchup_t *c = calloc (1, sizeof *c);
+        /* A few pending requests per participant at most: a flood of them
+         * must not grow the hub's memory (the peer asks again on timeout). */
+        s_catchup_t *c = NULL;
+        if (peer && peer->catchups < S_CATCHUPS_PER_PEER)
+            c = calloc (1, sizeof *c);
         if (c) {
+            c->peer = peer;
+            peer->catchups++;
             c->rid = rid;
             rid = NULL;
             c->from_seq = frame->catchup->from_seq;
@@ -1042,9 +1059,13 @@ s_handle (jad_hub_t *self, zframe_t *rid, zframe_t *body)
     }
     case JAD__FRAME__BODY_HEARTBEAT: {
         Jad__Heartbeat *in = frame->heartbeat;
+        /* Figures a participant claims are shown, never trusted: kept in
+         * the range every JSON reader handles exactly. */
         if (peer && in->health) {
-            peer->mirror_seq = in->health->mirror_seq;
-            peer->outbox_depth = in->health->outbox_depth;
+            peer->mirror_seq = in->health->mirror_seq <= self->head
+                             ? in->health->mirror_seq : self->head;
+            peer->outbox_depth = in->health->outbox_depth < ((uint64_t) 1 << 53)
+                               ? in->health->outbox_depth : 0;
         }
         Jad__Frame reply;
         Jad__Heartbeat hb;

@@ -76,7 +76,8 @@ s_status (const char *dir, int json)
     json_object_set_new (out, "ingest_rate", running && st
         ? json_incref (json_object_get (st, "ingest_rate")) : json_real (0));
     json_t *parts = st ? json_object_get (st, "participants") : NULL;
-    json_object_set (out, "participants", parts ? parts : json_array ());
+    json_object_set_new (out, "participants",
+                         parts ? json_incref (parts) : json_array ());
     if (parts && !running) {
         size_t i;
         json_t *p;

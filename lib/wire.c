@@ -47,6 +47,109 @@ static ProtobufCAllocator s_free_allocator = {
     .alloc = NULL, .free = s_plain_free, .allocator_data = NULL
 };
 
+/* Deepest message nesting any jadhub message needs (Frame > … > Report >
+ * Correction > Report > kind) is well under this. */
+#define S_DEPTH_MAX 8
+
+/* Read a varint at *P (< END); -1 when truncated or over 10 bytes. */
+static int
+s_varint (const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        x |= (uint64_t) (b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Walk the wire bytes of a DESC message before protobuf-c sees them, and
+ * refuse what it would accept silently: nesting deeper than S_DEPTH_MAX
+ * (protobuf-c recurses without a limit: a crafted report of nested
+ * corrections overflows the stack), a string holding a NUL byte (it would
+ * reach C code shorter than the bytes that were signed), and a field or a
+ * oneof given twice (protobuf keeps the last one; the signed bytes would
+ * hold a value no one sees).  Malformed encodings are left for unpack to
+ * reject.  0 or -1 with ERR. */
+static int
+s_prescan (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
+           size_t len, int depth, char *err, size_t errlen)
+{
+    if (depth > S_DEPTH_MAX) {
+        snprintf (err, errlen, "%s: nested deeper than %d messages",
+                  desc->short_name, S_DEPTH_MAX);
+        return -1;
+    }
+    if (len == 0)
+        return 0;       /* (BUF may be NULL: no arithmetic on it) */
+    const uint8_t *p = buf, *end = buf + len;
+    uint64_t seen = 0;          /* field numbers < 64 seen so far */
+    uint64_t oneofs_seen = 0;   /* oneof groups (by first member) seen */
+    while (p < end) {
+        uint64_t tag, v;
+        if (s_varint (&p, end, &tag))
+            return 0;
+        uint32_t number = (uint32_t) (tag >> 3);
+        const ProtobufCFieldDescriptor *f = tag >> 3 <= UINT32_MAX
+            ? protobuf_c_message_descriptor_get_field (desc, number) : NULL;
+        if (f && f->label != PROTOBUF_C_LABEL_REPEATED && number < 64) {
+            if (seen & ((uint64_t) 1 << number)) {
+                snprintf (err, errlen, "%s.%s: given twice", desc->short_name,
+                          f->name);
+                return -1;
+            }
+            seen |= (uint64_t) 1 << number;
+            if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+                /* Members of one oneof share its case offset. */
+                uint64_t group = (uint64_t) 1 << (f->quantifier_offset % 64);
+                if (oneofs_seen & group) {
+                    snprintf (err, errlen, "%s.%s: a second member of a oneof",
+                              desc->short_name, f->name);
+                    return -1;
+                }
+                oneofs_seen |= group;
+            }
+        }
+        switch (tag & 7) {
+        case 0:
+            if (s_varint (&p, end, &v))
+                return 0;
+            break;
+        case 1:
+            if (end - p < 8)
+                return 0;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return 0;
+            p += 4;
+            break;
+        case 2:
+            if (s_varint (&p, end, &v) || v > (uint64_t) (end - p))
+                return 0;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE
+            &&  s_prescan (f->descriptor, p, (size_t) v, depth + 1,
+                           err, errlen) != 0)
+                return -1;
+            if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr (p, 0, (size_t) v)) {
+                snprintf (err, errlen, "%s.%s: contains a NUL byte",
+                          desc->short_name, f->name);
+                return -1;
+            }
+            p += v;
+            break;
+        default:
+            return 0;   /* groups and junk: unpack refuses them */
+        }
+    }
+    return 0;
+}
+
 /* True when MSG or any message nested in it has unknown fields. */
 static int
 s_has_unknown (const ProtobufCMessage *msg, int depth)
@@ -84,6 +187,8 @@ jad_wire_decode (const ProtobufCMessageDescriptor *desc,
                   desc->short_name, len, max);
         return NULL;
     }
+    if (s_prescan (desc, buf, len, 0, err, errlen) != 0)
+        return NULL;
     s_budget_t budget = { .left = S_BUDGET_BASE + S_BUDGET_FACTOR * len };
     ProtobufCAllocator allocator = {
         .alloc = s_budget_alloc, .free = s_plain_free, .allocator_data = &budget

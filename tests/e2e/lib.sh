@@ -19,12 +19,12 @@ free_port() { "$BIN/jad-probe" port; }
 pubkey() { sed -n 's/^public-key = //p' "$1"; }
 # wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds
 wait_for() {
-    n=$(( $1 * 10 )); shift
-    while [ "$n" -gt 0 ]; do
+    deadline=$(( $(date +%s) + $1 )); shift
+    while :; do
         if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1; n=$((n - 1))
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.1
     done
-    return 1
 }
 # make_roster FILE NAME:ROLE:COUNTRY...: keys in $T/keys, roster in FILE;
 # each participant line carries the CURVE key, signing key and key id of

@@ -177,6 +177,62 @@ test_entry_checks (void **state)
     free (buf);
 }
 
+/* What protobuf-c would take silently is refused before it sees it. */
+static void
+test_prescan (void **state)
+{
+    (void) state;
+    char err[128];
+    /* Corrections nested 5000 deep: Report{19: Correction{2: Report{…}}} */
+    size_t depth = 5000, cap = depth * 8 + 16, len = 0;
+    uint8_t *buf = calloc (1, cap);
+    uint8_t *inner = calloc (1, cap);
+    inner[0] = 0x8a; inner[1] = 0x01; inner[2] = 0x02; inner[3] = 0x08; inner[4] = 0x07;
+    len = 5;                                  /* Report{deployment{7}} */
+    for (size_t i = 0; i < depth; i++) {
+        /* wrap: Correction{replacement(2) = inner} then Report{correction(19)} */
+        uint8_t hdr[16];
+        size_t h = 0;
+        hdr[h++] = 0x12;                      /* field 2, LEN */
+        size_t n = len;
+        do { hdr[h++] = (uint8_t) ((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>= 7; } while (n);
+        size_t clen = h + len;
+        uint8_t hdr2[16];
+        size_t h2 = 0;
+        hdr2[h2++] = 0x9a; hdr2[h2++] = 0x01; /* field 19, LEN */
+        n = clen;
+        do { hdr2[h2++] = (uint8_t) ((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>= 7; } while (n);
+        if (h2 + clen > cap)
+            break;
+        memcpy (buf, hdr2, h2);
+        memcpy (buf + h2, hdr, h);
+        memcpy (buf + h2 + h, inner, len);
+        len = h2 + clen;
+        memcpy (inner, buf, len);
+    }
+    assert_null (jad_wire_decode (&jad__report__descriptor, buf, len, cap, err, sizeof err));
+    assert_non_null (strstr (err, "nested deeper"));
+    free (buf);
+    free (inner);
+
+    /* A location with a NUL byte: Report{location(2) = "Ni\0ia"} + body */
+    const uint8_t nul[] = { 0x12, 0x05, 'N', 'i', 0x00, 'i', 'a',
+                            0x8a, 0x01, 0x02, 0x08, 0x07 };
+    assert_null (jad_wire_report_decode (nul, sizeof nul, err, sizeof err));
+    assert_non_null (strstr (err, "NUL"));
+
+    /* Two bodies (oneof members) */
+    const uint8_t two[] = { 0x8a, 0x01, 0x02, 0x08, 0x07,
+                            0x92, 0x01, 0x02, 0x0a, 0x00 };
+    assert_null (jad_wire_report_decode (two, sizeof two, err, sizeof err));
+    assert_non_null (strstr (err, "oneof"));
+
+    /* The same field twice */
+    const uint8_t twice[] = { 0x8a, 0x01, 0x04, 0x08, 0x07, 0x08, 0x09 };
+    assert_null (jad_wire_report_decode (twice, sizeof twice, err, sizeof err));
+    assert_non_null (strstr (err, "given twice"));
+}
+
 int
 main (void)
 {
@@ -189,6 +245,7 @@ main (void)
         cmocka_unit_test (test_oversize_rejected),
         cmocka_unit_test (test_frame_checks),
         cmocka_unit_test (test_entry_checks),
+        cmocka_unit_test (test_prescan),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,82 @@
+/*  entry: a journal entry decoded for the post-operation tools, with the
+ *  country it counts for.
+ *
+ *  jad-replay and jad-export read a journal (a hub's or an agent's mirror)
+ *  read-only and need, for every entry, its report and the country the
+ *  report belongs to.  A report names its country only when the agent put
+ *  it there; otherwise it is the origin's, from the roster in force at that
+ *  entry — the rosters the hub recorded beside its entries
+ *  (JAD_JOURNAL_ROSTERS).  A journal made by `jad-journal import` records
+ *  no roster: its origins are "import-CC", and CC is the country.
+ *
+ *  The reader trusts the journal: signatures and the hash chain are
+ *  jad-verify's job.  It checks only what it decodes (through lib/wire.c).
+ *
+ *  Threads: a reader belongs to one thread.
+ */
+#ifndef JAD_ENTRY_H
+#define JAD_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "jad.pb-c.h"
+#include "jad/journal.h"
+
+typedef struct _jad_entry_reader_t jad_entry_reader_t;
+
+/* One decoded entry.  Every pointer belongs to the entry: valid until
+ * jad_entry_clear, which frees them. */
+typedef struct {
+    uint64_t       hub_seq;        /* the journal key */
+    int64_t        received_ms;    /* hub clock at receipt */
+    int64_t        event_time_ms;  /* the envelope's event time */
+    const char    *origin;         /* roster name of the sender */
+    uint64_t       origin_seq;
+    char           country[3];     /* "DE"; "" when nothing says */
+    Jad__Report   *report;         /* the decoded report */
+    Jad__Envelope *envelope;
+    Jad__Entry    *entry;
+} jad_entry_t;
+
+/* Open the journal of DIR read-only: DIR/journal (a hub's data directory),
+ * DIR/mirror (an agent's), or DIR itself when it holds an LMDB journal;
+ * and read the rosters recorded in it.  NULL with a one-line reason in ERR
+ * when DIR is missing, unreadable, holds no journal or a foreign one.
+ * Caller owns the result. */
+jad_entry_reader_t *jad_entry_reader_new (const char *dir,
+                                          char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Close the journal and free the rosters; safe on NULL; nulls *SELF_P. */
+void jad_entry_reader_destroy (jad_entry_reader_t **self_p);
+
+/* The journal (owned by the reader), for jad_journal_scan and friends. */
+jad_journal_t *jad_entry_reader_journal (jad_entry_reader_t *self);
+
+/* Read rosters recorded since the last call (a hub that is still running
+ * records new ones as the operator edits its roster).  0 or -1. */
+int jad_entry_reader_refresh (jad_entry_reader_t *self);
+
+/* The last recorded roster's canonical text, NUL-terminated, or NULL when
+ * the journal records none.  Valid until the next refresh. */
+const char *jad_entry_reader_roster_text (jad_entry_reader_t *self);
+
+/* Decode entry SEQ (its stored bytes BUF[0..LEN)) into *OUT, which the
+ * caller later clears with jad_entry_clear.  0, or -1 with "what: reason"
+ * in ERR (and *OUT cleared) when the entry, its envelope or its report does
+ * not decode. */
+int jad_entry_decode (jad_entry_reader_t *self, uint64_t seq,
+                      const uint8_t *buf, size_t len, jad_entry_t *out,
+                      char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Free what jad_entry_decode put in ENTRY and zero it; safe on a zeroed
+ * entry. */
+void jad_entry_clear (jad_entry_t *entry);
+
+/* Write S as a JSON string (with its quotes) to F: for origin names and
+ * other text taken from a journal, which is not trusted to be clean. */
+void jad_entry_json_string (FILE *f, const char *s);
+
+#endif
