@@ -787,6 +787,19 @@ s_verify (jad_hub_t *self)
     self->n_pending = kept;
 }
 
+/* Publish one entry, wrapped in a Frame. */
+static void
+s_publish_entry (jad_hub_t *self, const uint8_t *buf, size_t len)
+{
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_ENTRY;
+    frame.entry.data = (uint8_t *) buf;
+    frame.entry.len = len;
+    s_publish (self, &frame);
+}
+
 /* Journal this turn's reports in one durable commit, then acknowledge,
  * then publish.  On a journal failure nothing is acknowledged: the agents
  * are told UNAVAILABLE and resend. */
@@ -807,6 +820,7 @@ s_commit (jad_hub_t *self)
         it->envelope = p->envelope;
         it->envelope_len = p->envelope_len;
         it->received_ms = now;
+        it->keep_entry = 1;
     }
     char err[512];
     uint64_t first_new = self->head + 1;
@@ -873,26 +887,19 @@ s_commit (jad_hub_t *self)
         p->signed_msg = NULL;
     }
     self->n_pending = 0;
-    if (!ok || fresh == 0)
-        return;
-    self->head = first_new + fresh - 1;
-    self->ingested += fresh;
-}
-
-/* Scan callback publishing each entry wrapped in a Frame. */
-static int
-s_publish_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
-{
-    jad_hub_t *self = arg;
-    (void) seq;
-    Jad__Frame frame = JAD__FRAME__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_ENTRY;
-    frame.entry.data = (uint8_t *) buf;
-    frame.entry.len = len;
-    s_publish (self, &frame);
-    return 0;
+    if (ok && fresh) {
+        self->head = first_new + fresh - 1;
+        self->ingested += fresh;
+    }
+    /* Then publish the new entries, from the bytes just stored (reading
+     * them back would map the journal's pages into the hub's memory). */
+    for (size_t i = 0; i < n; i++) {
+        jad_journal_item_t *it = &self->items[i];
+        if (ok && it->entry)
+            s_publish_entry (self, it->entry, it->entry_len);
+        free (it->entry);
+        it->entry = NULL;
+    }
 }
 
 typedef struct {
@@ -1358,14 +1365,8 @@ jad_hub_run (jad_hub_t *self)
             zframe_destroy (&body);
             handled++;
         }
-        uint64_t before = self->head;
         s_verify (self);
         s_commit (self);
-        if (self->head > before
-        &&  jad_journal_scan (self->journal, before + 1,
-                              (size_t) (self->head - before),
-                              s_publish_fn, self) < 0)
-            jad_log_error ("cannot read back new entries to publish");
         if (self->head >= self->cp_seq + S_CHECKPOINT_EVERY
         ||  (self->head > self->cp_seq
              && jad_time_mono_ms () - self->cp_mono >= S_CHECKPOINT_MS))

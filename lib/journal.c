@@ -632,6 +632,9 @@ s_append_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
         const uint8_t *hash = ctx->hashes + i * JAD_JOURNAL_HASH_BYTES;
         it->status = 0;
         it->hub_seq = 0;
+        free (it->entry);       /* from an attempt redone after MAP_FULL */
+        it->entry = NULL;
+        it->entry_len = 0;
         MDB_val dk = { s_dedupe_key (kbuf, it->origin, it->incarnation,
                                      it->origin_seq), kbuf };
         MDB_val dv;
@@ -689,6 +692,11 @@ s_append_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
             head++;
             it->status = JAD_JOURNAL_NEW;
             it->hub_seq = head;
+            if (it->keep_entry) {
+                it->entry = buf;    /* the caller publishes these bytes */
+                it->entry_len = len;
+                buf = NULL;
+            }
         }
         free (buf);
     }
@@ -736,6 +744,9 @@ out:
         for (size_t i = 0; i < n; i++) {
             items[i].status = 0;
             items[i].hub_seq = 0;
+            free (items[i].entry);
+            items[i].entry = NULL;
+            items[i].entry_len = 0;
         }
     free (hashes);
     return rc;

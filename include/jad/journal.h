@@ -113,9 +113,13 @@ typedef struct {
     const uint8_t *envelope;      /* Envelope bytes exactly as received */
     size_t         envelope_len;
     int64_t        received_ms;   /* hub clock at receipt */
+    int            keep_entry;    /* return the stored bytes in ENTRY */
     /* out: */
     int            status;        /* JAD_JOURNAL_NEW, _DUPLICATE or _CONFLICT */
     uint64_t       hub_seq;       /* new or original sequence; 0 on conflict */
+    uint8_t       *entry;         /* NEW with keep_entry: the Entry bytes as
+                                   * stored, malloc'd; the caller frees it */
+    size_t         entry_len;
 } jad_journal_item_t;
 
 /* Journal a batch of N items in one write transaction and one durable
