@@ -1154,6 +1154,7 @@ s_tick (jad_hub_t *self)
     self->rate = self->rate * 0.7 + now_rate * 0.3;
     self->rate_mark = self->ingested;
     s_write_status (self);
+    jad_journal_trim (self->journal);
 }
 
 /* ------------------------------------------------------------ lifecycle */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1129,4 +1130,32 @@ jad_journal_hash (jad_journal_t *self, uint64_t seq, uint8_t *hash)
         s_hash (hash, buf, len);
     free (buf);
     return found;
+}
+
+void
+jad_journal_trim (jad_journal_t *self)
+{
+    /* LMDB does not tell where it mapped the file (me_mapaddr is set only
+     * with MDB_FIXEDMAP), so find the data file's mapping the way ps does. */
+    FILE *maps = fopen ("/proc/self/maps", "r");
+    if (!maps || !self->datafile) {
+        if (maps)
+            fclose (maps);
+        return;
+    }
+    char line[4600];
+    pthread_rwlock_rdlock (&self->lock);
+    while (fgets (line, sizeof line, maps)) {
+        unsigned long start, end;
+        int path_at = 0;
+        if (sscanf (line, "%lx-%lx %*s %*s %*s %*s %n", &start, &end, &path_at) < 2
+        ||  path_at == 0)
+            continue;
+        char *path = line + path_at;
+        path[strcspn (path, "\n")] = '\0';
+        if (strcmp (path, self->datafile) == 0)
+            madvise ((void *) start, end - start, MADV_DONTNEED);
+    }
+    pthread_rwlock_unlock (&self->lock);
+    fclose (maps);
 }

@@ -184,6 +184,13 @@ int jad_journal_dedupe_count (jad_journal_t *self, uint64_t *count_p);
 /* *BYTES_P = size of the data file on disk, for status.  0 or -1. */
 int jad_journal_stat (jad_journal_t *self, uint64_t *bytes_p);
 
+/* Drop this process's mapping of the journal's pages (they stay in the
+ * page cache and are mapped again on the next read).  A long-running hub
+ * calls it now and then so that serving catch-ups from a large journal
+ * does not keep the whole file resident in its memory.  The map is
+ * read-only (no MDB_WRITEMAP), so nothing is lost. */
+void jad_journal_trim (jad_journal_t *self);
+
 /* ------------------------------------------------------------ side records */
 
 /* Records kept beside the entries, in the same environment, keyed by a hub
