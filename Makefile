@@ -72,8 +72,9 @@ jad-export_SRC  := hub/jad_export.c
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
 
 # Test-only programs (not installed): built next to the tested binaries.
-TEST_PROGS := jad-probe jad-tamper
+TEST_PROGS := jad-probe jad-tamper jad-jsoncmp
 jad-probe_SRC := tests/tools/jad_probe.c
+jad-jsoncmp_SRC := tests/tools/jad_jsoncmp.c
 jad-tamper_SRC := tests/tools/jad_tamper.c
 TEST_BINS := $(addprefix $(BINDIR)/,$(TEST_PROGS))
 

@@ -1,0 +1,808 @@
+/*  jad-report: the operation's figures, from a journal (issue 5).
+ *
+ *  Reads a hub's journal or an agent's mirror read-only, in chunks of
+ *  S_CHUNK entries (one short read transaction each, so a hub writing at
+ *  the same time is not held up), decodes each chunk on every core
+ *  (lib/pool.c: three protobuf unpacks per entry are the whole cost), then
+ *  feeds the entries in hub order to lib/figures.c, which keeps the sums.
+ *  Entries written after the start are not read: the figures are those of
+ *  the journal's head when the tool started.
+ *
+ *  Formats: json (the issue's contract), text (the press-release view),
+ *  csv (one row per country and a total row), html (one self-contained page,
+ *  charts as inline SVG, no script and no fetch).  --explain PATH lists the
+ *  entries that add up to one figure.  docs/REPORTS.md explains the figures.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "jad/figures.h"
+#include "jad/journal.h"
+#include "jad/pool.h"
+#include "jad/report.h"
+#include "jad/roster.h"
+#include "jad/timefmt.h"
+#include "jad/wire.h"
+
+#define S_CHUNK     8192        /* entries read per read transaction */
+#define S_MAX_ERAS  256         /* rosters recorded in one journal */
+
+/* A roster and the first hub_seq it governs. */
+typedef struct {
+    uint64_t      from;
+    jad_roster_t *roster;
+} s_era_t;
+
+/* One entry of the current chunk, decoded on a worker. */
+typedef struct {
+    uint64_t       seq;         /* its LMDB key */
+    uint8_t       *buf;         /* a copy of its bytes */
+    size_t         len;
+    Jad__Entry    *entry;
+    Jad__Envelope *env;
+    Jad__Report   *report;      /* NULL when it does not decode */
+    char           country[3];  /* the report's country, "" when none */
+    int64_t        time_ms;     /* its event time */
+    char           err[200];    /* why it does not decode, "" when fine */
+} s_item_t;
+
+typedef struct {
+    const char    *dir;
+    jad_journal_t *journal;
+    s_era_t        eras[S_MAX_ERAS];
+    size_t         n_eras;
+    s_item_t      *items;       /* S_CHUNK of them */
+    size_t         n_items;
+    s_item_t       fetched;     /* the entry handed to lib/figures by s_fetch */
+    uint64_t       bad;         /* entries that do not decode */
+} s_report_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: jad-report --data DIR [--format text|json|csv|html] [--out FILE]\n"
+"                  [--country CC] [--from TIME] [--to TIME] [--explain PATH]\n"
+"\n"
+"The operation's figures from a journal: DIR is a hub's data directory\n"
+"(DIR/journal) or an agent's (DIR/mirror); both give the same figures.\n"
+"  --format   json (the figures contract), text (default: press-release\n"
+"             view), csv (one row per country plus a total row), html (one\n"
+"             self-contained page with charts)\n"
+"  --out      write to FILE instead of standard output\n"
+"  --country  only reports of country CC (two upper-case letters)\n"
+"  --from, --to  only reports whose event time is in [FROM, TO] (RFC 3339)\n"
+"  --explain  list the entries (hub_seq, country, time, value) that add up\n"
+"             to the figure at PATH, e.g. seizures.firearms.by_type.pistol\n"
+"             or by_country.DE.checks.persons; the last line is the total\n"
+"See docs/REPORTS.md for what each figure means.\n"
+"\n"
+"exit: 0 done; 1 some entries could not be decoded (named on stderr; the\n"
+"figures leave them out); 2 usage error, or the journal cannot be read\n");
+}
+
+/* ------------------------------------------------------------ journal */
+
+static int
+s_open (s_report_t *self, char *err, size_t errlen)
+{
+    const char *subdirs[] = { "journal", "mirror", "" };
+    char path[4096], data[4200];
+    struct stat st;
+    if (stat (self->dir, &st) != 0) {
+        snprintf (err, errlen, "%s: %s", self->dir, strerror (errno));
+        return -1;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "%s%s%s", self->dir, *subdirs[i] ? "/" : "",
+                  subdirs[i]);
+        snprintf (data, sizeof data, "%s/data.mdb", path);
+        if (stat (data, &st) == 0) {
+            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY, err, errlen);
+            return self->journal ? 0 : -1;
+        }
+    }
+    snprintf (err, errlen, "%s: no journal (neither %s/journal nor %s/mirror)",
+              self->dir, self->dir, self->dir);
+    return -1;
+}
+
+/* Keep each roster the hub recorded: it says which country an origin is. */
+static int
+s_roster_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_report_t *self = arg;
+    char err[512];
+    Jad__RosterRecord *rec = (Jad__RosterRecord *) jad_wire_decode (
+        &jad__roster_record__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
+    jad_roster_t *roster = rec && rec->has_roster
+        ? jad_roster_parse ((const char *) rec->roster.data, rec->roster.len,
+                            "recorded roster", err, sizeof err)
+        : NULL;
+    jad_wire_free (&rec);
+    if (!roster) {
+        fprintf (stderr, "jad-report: roster record at %" PRIu64 " ignored: %s\n",
+                 seq, err);
+        return 0;
+    }
+    if (self->n_eras == S_MAX_ERAS) {
+        jad_roster_destroy (&roster);
+        return 0;   /* later rosters only add participants: the last kept
+                       one still names everyone who wrote before it */
+    }
+    self->eras[self->n_eras].from = seq;
+    self->eras[self->n_eras++].roster = roster;
+    return 0;
+}
+
+/* The country of ORIGIN at entry SEQ: from the roster in force then (or any
+ * later one, for an origin added since), else "import-CC" as jad-journal
+ * import names its origins; "" for a participant without a country. */
+static void
+s_origin_country (const s_report_t *self, const char *origin, uint64_t seq,
+                  char *cc)
+{
+    cc[0] = 0;
+    if (!origin)
+        return;
+    const jad_participant_t *who = NULL;
+    for (size_t i = self->n_eras; i-- > 0 && !who;)
+        if (self->eras[i].from <= seq)
+            who = jad_roster_find_name (self->eras[i].roster, origin);
+    for (size_t i = 0; i < self->n_eras && !who; i++)
+        who = jad_roster_find_name (self->eras[i].roster, origin);
+    if (who) {
+        snprintf (cc, 3, "%s", who->country);
+        return;
+    }
+    if (strncmp (origin, "import-", 7) == 0 && strlen (origin) == 9)
+        snprintf (cc, 3, "%s", origin + 7);
+}
+
+static void
+s_item_free (s_item_t *it)
+{
+    jad_wire_free (&it->report);
+    jad_wire_free (&it->env);
+    jad_wire_free (&it->entry);
+    free (it->buf);
+    it->buf = NULL;
+}
+
+/* Decode IT (its bytes already copied) and find its country and time. */
+static void
+s_decode (const s_report_t *self, s_item_t *it)
+{
+    char err[160];
+    it->err[0] = 0;
+    if (!it->buf) {
+        snprintf (it->err, sizeof it->err, "out of memory");
+        return;
+    }
+    it->entry = jad_wire_entry_decode (it->buf, it->len, err, sizeof err);
+    if (!it->entry) {
+        snprintf (it->err, sizeof it->err, "entry: %s", err);
+        return;
+    }
+    it->env = jad_wire_envelope_decode (it->entry->envelope.data,
+                                        it->entry->envelope.len, err, sizeof err);
+    if (!it->env) {
+        snprintf (it->err, sizeof it->err, "envelope: %s", err);
+        return;
+    }
+    it->report = jad_wire_report_decode (it->env->report.data,
+                                         it->env->report.len, err, sizeof err);
+    if (!it->report) {
+        snprintf (it->err, sizeof it->err, "report: %s", err);
+        return;
+    }
+    it->time_ms = it->env->has_event_time_ms ? it->env->event_time_ms
+                                             : it->entry->received_ms;
+    if (it->report->country)
+        snprintf (it->country, sizeof it->country, "%s", it->report->country);
+    else
+        s_origin_country (self, it->env->origin, it->seq, it->country);
+}
+
+static void
+s_decode_fn (void *arg, size_t i)
+{
+    s_report_t *self = arg;
+    s_decode (self, &self->items[i]);
+}
+
+static int
+s_collect_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_report_t *self = arg;
+    s_item_t *it = &self->items[self->n_items++];
+    memset (it, 0, sizeof *it);
+    it->seq = seq;
+    it->buf = malloc (len ? len : 1);
+    if (it->buf)
+        memcpy (it->buf, buf, len);
+    it->len = len;
+    return 0;
+}
+
+/* lib/figures asks for an earlier entry again, to undo what a correction
+ * supersedes; SEQ 0 releases the previous one. */
+static int
+s_fetch (void *arg, uint64_t seq, jad_figures_src_t *src)
+{
+    s_report_t *self = arg;
+    s_item_free (&self->fetched);
+    memset (&self->fetched, 0, sizeof self->fetched);
+    if (seq == 0)
+        return 0;
+    s_item_t *it = &self->fetched;
+    it->seq = seq;
+    int found = jad_journal_get (self->journal, seq, &it->buf, &it->len);
+    if (found <= 0)
+        return found;
+    s_decode (self, it);
+    if (!it->report)
+        return 0;
+    src->seq = seq;
+    memcpy (src->country, it->country, 3);
+    src->time_ms = it->time_ms;
+    src->report = it->report;
+    return 1;
+}
+
+/* ------------------------------------------------------------ output */
+
+/* N with thousands separators: 288,774. */
+static const char *
+s_num (uint64_t n, char *buf)
+{
+    char tmp[32];
+    int len = snprintf (tmp, sizeof tmp, "%" PRIu64, n), o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+static uint64_t
+s_get (const json_t *v, const char *path)
+{
+    char key[128];
+    while (v && *path) {
+        const char *dot = strchr (path, '.');
+        size_t len = dot ? (size_t) (dot - path) : strlen (path);
+        snprintf (key, sizeof key, "%.*s", (int) len, path);
+        v = json_object_get (v, key);
+        path += len + (dot ? 1 : 0);
+    }
+    return json_is_integer (v) ? (uint64_t) json_integer_value (v) : 0;
+}
+
+static const char *
+s_str (const json_t *v, const char *key)
+{
+    const char *s = json_string_value (json_object_get (v, key));
+    return s ? s : "-";
+}
+
+/* The figures columns of csv and the per-country tables, as JSON paths. */
+static const char *s_scalars[] = {
+    "officers", "checks.persons", "checks.vehicles", "checks.parcels",
+    "checks.premises", "checks.entities", "checks.db_searches", "hits.total",
+    "arrests.total", "seizures.firearms.total", "seizures.firearm_parts",
+    "seizures.ammunition", "seizures.grenades", "seizures.explosives_grams",
+    "seizures.other_weapons", "seizures.drugs_grams.total", "seizures.vehicles",
+    "seizures.documents", "detections.illegal_entry",
+    "detections.forged_document", "cyber_targets.total", "investigations"
+};
+#define S_N_SCALARS (sizeof s_scalars / sizeof s_scalars[0])
+
+/* The enumeration maps, with their enum, for csv columns. */
+static const struct {
+    const char *path;
+    jad_report_enum_t e;
+} s_maps[] = {
+    { "hits.by_database", JAD_REPORT_ENUM_DATABASE },
+    { "arrests.by_charge", JAD_REPORT_ENUM_CHARGE },
+    { "seizures.firearms.by_type", JAD_REPORT_ENUM_FIREARM_TYPE },
+    { "seizures.drugs_grams.by_type", JAD_REPORT_ENUM_DRUG_TYPE },
+    { "cyber_targets.by_platform", JAD_REPORT_ENUM_PLATFORM },
+};
+#define S_N_MAPS (sizeof s_maps / sizeof s_maps[0])
+
+static void
+s_csv_row (FILE *out, const char *name, const json_t *v, const json_t *cash)
+{
+    char path[160];
+    fprintf (out, "%s", name);
+    for (size_t i = 0; i < S_N_SCALARS; i++)
+        fprintf (out, ",%" PRIu64, s_get (v, s_scalars[i]));
+    for (size_t m = 0; m < S_N_MAPS; m++)
+        for (int e = 1; jad_report_enum_name (s_maps[m].e, e); e++) {
+            snprintf (path, sizeof path, "%s.%s", s_maps[m].path,
+                      jad_report_enum_name (s_maps[m].e, e));
+            fprintf (out, ",%" PRIu64, s_get (v, path));
+        }
+    const char *cur;
+    json_t *amount;
+    json_object_foreach ((json_t *) cash, cur, amount) {
+        snprintf (path, sizeof path, "seizures.cash.%s", cur);
+        fprintf (out, ",%" PRIu64, s_get (v, path));
+    }
+    fprintf (out, "\r\n");
+}
+
+/* RFC 4180: CRLF line ends, a header row; country codes need no quoting. */
+static void
+s_csv (FILE *out, const json_t *fig)
+{
+    const json_t *cash = json_object_get (json_object_get (fig, "seizures"), "cash");
+    fprintf (out, "country");
+    for (size_t i = 0; i < S_N_SCALARS; i++)
+        fprintf (out, ",%s", s_scalars[i]);
+    for (size_t m = 0; m < S_N_MAPS; m++)
+        for (int e = 1; jad_report_enum_name (s_maps[m].e, e); e++)
+            fprintf (out, ",%s.%s", s_maps[m].path, jad_report_enum_name (s_maps[m].e, e));
+    const char *cur;
+    json_t *amount;
+    json_object_foreach ((json_t *) cash, cur, amount)
+        fprintf (out, ",seizures.cash.%s", cur);
+    fprintf (out, "\r\n");
+    const char *cc;
+    json_t *one;
+    json_object_foreach (json_object_get (fig, "by_country"), cc, one)
+        s_csv_row (out, cc, one, cash);
+    s_csv_row (out, "total", fig, cash);
+}
+
+/* A map's lines, "    name   1,234", or "    none". */
+static void
+s_text_map (FILE *out, const json_t *map, const char *unit)
+{
+    const char *k;
+    json_t *v;
+    char n[40];
+    if (json_object_size (map) == 0)
+        fprintf (out, "    (none)\n");
+    json_object_foreach ((json_t *) map, k, v)
+        fprintf (out, "    %-22s %14s%s\n", k, s_num ((uint64_t) json_integer_value (v), n), unit);
+}
+
+static void
+s_text (FILE *out, const json_t *fig)
+{
+    char a[40], b[40], c[40], d[40], e[40], f[40], g[40];
+    const json_t *sz = json_object_get (fig, "seizures");
+    fprintf (out, "%s\n", s_str (fig, "operation"));
+    fprintf (out, "%s to %s: %s reports from %s countries, %s officers deployed\n\n",
+             s_str (fig, "first_event"), s_str (fig, "last_event"),
+             s_num (s_get (fig, "reports"), a), s_num (s_get (fig, "countries"), b),
+             s_num (s_get (fig, "officers"), c));
+    fprintf (out, "%s entities checked: %s people, %s vehicles, %s parcels, %s premises\n",
+             s_num (s_get (fig, "checks.entities"), a),
+             s_num (s_get (fig, "checks.persons"), b),
+             s_num (s_get (fig, "checks.vehicles"), c),
+             s_num (s_get (fig, "checks.parcels"), d),
+             s_num (s_get (fig, "checks.premises"), e));
+    fprintf (out, "%s database searches, %s hits\n",
+             s_num (s_get (fig, "checks.db_searches"), a), s_num (s_get (fig, "hits.total"), b));
+    fprintf (out, "%s illegal entries, %s forged documents detected\n",
+             s_num (s_get (fig, "detections.illegal_entry"), a),
+             s_num (s_get (fig, "detections.forged_document"), b));
+    fprintf (out, "%s cyber targets, %s investigations opened\n\n",
+             s_num (s_get (fig, "cyber_targets.total"), a),
+             s_num (s_get (fig, "investigations"), b));
+
+    fprintf (out, "Arrests: %s\n", s_num (s_get (fig, "arrests.total"), a));
+    s_text_map (out, json_object_get (json_object_get (fig, "arrests"), "by_charge"), "");
+    fprintf (out, "Hits by database: %s\n", s_num (s_get (fig, "hits.total"), a));
+    s_text_map (out, json_object_get (json_object_get (fig, "hits"), "by_database"), "");
+
+    fprintf (out, "\nSeizures\n");
+    static const struct { const char *label, *path, *unit; } kinds[] = {
+        { "firearms", "seizures.firearms.total", "" },
+        { "firearm parts", "seizures.firearm_parts", "" },
+        { "ammunition", "seizures.ammunition", " rounds" },
+        { "grenades", "seizures.grenades", "" },
+        { "explosives", "seizures.explosives_grams", " g" },
+        { "other weapons", "seizures.other_weapons", "" },
+        { "drugs", "seizures.drugs_grams.total", " g" },
+        { "vehicles", "seizures.vehicles", "" },
+        { "documents", "seizures.documents", "" },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        fprintf (out, "  %-24s %14s%s\n", kinds[i].label,
+                 s_num (s_get (fig, kinds[i].path), a), kinds[i].unit);
+        if (i == 0)
+            s_text_map (out, json_object_get (json_object_get (sz, "firearms"), "by_type"), "");
+        if (i == 6)
+            s_text_map (out, json_object_get (json_object_get (sz, "drugs_grams"), "by_type"), " g");
+    }
+    const char *cur;
+    json_t *amount;
+    json_object_foreach (json_object_get (sz, "cash"), cur, amount) {
+        uint64_t m = (uint64_t) json_integer_value (amount);
+        fprintf (out, "  cash %-19s %14s (minor units)\n", cur, s_num (m, a));
+    }
+
+    fprintf (out, "\nBy country\n%-7s %8s %12s %8s %8s %10s %10s %12s\n",
+             "country", "officers", "entities", "hits", "arrests", "firearms",
+             "ammunition", "drugs (g)");
+    const char *cc;
+    json_t *one;
+    json_object_foreach (json_object_get (fig, "by_country"), cc, one)
+        fprintf (out, "%-7s %8s %12s %8s %8s %10s %10s %12s\n", cc,
+                 s_num (s_get (one, "officers"), a), s_num (s_get (one, "checks.entities"), b),
+                 s_num (s_get (one, "hits.total"), c), s_num (s_get (one, "arrests.total"), d),
+                 s_num (s_get (one, "seizures.firearms.total"), e),
+                 s_num (s_get (one, "seizures.ammunition"), f),
+                 s_num (s_get (one, "seizures.drugs_grams.total"), g));
+}
+
+/* Text for HTML: the only strings are ours, enum names and an operation
+ * name, which may hold anything. */
+static void
+s_html_text (FILE *out, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '<': fputs ("&lt;", out); break;
+        case '>': fputs ("&gt;", out); break;
+        case '&': fputs ("&amp;", out); break;
+        case '"': fputs ("&quot;", out); break;
+        default: fputc (*s, out);
+        }
+}
+
+/* Activity per hour: three polylines in one SVG, scaled to the maximum. */
+static void
+s_html_activity (FILE *out, const jad_figures_t *figures)
+{
+    size_t n = jad_figures_hours (figures);
+    uint64_t max = 1, h, s, a;
+    for (size_t i = 0; i < n; i++) {
+        jad_figures_hour (figures, i, &h, &s, &a);
+        max = h > max ? h : max;
+        max = s > max ? s : max;
+        max = a > max ? a : max;
+    }
+    const int W = 900, H = 240;
+    fprintf (out, "<h2>Activity per hour</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+             "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n"
+             "<rect width=\"%d\" height=\"%d\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n",
+             W, H + 30, W, H + 30, W, H);
+    static const char *colors[] = { "#d62728", "#1f77b4", "#2ca02c" };
+    static const char *names[] = { "hits", "seizures", "arrests" };
+    for (int k = 0; k < 3; k++) {
+        fprintf (out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+                 colors[k]);
+        for (size_t i = 0; i < n; i++) {
+            jad_figures_hour (figures, i, &h, &s, &a);
+            uint64_t v = k == 0 ? h : k == 1 ? s : a;
+            double x = n > 1 ? (double) i * (W - 20) / (double) (n - 1) + 10 : W / 2.0;
+            double y = H - 10 - (double) v * (H - 20) / (double) max;
+            fprintf (out, "%.1f,%.1f ", x, y);
+        }
+        fprintf (out, "\"/>\n<text x=\"%d\" y=\"%d\" fill=\"%s\" font-size=\"13\">%s</text>\n",
+                 10 + k * 110, H + 22, colors[k], names[k]);
+    }
+    char t0[JAD_TIME_STRLEN], t1[JAD_TIME_STRLEN];
+    jad_time_format (jad_figures_hour0_ms (figures), t0);
+    jad_time_format (jad_figures_hour0_ms (figures) + (int64_t) n * 3600000, t1);
+    fprintf (out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">%s &#8594; "
+             "%s, peak %" PRIu64 "/h</text>\n</svg>\n", W - 10, H + 22, t0, t1, max);
+}
+
+/* Horizontal bars per country of the figure at PATH. */
+static void
+s_html_bars (FILE *out, const json_t *fig, const char *title, const char *path)
+{
+    const json_t *bc = json_object_get (fig, "by_country");
+    uint64_t max = 1;
+    const char *cc;
+    json_t *one;
+    json_object_foreach ((json_t *) bc, cc, one)
+        if (s_get (one, path) > max)
+            max = s_get (one, path);
+    size_t n = json_object_size (bc);
+    fprintf (out, "<h2>%s per country</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+             "width=\"600\" height=\"%zu\" role=\"img\">\n", title, n * 18 + 4);
+    size_t i = 0;
+    char num[40];
+    json_object_foreach ((json_t *) bc, cc, one) {
+        uint64_t v = s_get (one, path);
+        fprintf (out, "<text x=\"0\" y=\"%zu\" font-size=\"12\">%s</text>"
+                 "<rect x=\"30\" y=\"%zu\" width=\"%.1f\" height=\"13\" fill=\"#1f77b4\"/>"
+                 "<text x=\"%.1f\" y=\"%zu\" font-size=\"11\">%s</text>\n",
+                 i * 18 + 14, cc, i * 18 + 3, (double) v * 480.0 / (double) max,
+                 (double) v * 480.0 / (double) max + 34, i * 18 + 14, s_num (v, num));
+        i++;
+    }
+    fprintf (out, "</svg>\n");
+}
+
+static void
+s_html (FILE *out, const json_t *fig, const jad_figures_t *figures)
+{
+    char a[40], b[40];
+    fprintf (out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
+    s_html_text (out, s_str (fig, "operation"));
+    fprintf (out, " — figures</title>\n<style>\nbody{font-family:sans-serif;margin:2em;color:#222}"
+             "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
+             "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+             ".big{font-size:1.4em;margin:.2em 0}\n</style></head><body>\n<h1>");
+    s_html_text (out, s_str (fig, "operation"));
+    fprintf (out, "</h1>\n<p>%s to %s — %s reports from %s countries</p>\n",
+             s_str (fig, "first_event"), s_str (fig, "last_event"),
+             s_num (s_get (fig, "reports"), a), s_num (s_get (fig, "countries"), b));
+    static const struct { const char *label, *path; } heads[] = {
+        { "officers deployed", "officers" }, { "entities checked", "checks.entities" },
+        { "persons", "checks.persons" }, { "vehicles", "checks.vehicles" },
+        { "parcels", "checks.parcels" }, { "premises", "checks.premises" },
+        { "hits", "hits.total" }, { "arrests", "arrests.total" },
+        { "firearms seized", "seizures.firearms.total" },
+        { "rounds of ammunition", "seizures.ammunition" },
+        { "grams of drugs", "seizures.drugs_grams.total" },
+        { "illegal entries", "detections.illegal_entry" },
+        { "forged documents", "detections.forged_document" },
+        { "cyber targets", "cyber_targets.total" }, { "investigations", "investigations" },
+    };
+    fprintf (out, "<table>\n");
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++)
+        fprintf (out, "<tr><td class=\"n big\">%s</td><td>%s</td></tr>\n",
+                 s_num (s_get (fig, heads[i].path), a), heads[i].label);
+    fprintf (out, "</table>\n");
+    s_html_activity (out, figures);
+    s_html_bars (out, fig, "Entities checked", "checks.entities");
+    s_html_bars (out, fig, "Officers", "officers");
+    fprintf (out, "<h2>Per country</h2>\n<table>\n<tr><th>country</th>");
+    for (size_t i = 0; i < S_N_SCALARS; i++)
+        fprintf (out, "<th>%s</th>", s_scalars[i]);
+    fprintf (out, "</tr>\n");
+    const char *cc;
+    json_t *one;
+    json_object_foreach (json_object_get (fig, "by_country"), cc, one) {
+        fprintf (out, "<tr><td>%s</td>", cc);
+        for (size_t i = 0; i < S_N_SCALARS; i++)
+            fprintf (out, "<td class=\"n\">%s</td>", s_num (s_get (one, s_scalars[i]), a));
+        fprintf (out, "</tr>\n");
+    }
+    fprintf (out, "<tr><th>total</th>");
+    for (size_t i = 0; i < S_N_SCALARS; i++)
+        fprintf (out, "<th class=\"n\">%s</th>", s_num (s_get (fig, s_scalars[i]), a));
+    fprintf (out, "</tr>\n</table>\n</body></html>\n");
+}
+
+static void
+s_explain (FILE *out, const jad_figures_t *figures, const char *path)
+{
+    fprintf (out, "# %s: hub_seq country time value\n", path);
+    for (size_t i = 0; i < jad_figures_explain_size (figures); i++) {
+        const jad_figures_item_t *it = jad_figures_explain_at (figures, i);
+        char t[JAD_TIME_STRLEN];
+        jad_time_format (it->time_ms, t);
+        fprintf (out, "%" PRIu64 " %s %s %" PRIu64, it->seq,
+                 it->country[0] ? it->country : "-", t, it->value);
+        if (it->via)
+            fprintf (out, " (as corrected by %" PRIu64 ")", it->via);
+        fprintf (out, "\n");
+    }
+    fprintf (out, "total %" PRIu64 "\n", jad_figures_explain_total (figures));
+}
+
+/* ------------------------------------------------------------ main */
+
+int
+main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "format", required_argument, NULL, 'f' },
+        { "out", required_argument, NULL, 'o' },
+        { "country", required_argument, NULL, 'c' },
+        { "from", required_argument, NULL, 'F' },
+        { "to", required_argument, NULL, 'T' },
+        { "explain", required_argument, NULL, 'e' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    s_report_t report = { 0 }, *self = &report;
+    const char *format = "text", *out_path = NULL, *country = NULL, *explain = NULL;
+    int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;
+    int c, rc = 2;
+    char err[512];
+    jad_pool_t *pool = NULL;
+    jad_figures_t *figures = NULL;
+    json_t *fig = NULL;
+    FILE *out = NULL;
+    char *tmp_path = NULL;
+    while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': self->dir = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'c': country = optarg; break;
+        case 'e': explain = optarg; break;
+        case 'F':
+        case 'T':
+            if (jad_time_parse (optarg, c == 'F' ? &from_ms : &to_ms) != 0) {
+                fprintf (stderr, "jad-report: --%s: \"%s\" is not an RFC 3339 time "
+                         "(e.g. 2020-11-16T07:00:00Z)\n", c == 'F' ? "from" : "to", optarg);
+                return 2;
+            }
+            break;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (optind != argc || !self->dir) {
+        fprintf (stderr, "jad-report: --data DIR is required (--help for usage)\n");
+        return 2;
+    }
+    if (strcmp (format, "text") && strcmp (format, "json") && strcmp (format, "csv")
+    &&  strcmp (format, "html")) {
+        fprintf (stderr, "jad-report: --format: \"%s\" is not text, json, csv or html\n",
+                 format);
+        return 2;
+    }
+    if (from_ms > to_ms) {
+        fprintf (stderr, "jad-report: --from is after --to\n");
+        return 2;
+    }
+    figures = jad_figures_new ();
+    self->items = calloc (S_CHUNK, sizeof *self->items);
+    pool = jad_pool_new (0);
+    if (!figures || !self->items || !pool) {
+        fprintf (stderr, "jad-report: out of memory or threads\n");
+        goto out;
+    }
+    if (country && jad_figures_set_country (figures, country) != 0) {
+        fprintf (stderr, "jad-report: --country: \"%s\" is not two upper-case "
+                 "letters (ISO 3166 alpha-2)\n", country);
+        goto out;
+    }
+    jad_figures_set_range (figures, from_ms, to_ms);
+    if (explain)
+        jad_figures_set_explain (figures, explain);
+    if (s_open (self, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-report: %s\n", err);
+        goto out;
+    }
+    jad_journal_meta_t meta;
+    uint64_t head;
+    if (jad_journal_meta_get (self->journal, &meta) != 0
+    ||  jad_journal_head (self->journal, &head) != 0
+    ||  jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
+                                 s_roster_fn, self) < 0) {
+        fprintf (stderr, "jad-report: %s: cannot read the journal\n", self->dir);
+        goto out;
+    }
+
+    /* The scan: read a chunk, decode it on every core, count it in order. */
+    int progress = isatty (STDERR_FILENO);
+    int64_t t0 = jad_time_mono_ms (), shown = 0;
+    uint64_t seq = 1, done = 0;
+    while (seq <= head) {
+        size_t max = head - seq + 1 < S_CHUNK ? (size_t) (head - seq + 1) : S_CHUNK;
+        long n = jad_journal_scan (self->journal, seq, max, s_collect_fn, self);
+        if (n < 0) {
+            fprintf (stderr, "jad-report: %s: cannot read the journal\n", self->dir);
+            goto out;
+        }
+        if (n == 0)
+            break;
+        seq = self->items[self->n_items - 1].seq + 1;
+        jad_pool_run (pool, s_decode_fn, self, self->n_items);
+        int failed = 0;
+        for (size_t i = 0; i < self->n_items; i++) {
+            s_item_t *it = &self->items[i];
+            if (!failed && !it->report) {
+                fprintf (stderr, "jad-report: hub_seq %" PRIu64 " left out: %s\n",
+                         it->seq, it->err);
+                self->bad++;
+            }
+            else
+            if (!failed && jad_figures_entry (figures, it->seq, it->country,
+                                              it->time_ms, it->report,
+                                              s_fetch, self) != 0)
+                failed = 1;
+            s_item_free (it);
+        }
+        done += self->n_items;
+        self->n_items = 0;
+        if (failed) {
+            fprintf (stderr, "jad-report: %s: cannot read the journal (or out "
+                     "of memory)\n", self->dir);
+            goto out;
+        }
+        int64_t now = jad_time_mono_ms ();
+        if (progress && now - t0 >= 1000 && now - shown >= 200) {
+            shown = now;
+            int pct = (int) (done * 100 / head), bar = pct / 4;
+            fprintf (stderr, "\r[%.*s%*s] %3d%% %" PRIu64 "/%" PRIu64 " entries",
+                     bar, "#########################", 25 - bar, "", pct, done, head);
+        }
+    }
+    if (shown)
+        fprintf (stderr, "\r%70s\r", "");
+
+    /* The operation's name from the roster the hub recorded, which a mirror
+     * holds too (its meta has only the id); an imported journal has none. */
+    const char *operation = self->n_eras
+        ? jad_roster_operation (self->eras[self->n_eras - 1].roster) : meta.name;
+    fig = jad_figures_json (figures, operation);
+    if (!fig) {
+        fprintf (stderr, "jad-report: out of memory\n");
+        goto out;
+    }
+    if (explain && jad_figures_explain_finish (figures, fig, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-report: --explain %s\n", err);
+        goto out;
+    }
+    /* --out: a temporary file renamed into place, so a reader never sees
+     * half a report. */
+    if (out_path) {
+        size_t len = strlen (out_path) + 16;
+        tmp_path = malloc (len);
+        if (tmp_path)
+            snprintf (tmp_path, len, "%s.tmp%ld", out_path, (long) getpid ());
+        out = tmp_path ? fopen (tmp_path, "w") : NULL;
+        if (!out) {
+            fprintf (stderr, "jad-report: %s: %s\n", out_path, strerror (errno));
+            goto out;
+        }
+    }
+    FILE *to = out ? out : stdout;
+    if (explain)
+        s_explain (to, figures, explain);
+    else
+    if (strcmp (format, "json") == 0) {
+        json_dumpf (fig, to, JSON_INDENT (1));
+        fputc ('\n', to);
+    }
+    else
+    if (strcmp (format, "csv") == 0)
+        s_csv (to, fig);
+    else
+    if (strcmp (format, "html") == 0)
+        s_html (to, fig, figures);
+    else
+        s_text (to, fig);
+    if (fflush (to) != 0 || ferror (to)
+    ||  (out && (fclose (out) != 0 || rename (tmp_path, out_path) != 0))) {
+        fprintf (stderr, "jad-report: %s: %s\n", out_path ? out_path : "stdout",
+                 strerror (errno));
+        out = NULL;
+        goto out;
+    }
+    out = NULL;
+    rc = self->bad ? 1 : 0;
+out:
+    if (out)
+        fclose (out);
+    if (tmp_path && rc == 2)
+        unlink (tmp_path);
+    free (tmp_path);
+    json_decref (fig);
+    s_item_free (&self->fetched);
+    for (size_t i = 0; i < self->n_items; i++)
+        s_item_free (&self->items[i]);
+    free (self->items);
+    for (size_t i = 0; i < self->n_eras; i++)
+        jad_roster_destroy (&self->eras[i].roster);
+    jad_figures_destroy (&figures);
+    jad_pool_destroy (&pool);
+    jad_journal_destroy (&self->journal);
+    return rc;
+}
