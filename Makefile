@@ -65,7 +65,7 @@ jad-agent_SRC   := agent/jad_agent.c agent/agent.c
 jad-sim_SRC     := hub/jad_sim.c
 jad-verify_SRC  := hub/jad_verify.c
 jad-report_SRC  := hub/jad_report.c
-jad-replay_SRC  := hub/jad_replay.c
+jad-replay_SRC  := hub/jad_replay.c hub/zap.c
 jad-export_SRC  := hub/jad_export.c
 
 

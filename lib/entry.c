@@ -230,6 +230,40 @@ fail:
     return -1;
 }
 
+typedef struct {
+    jad_entry_reader_t *self;
+    jad_entry_t        *out;
+    size_t              n;
+} s_read_t;
+
+static int
+s_read_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_read_t *rd = arg;
+    jad_entry_t *e = &rd->out[rd->n++];
+    char err[sizeof e->error];
+    if (jad_entry_decode (rd->self, seq, buf, len, e, err, sizeof err) != 0) {
+        e->hub_seq = seq;
+        snprintf (e->error, sizeof e->error, "%s", err);
+    }
+    return 0;
+}
+
+long
+jad_entry_reader_read (jad_entry_reader_t *self, uint64_t from_seq,
+                       jad_entry_t *out, size_t max)
+{
+    s_read_t rd = { self, out, 0 };
+    long n = jad_journal_scan (self->journal, from_seq ? from_seq : 1, max,
+                               s_read_fn, &rd);
+    if (n < 0) {
+        for (size_t i = 0; i < rd.n; i++)
+            jad_entry_clear (&out[i]);
+        return -1;
+    }
+    return (long) rd.n;
+}
+
 void
 jad_entry_clear (jad_entry_t *entry)
 {

@@ -37,6 +37,7 @@ typedef struct {
     Jad__Report   *report;         /* the decoded report */
     Jad__Envelope *envelope;
     Jad__Entry    *entry;
+    char           error[224];     /* read: why it did not decode; "" if it did */
 } jad_entry_t;
 
 /* Open the journal of DIR read-only: DIR/journal (a hub's data directory),
@@ -70,6 +71,15 @@ int jad_entry_decode (jad_entry_reader_t *self, uint64_t seq,
                       const uint8_t *buf, size_t len, jad_entry_t *out,
                       char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+/* Decode up to MAX entries from FROM_SEQ into OUT[0..), in one short read
+ * transaction (so the caller may take its time over them: nothing stays
+ * pinned).  An entry that does not decode is returned too, with its
+ * hub_seq, report NULL and the reason in ->error.  Returns the number
+ * filled (0 at the head), or -1 when the journal cannot be read.  Clear
+ * each with jad_entry_clear. */
+long jad_entry_reader_read (jad_entry_reader_t *self, uint64_t from_seq,
+                            jad_entry_t *out, size_t max);
 
 /* Free what jad_entry_decode put in ENTRY and zero it; safe on a zeroed
  * entry. */

@@ -1,0 +1,324 @@
+/*  jad-export: every report of a journal, one row each, for analysts.
+ *
+ *  --format jsonl writes the intake format (report_json.c) with `country`
+ *  and `time` always present, so the output re-imports through jad-sim (or
+ *  an agent) unchanged; --format csv flattens the same JSON, so the column
+ *  names are the intake format's keys, with a correction's replacement as
+ *  "replacement.KEY".  --meta adds where each report came from.
+ *
+ *  Reads the journal read-only, in chunks of short read transactions, so it
+ *  runs beside a hub that is still writing; memory is one chunk of decoded
+ *  entries, whatever the journal's size.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "jad/entry.h"
+#include "jad/journal.h"
+#include "jad/report_json.h"
+#include "jad/timefmt.h"
+
+#define S_CHUNK 1024            /* entries decoded per read transaction */
+
+/* CSV columns: the intake format's keys, in its order (type, country, time,
+ * each kind's fields, then the common ones).  A key that two kinds share
+ * ("count") is one column.  "replacement.*" are a correction's replacement
+ * report; a replacement of a replacement stays JSON in its one column. */
+static const char *const s_columns[] = {
+    "type", "country", "time",
+    "persons", "vehicles", "parcels", "premises", "db_searches",
+    "database", "count", "subject",
+    "item", "subtype", "grams", "amount", "currency", "serial",
+    "charge", "kind", "platform", "officers", "text",
+    "supersedes",
+    "replacement.type",
+    "replacement.persons", "replacement.vehicles", "replacement.parcels",
+    "replacement.premises", "replacement.db_searches",
+    "replacement.database", "replacement.count", "replacement.subject",
+    "replacement.item", "replacement.subtype", "replacement.grams",
+    "replacement.amount", "replacement.currency", "replacement.serial",
+    "replacement.charge", "replacement.kind", "replacement.platform",
+    "replacement.officers", "replacement.text",
+    "replacement.supersedes", "replacement.replacement",
+    "replacement.location", "replacement.lat", "replacement.lon",
+    "replacement.handling", "replacement.ref",
+    "location", "lat", "lon", "handling", "ref",
+};
+#define S_NCOLUMNS (sizeof s_columns / sizeof s_columns[0])
+
+typedef struct {
+    int      csv;               /* --format csv, else jsonl */
+    int      meta;              /* --meta */
+    int      progress;          /* stderr is a terminal */
+    uint64_t written;
+    uint64_t bad;               /* entries that did not decode or format */
+    uint64_t no_country;        /* jsonl rows without a country */
+} s_export_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: jad-export --data DIR --format jsonl|csv [--meta]\n"
+"\n"
+"Every report of the journal in DIR (a hub's data directory or an agent's),\n"
+"in hub order, one row each, on stdout.\n"
+"  jsonl   the intake format, always with \"country\" and \"time\": re-import\n"
+"          it with jad-sim or an agent (without --meta)\n"
+"  csv     a header row, then one row per report: every report field,\n"
+"          flattened (a correction's replacement as replacement.KEY)\n"
+"  --meta  adds hub_seq, origin, origin_seq, received (for analysis; such\n"
+"          lines are not for re-import)\n"
+"Corrections are exported as they are (type correction), not applied.\n"
+"\n"
+"exit: 0 done; 1 some entries did not decode (named on stderr); 2 usage\n"
+"or I/O error\n");
+}
+
+/* ------------------------------------------------------------ csv */
+
+/* A CSV field (RFC 4180): quoted when it holds a comma, quote or newline. */
+static void
+s_csv_field (const char *s)
+{
+    if (strpbrk (s, ",\"\r\n") == NULL) {
+        fputs (s, stdout);
+        return;
+    }
+    putchar ('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar ('"');
+        putchar (*s);
+    }
+    putchar ('"');
+}
+
+/* The shortest decimal that reads back as V exactly. */
+static void
+s_csv_real (double v)
+{
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf (buf, sizeof buf, "%.*g", prec, v);
+        if (strtod (buf, NULL) == v)
+            break;
+    }
+    fputs (buf, stdout);
+}
+
+static void
+s_csv_value (json_t *v)
+{
+    if (!v)
+        return;
+    if (json_is_string (v))
+        s_csv_field (json_string_value (v));
+    else
+    if (json_is_integer (v))
+        printf ("%" JSON_INTEGER_FORMAT, json_integer_value (v));
+    else
+    if (json_is_real (v))
+        s_csv_real (json_real_value (v));
+    else {
+        char *text = json_dumps (v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text)
+            s_csv_field (text);
+        free (text);
+    }
+}
+
+static void
+s_csv_header (const s_export_t *self)
+{
+    for (size_t i = 0; i < S_NCOLUMNS; i++)
+        printf ("%s%s", i ? "," : "", s_columns[i]);
+    if (self->meta)
+        fputs (",hub_seq,origin,origin_seq,received", stdout);
+    putchar ('\n');
+}
+
+static int
+s_csv_row (s_export_t *self, const jad_entry_t *e, const char *line)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads (line, 0, &jerr);
+    if (!obj)
+        return -1;
+    json_t *repl = json_object_get (obj, "replacement");
+    for (size_t i = 0; i < S_NCOLUMNS; i++) {
+        if (i)
+            putchar (',');
+        const char *col = s_columns[i];
+        if (strncmp (col, "replacement.", 12) == 0)
+            s_csv_value (json_is_object (repl) ? json_object_get (repl, col + 12)
+                                               : NULL);
+        else
+            s_csv_value (json_object_get (obj, col));
+    }
+    if (self->meta) {
+        char received[JAD_TIME_STRLEN];
+        jad_time_format (e->received_ms, received);
+        printf (",%" PRIu64 ",", e->hub_seq);
+        s_csv_field (e->origin);
+        printf (",%" PRIu64 ",%s", e->origin_seq, received);
+    }
+    putchar ('\n');
+    json_decref (obj);
+    return 0;
+}
+
+/* ------------------------------------------------------------ rows */
+
+static void
+s_row (s_export_t *self, jad_entry_t *e)
+{
+    if (!e->report) {
+        fprintf (stderr, "jad-export: entry %" PRIu64 ": %s\n", e->hub_seq,
+                 e->error);
+        self->bad++;
+        return;
+    }
+    /* The intake format always carries the country: lend the resolved one
+     * to the report while formatting it. */
+    char *own = e->report->country;
+    if (e->country[0])
+        e->report->country = e->country;
+    char *line = jad_report_json_format (e->report, 1, e->event_time_ms);
+    e->report->country = own;
+    if (!line) {
+        fprintf (stderr, "jad-export: entry %" PRIu64 ": report does not "
+                 "format\n", e->hub_seq);
+        self->bad++;
+        return;
+    }
+    if (!e->country[0])
+        self->no_country++;
+    if (self->csv) {
+        if (s_csv_row (self, e, line) != 0) {
+            fprintf (stderr, "jad-export: entry %" PRIu64 ": out of memory\n",
+                     e->hub_seq);
+            self->bad++;
+        }
+    }
+    else
+    if (self->meta) {
+        char received[JAD_TIME_STRLEN];
+        jad_time_format (e->received_ms, received);
+        line[strlen (line) - 1] = 0;        /* drop the closing brace */
+        printf ("%s,\"hub_seq\":%" PRIu64 ",\"origin\":", line, e->hub_seq);
+        jad_entry_json_string (stdout, e->origin);
+        printf (",\"origin_seq\":%" PRIu64 ",\"received\":\"%s\"}\n",
+                e->origin_seq, received);
+    }
+    else {
+        fputs (line, stdout);
+        putchar ('\n');
+    }
+    free (line);
+    self->written++;
+}
+
+int
+main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "format", required_argument, NULL, 'f' },
+        { "meta", no_argument, NULL, 'm' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    s_export_t export = { 0 }, *self = &export;
+    const char *dir = NULL, *format = NULL;
+    jad_entry_reader_t *reader = NULL;
+    jad_entry_t *chunk = NULL;
+    int c, rc = 2;
+    char err[512];
+    while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'f': format = optarg; break;
+        case 'm': self->meta = 1; break;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (optind != argc || !dir || !format) {
+        fprintf (stderr, "jad-export: --data DIR and --format jsonl|csv are "
+                 "required (--help)\n");
+        return 2;
+    }
+    if (strcmp (format, "csv") == 0)
+        self->csv = 1;
+    else
+    if (strcmp (format, "jsonl") != 0) {
+        fprintf (stderr, "jad-export: --format: jsonl or csv, not \"%s\"\n",
+                 format);
+        return 2;
+    }
+    self->progress = isatty (STDERR_FILENO);
+    reader = jad_entry_reader_new (dir, err, sizeof err);
+    if (!reader) {
+        fprintf (stderr, "jad-export: %s\n", err);
+        goto out;
+    }
+    chunk = calloc (S_CHUNK, sizeof *chunk);
+    if (!chunk) {
+        fprintf (stderr, "jad-export: out of memory\n");
+        goto out;
+    }
+    uint64_t head = 0, seq = 1;
+    if (jad_journal_head (jad_entry_reader_journal (reader), &head) != 0) {
+        fprintf (stderr, "jad-export: %s: cannot read the journal\n", dir);
+        goto out;
+    }
+    if (self->csv)
+        s_csv_header (self);
+    /* The entries up to the head seen now: an export is a snapshot, even
+     * of a journal the hub is still writing. */
+    int64_t t0 = jad_time_mono_ms (), shown = 0;
+    while (seq <= head) {
+        size_t max = head - seq + 1 < S_CHUNK ? (size_t) (head - seq + 1) : S_CHUNK;
+        long n = jad_entry_reader_read (reader, seq, chunk, max);
+        if (n < 0) {
+            fprintf (stderr, "jad-export: %s: cannot read the journal\n", dir);
+            goto out;
+        }
+        if (n == 0)
+            break;
+        for (long i = 0; i < n; i++) {
+            s_row (self, &chunk[i]);
+            jad_entry_clear (&chunk[i]);
+        }
+        seq += (uint64_t) n;
+        int64_t now = jad_time_mono_ms ();
+        if (self->progress && now - t0 >= 1000 && now - shown >= 200) {
+            shown = now;
+            fprintf (stderr, "\rexporting %" PRIu64 "/%" PRIu64 " (%d%%)",
+                     seq - 1, head, (int) ((seq - 1) * 100 / head));
+        }
+    }
+    if (shown)
+        fprintf (stderr, "\r%50s\r", "");
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        fprintf (stderr, "jad-export: cannot write the output\n");
+        goto out;
+    }
+    if (self->no_country && !self->csv)
+        fprintf (stderr, "jad-export: %" PRIu64 " reports have no country "
+                 "(their origin is on no recorded roster): they will not "
+                 "re-import\n", self->no_country);
+    rc = self->bad ? 1 : 0;
+out:
+    free (chunk);
+    jad_entry_reader_destroy (&reader);
+    return rc;
+}

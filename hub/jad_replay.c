@@ -1,0 +1,822 @@
+/*  jad-replay: play a journal again, as JSON Lines or as a hub's feed.
+ *
+ *  Entries come out in hub order, each as its report in the intake format
+ *  (with `country` and `time`) plus hub_seq, origin, origin_seq and
+ *  received.  Filters select by country, type, event time and sequence;
+ *  --speed paces by event time; --follow keeps reading as the hub writes.
+ *
+ *  --publish serves the same entries on a CURVE XPUB socket exactly as a
+ *  hub's feed does (hub/hub.c): the same ZAP domain and handler, the same
+ *  welcome heartbeat, Frame{entry} with the journal's bytes untouched, and
+ *  a Frame{heartbeat} every second whose head_seq is how far the replay
+ *  has played.  --listen adds the hub's ROUTER for heartbeats and catch-up
+ *  up to that point, so an agent or a console can mirror a past operation
+ *  as if it were live.  A replay journals nothing: a submit is refused.
+ *
+ *  Reads the journal read-only in chunks of short read transactions;
+ *  entries are decoded inside one and paced and printed outside it, so a
+ *  slow reader or a long --speed wait pins nothing.  Memory: one chunk.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "jad/entry.h"
+#include "jad/journal.h"
+#include "jad/keys.h"
+#include "jad/report.h"
+#include "jad/report_json.h"
+#include "jad/roster.h"
+#include "jad/timefmt.h"
+#include "jad/wire.h"
+#include "zap.h"
+
+#define S_CHUNK        1024     /* entries decoded per read transaction */
+#define S_POLL_MS       200     /* --follow: how often to look at the head */
+#define S_CATCHUP_MAX  1000     /* entries per catch-up answer, as the hub */
+#define S_MAX_FILTER     64     /* countries or types in one filter */
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+typedef struct {
+    /* options */
+    const char *dir;
+    char        countries[S_MAX_FILTER][3];   /* --country; none = all */
+    size_t      n_countries;
+    int         types[S_MAX_FILTER];          /* --type, body cases */
+    size_t      n_types;
+    int64_t     from_ms, to_ms;               /* --from, --to (inclusive) */
+    int         has_from, has_to;
+    uint64_t    after_seq;                    /* --after-seq */
+    double      speed;                        /* --speed; 0 = no pacing */
+    int         follow;                       /* --follow */
+    const char *publish;                      /* --publish ENDPOINT */
+    const char *listen;                       /* --listen ENDPOINT */
+    const char *key_file;                     /* --key */
+    const char *roster_file;                  /* --roster */
+    int         quiet;                        /* --quiet: no JSON Lines */
+    /* state */
+    jad_entry_reader_t *reader;
+    jad_journal_meta_t  meta;
+    uint64_t    played;         /* last hub_seq looked at (shown or not) */
+    uint64_t    shown;          /* entries printed or published */
+    uint64_t    bad;            /* entries that did not decode */
+    int         progress;       /* stderr is a terminal */
+    int64_t     pace_event;     /* event time of the first paced entry */
+    int64_t     pace_mono;      /* when it was shown */
+    int         paced;
+    /* the feed (--publish) */
+    jad_keys_t *keys;
+    zactor_t   *zap;
+    zsock_t    *pub;
+    zsock_t    *router;
+    zpoller_t  *poller;
+    uint64_t    subscriptions;  /* subscribe messages seen on the XPUB */
+    int64_t     next_tick;      /* mono ms of the next heartbeat */
+} s_replay_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: jad-replay --data DIR [--country CC[,CC...]] [--type T[,T...]]\n"
+"                  [--from TIME] [--to TIME] [--after-seq N] [--speed X]\n"
+"                  [--follow] [--quiet]\n"
+"                  [--publish ENDPOINT --key FILE [--roster FILE]\n"
+"                   [--listen ENDPOINT]]\n"
+"\n"
+"Prints the entries of the journal in DIR (a hub's data directory or an\n"
+"agent's) in hub order, one JSON line each: the report in the intake format\n"
+"(with country and time) plus hub_seq, origin, origin_seq, received.\n"
+"  --country, --type  only these (repeatable, or comma-separated)\n"
+"  --from, --to       only event times in [FROM, TO] (RFC 3339)\n"
+"  --after-seq N      start after hub_seq N\n"
+"  --speed X          pace by event time, X times real time (3600: an\n"
+"                     operation hour per second); default: no pacing\n"
+"  --follow           at the end, wait for the entries the hub writes next\n"
+"  --publish EP       also serve them as a hub's feed (CURVE XPUB) on EP,\n"
+"                     with the server key --key FILE (a .secret; the hub's\n"
+"                     own, so subscribers need no new key) admitting the\n"
+"                     participants of --roster FILE (default: the roster\n"
+"                     recorded in the journal).  Playing starts when the\n"
+"                     first subscriber arrives; at the end the feed stays\n"
+"                     up (heartbeats) until SIGINT/SIGTERM.\n"
+"  --listen EP        with --publish: answer heartbeats and catch-up\n"
+"                     requests on EP, up to the entry played so far\n"
+"  --quiet            print no JSON lines (with --publish)\n"
+"Corrections are shown as they are (type correction), not applied.\n"
+"\n"
+"exit: 0 done; 1 some entries did not decode (named on stderr); 2 usage\n"
+"or I/O error\n");
+}
+
+/* ------------------------------------------------------------ options */
+
+/* Add the comma-separated items of ARG to the --country or --type list. */
+static int
+s_parse_list (s_replay_t *self, const char *arg, int countries)
+{
+    char buf[1024];
+    snprintf (buf, sizeof buf, "%s", arg);
+    char *save = NULL;
+    for (char *item = strtok_r (buf, ",", &save); item;
+         item = strtok_r (NULL, ",", &save)) {
+        if (countries) {
+            if (strlen (item) != 2 || item[0] < 'A' || item[0] > 'Z'
+            ||  item[1] < 'A' || item[1] > 'Z') {
+                fprintf (stderr, "jad-replay: --country: \"%s\" is not two "
+                         "upper-case letters\n", item);
+                return -1;
+            }
+            if (self->n_countries == S_MAX_FILTER)
+                goto full;
+            memcpy (self->countries[self->n_countries++], item, 3);
+        }
+        else {
+            int type = jad_report_enum_parse (JAD_REPORT_ENUM_TYPE, item);
+            if (type < 0) {
+                fprintf (stderr, "jad-replay: --type: unknown report type "
+                         "\"%s\"\n", item);
+                return -1;
+            }
+            if (self->n_types == S_MAX_FILTER)
+                goto full;
+            self->types[self->n_types++] = type;
+        }
+    }
+    return 0;
+full:
+    fprintf (stderr, "jad-replay: at most %d items in a filter\n", S_MAX_FILTER);
+    return -1;
+}
+
+static int
+s_wanted (const s_replay_t *self, const jad_entry_t *e)
+{
+    if (self->n_countries) {
+        size_t i;
+        for (i = 0; i < self->n_countries; i++)
+            if (strcmp (self->countries[i], e->country) == 0)
+                break;
+        if (i == self->n_countries)
+            return 0;
+    }
+    if (self->n_types) {
+        size_t i;
+        for (i = 0; i < self->n_types; i++)
+            if (self->types[i] == (int) e->report->body_case)
+                break;
+        if (i == self->n_types)
+            return 0;
+    }
+    if (self->has_from && e->event_time_ms < self->from_ms)
+        return 0;
+    if (self->has_to && e->event_time_ms > self->to_ms)
+        return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------ the feed */
+
+static void
+s_heartbeat_frame (s_replay_t *self, Jad__Frame *frame, Jad__Heartbeat *hb)
+{
+    jad__frame__init (frame);
+    jad__heartbeat__init (hb);
+    frame->has_version = 1;
+    frame->version = JAD_SCHEMA_VERSION;
+    frame->body_case = JAD__FRAME__BODY_HEARTBEAT;
+    frame->heartbeat = hb;
+    hb->has_head_seq = 1;
+    hb->head_seq = self->played;
+    hb->has_time_ms = 1;
+    hb->time_ms = jad_time_now_ms ();
+    hb->has_epoch = 1;
+    hb->epoch = self->meta.epoch;
+    hb->has_operation_id = 1;
+    hb->operation_id.data = self->meta.id;
+    hb->operation_id.len = JAD_ID_BYTES;
+}
+
+/* Send FRAME packed on SOCK (to the peer RID first, on the ROUTER).  A
+ * full queue loses it: the subscriber repairs the gap by catch-up, as with
+ * the hub. */
+static int
+s_send (zsock_t *sock, zframe_t *rid, const Jad__Frame *frame)
+{
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&frame->base, &len);
+    if (!buf)
+        return -1;
+    int rc = 0;
+    if (rid)
+        rc = zframe_send (&rid, sock, ZFRAME_MORE | ZFRAME_REUSE | ZFRAME_DONTWAIT);
+    if (rc == 0) {
+        zframe_t *body = zframe_new (buf, len);
+        rc = zframe_send (&body, sock, ZFRAME_DONTWAIT);
+        zframe_destroy (&body);
+    }
+    free (buf);
+    return rc;
+}
+
+/* A CURVE server socket set up as the hub sets up its own (hub.c
+ * s_server_socket): frame limit, queues, ZMTP heartbeats, the welcome
+ * heartbeat on the XPUB, ZAP enforced. */
+static zsock_t *
+s_server_socket (s_replay_t *self, int type, const char *endpoint,
+                 char *err, size_t errlen)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock) {
+        snprintf (err, errlen, "cannot create a socket");
+        return NULL;
+    }
+    void *raw = zsock_resolve (sock);
+    int64_t maxmsg = JAD_FRAME_MAX + 1024;
+    int hwm = 10000, on = 1, linger = 1000;
+    int ivl = 1000, timeout = 5000, ttl = 10000;
+    zmq_setsockopt (raw, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt (raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (raw, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
+    if (type == ZMQ_ROUTER)
+        zmq_setsockopt (raw, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    if (type == ZMQ_XPUB) {
+        Jad__Frame frame = JAD__FRAME__INIT;
+        Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
+        frame.has_version = 1;
+        frame.version = JAD_SCHEMA_VERSION;
+        frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
+        frame.heartbeat = &hb;
+        size_t len;
+        uint8_t *buf = jad_wire_encode (&frame.base, &len);
+        if (buf)
+            zmq_setsockopt (raw, ZMQ_XPUB_WELCOME_MSG, buf, len);
+        free (buf);
+    }
+    if (jad_keys_apply_server (self->keys, raw, JAD_ZAP_DOMAIN) != 0) {
+        snprintf (err, errlen, "cannot make %s a CURVE server with ZAP "
+                  "enforced", endpoint);
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    if (zsock_bind (sock, "%s", endpoint) < 0) {
+        snprintf (err, errlen, "cannot bind %s: %s", endpoint,
+                  zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
+}
+
+/* Load the key and the roster, start the ZAP handler, bind the sockets. */
+static int
+s_feed_start (s_replay_t *self, char *err, size_t errlen)
+{
+    int rc = -1;
+    jad_roster_t *roster = NULL;
+    const char **keys = NULL;
+    self->keys = jad_keys_load (self->key_file, err, errlen);
+    if (!self->keys)
+        goto out;
+    if (!jad_keys_has_secret (self->keys)) {
+        snprintf (err, errlen, "%s: a server needs a .secret key file",
+                  self->key_file);
+        goto out;
+    }
+    if (self->roster_file)
+        roster = jad_roster_load (self->roster_file, err, errlen);
+    else {
+        const char *text = jad_entry_reader_roster_text (self->reader);
+        if (!text) {
+            snprintf (err, errlen, "the journal records no roster: pass "
+                      "--roster FILE");
+            goto out;
+        }
+        roster = jad_roster_parse (text, strlen (text), "recorded roster",
+                                   err, errlen);
+    }
+    if (!roster)
+        goto out;
+    if (self->meta.has
+    &&  memcmp (jad_roster_id (roster), self->meta.id, JAD_ID_BYTES) != 0) {
+        snprintf (err, errlen, "the roster is another operation's than the "
+                  "journal's");
+        goto out;
+    }
+    size_t n = jad_roster_size (roster), admitted = 0;
+    keys = calloc (n ? n : 1, sizeof *keys);
+    if (!keys) {
+        snprintf (err, errlen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const jad_participant_t *p = jad_roster_at (roster, i);
+        if (!p->revoked)
+            keys[admitted++] = p->public_key;
+    }
+    self->zap = zactor_new (jad_zap_actor, NULL);
+    if (!self->zap || jad_zap_set_keys (self->zap, keys, admitted) != 0) {
+        snprintf (err, errlen, "cannot start the ZAP handler");
+        goto out;
+    }
+    self->pub = s_server_socket (self, ZMQ_XPUB, self->publish, err, errlen);
+    if (!self->pub)
+        goto out;
+    if (self->listen) {
+        self->router = s_server_socket (self, ZMQ_ROUTER, self->listen,
+                                        err, errlen);
+        if (!self->router)
+            goto out;
+    }
+    self->poller = zpoller_new (self->pub, NULL);
+    if (!self->poller || (self->router && zpoller_add (self->poller, self->router)))
+        goto out;
+    rc = 0;
+out:
+    free (keys);
+    jad_roster_destroy (&roster);
+    return rc;
+}
+
+static void
+s_feed_stop (s_replay_t *self)
+{
+    zpoller_destroy (&self->poller);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->pub);
+    zactor_destroy (&self->zap);
+    jad_keys_destroy (&self->keys);
+}
+
+typedef struct {
+    zsock_t  *router;
+    zframe_t *rid;
+    uint64_t  last;         /* last hub_seq sent */
+    uint64_t  upto;         /* last key to send */
+    int       kind;         /* JAD__FRAME__BODY_ENTRY, _CHECKPOINT, _ROSTER */
+    int       blocked;      /* the peer's queue is full */
+} s_serve_t;
+
+static int
+s_serve_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_serve_t *serve = arg;
+    if (seq > serve->upto)
+        return 1;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = serve->kind;
+    ProtobufCBinaryData bytes = { len, (uint8_t *) buf };
+    if (serve->kind == JAD__FRAME__BODY_ENTRY)
+        frame.entry = bytes;
+    else
+    if (serve->kind == JAD__FRAME__BODY_CHECKPOINT)
+        frame.checkpoint = bytes;
+    else
+        frame.roster = bytes;
+    if (s_send (serve->router, serve->rid, &frame) != 0) {
+        serve->blocked = 1;
+        return 1;
+    }
+    if (serve->kind == JAD__FRAME__BODY_ENTRY)
+        serve->last = seq;
+    return 0;
+}
+
+/* Answer one catch-up request as the hub does (hub.c s_serve_catchups),
+ * with "the head" being the entry played so far: entries, then the
+ * checkpoints of the range and the rosters up to its end, then
+ * CatchupEnd. */
+static void
+s_catchup (s_replay_t *self, zframe_t *rid, const Jad__CatchupRequest *req)
+{
+    jad_journal_t *journal = jad_entry_reader_journal (self->reader);
+    uint64_t from = req->from_seq ? req->from_seq : 1;
+    size_t max = req->credit && req->credit < S_CATCHUP_MAX ? req->credit
+                                                            : S_CATCHUP_MAX;
+    s_serve_t serve = { .router = self->router, .rid = rid, .last = from - 1,
+                        .upto = self->played, .kind = JAD__FRAME__BODY_ENTRY };
+    if (from <= self->played)
+        jad_journal_scan (journal, from, max, s_serve_fn, &serve);
+    if (!serve.blocked && serve.last >= from) {
+        s_serve_t rs = serve;
+        rs.upto = serve.last;
+        rs.kind = JAD__FRAME__BODY_CHECKPOINT;
+        jad_journal_record_scan (journal, JAD_JOURNAL_CHECKPOINTS, from,
+                                 SIZE_MAX, s_serve_fn, &rs);
+        serve.blocked = rs.blocked;
+    }
+    if (!serve.blocked) {
+        s_serve_t rs = serve;
+        rs.upto = serve.last;
+        rs.kind = JAD__FRAME__BODY_ROSTER;
+        jad_journal_record_scan (journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
+                                 s_serve_fn, &rs);
+    }
+    Jad__Frame frame = JAD__FRAME__INIT;
+    Jad__CatchupEnd end = JAD__CATCHUP_END__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_CATCHUP_END;
+    frame.catchup_end = &end;
+    end.has_head_seq = 1;
+    end.head_seq = serve.last;
+    end.has_more = 1;
+    end.more = serve.last < self->played;
+    s_send (self->router, rid, &frame);
+}
+
+/* One frame from the ROUTER.  ZAP admitted the sender already; a replay
+ * keeps no per-peer state, so it needs nothing more about who it is. */
+static void
+s_on_request (s_replay_t *self)
+{
+    zframe_t *rid = zframe_recv (self->router);
+    zframe_t *body = NULL;
+    Jad__Frame *in = NULL;
+    char err[256];
+    if (!rid)
+        return;
+    if (!zframe_more (rid))
+        goto out;
+    body = zframe_recv (self->router);
+    while (body && zframe_more (body)) {
+        /* Not one of ours: drop the rest of the message. */
+        zframe_t *junk = zframe_recv (self->router);
+        zframe_destroy (&junk);
+        if (!zsock_rcvmore (self->router))
+            break;
+    }
+    if (!body)
+        goto out;
+    in = jad_wire_frame_decode (zframe_data (body), zframe_size (body),
+                                err, sizeof err);
+    if (!in)
+        goto out;
+    if (in->body_case == JAD__FRAME__BODY_HEARTBEAT) {
+        Jad__Frame frame;
+        Jad__Heartbeat hb;
+        s_heartbeat_frame (self, &frame, &hb);
+        s_send (self->router, rid, &frame);
+    }
+    else
+    if (in->body_case == JAD__FRAME__BODY_CATCHUP)
+        s_catchup (self, rid, in->catchup);
+    else
+    if (in->body_case == JAD__FRAME__BODY_SUBMIT) {
+        Jad__Frame frame = JAD__FRAME__INIT;
+        Jad__ErrorReply reply = JAD__ERROR_REPLY__INIT;
+        frame.has_version = 1;
+        frame.version = JAD_SCHEMA_VERSION;
+        frame.body_case = JAD__FRAME__BODY_ERROR;
+        frame.error = &reply;
+        reply.has_code = 1;
+        reply.code = JAD__ERROR_CODE__UNAVAILABLE;
+        reply.message = "this is a replay of a past operation: it journals "
+                        "nothing";
+        s_send (self->router, rid, &frame);
+    }
+out:
+    jad_wire_free (&in);
+    zframe_destroy (&body);
+    zframe_destroy (&rid);
+}
+
+/* Serve the feed for up to WAIT_MS: subscriptions, requests, heartbeats.
+ * Returns early when told to stop. */
+static void
+s_feed_serve (s_replay_t *self, int64_t wait_ms)
+{
+    int64_t deadline = jad_time_mono_ms () + wait_ms;
+    do {
+        int64_t now = jad_time_mono_ms ();
+        if (now >= self->next_tick) {
+            Jad__Frame frame;
+            Jad__Heartbeat hb;
+            s_heartbeat_frame (self, &frame, &hb);
+            s_send (self->pub, NULL, &frame);
+            self->next_tick = now + 1000;
+        }
+        int64_t until = deadline < self->next_tick ? deadline : self->next_tick;
+        int timeout = until > now ? (int) (until - now) : 0;
+        void *which = zpoller_wait (self->poller, timeout);
+        if (which == self->pub) {
+            zframe_t *sub = zframe_recv (self->pub);
+            if (sub && zframe_size (sub) >= 1 && zframe_data (sub)[0] == 1)
+                self->subscriptions++;
+            zframe_destroy (&sub);
+        }
+        else
+        if (which && which == self->router)
+            s_on_request (self);
+    } while (!s_stop && jad_time_mono_ms () < deadline);
+}
+
+/* Publish entry E's journal bytes on the feed. */
+static void
+s_feed_entry (s_replay_t *self, const jad_entry_t *e)
+{
+    /* The stored bytes, exactly as the hub published them: protobuf
+     * encoding is not canonical, and the next entry's prev_hash is over
+     * these bytes. */
+    size_t len;
+    uint8_t *stored = NULL;
+    if (jad_journal_get (jad_entry_reader_journal (self->reader), e->hub_seq,
+                         &stored, &len) != 1)
+        return;
+    Jad__Frame frame = JAD__FRAME__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_ENTRY;
+    frame.entry.data = stored;
+    frame.entry.len = len;
+    s_send (self->pub, NULL, &frame);
+    free (stored);
+}
+
+/* ------------------------------------------------------------ playing */
+
+/* Wait until entry E is due: event times scaled by --speed from the first
+ * entry shown.  Entries out of event order are shown at once. */
+static void
+s_pace (s_replay_t *self, const jad_entry_t *e)
+{
+    if (self->speed <= 0)
+        return;
+    if (!self->paced) {
+        self->paced = 1;
+        self->pace_event = e->event_time_ms;
+        self->pace_mono = jad_time_mono_ms ();
+        return;
+    }
+    int64_t due = self->pace_mono
+                + (int64_t) ((double) (e->event_time_ms - self->pace_event)
+                             / self->speed);
+    fflush (stdout);
+    for (int64_t now = jad_time_mono_ms (); now < due && !s_stop;
+         now = jad_time_mono_ms ()) {
+        if (self->pub)
+            s_feed_serve (self, due - now);
+        else
+            zclock_sleep ((int) (due - now < 100 ? due - now : 100));
+    }
+}
+
+static void
+s_show (s_replay_t *self, jad_entry_t *e)
+{
+    self->played = e->hub_seq;
+    if (!e->report) {
+        fprintf (stderr, "jad-replay: entry %" PRIu64 ": %s\n", e->hub_seq,
+                 e->error);
+        self->bad++;
+        return;
+    }
+    if (!s_wanted (self, e))
+        return;
+    s_pace (self, e);
+    if (s_stop)
+        return;
+    if (self->pub)
+        s_feed_entry (self, e);
+    self->shown++;
+    if (self->quiet)
+        return;
+    char *own = e->report->country;
+    if (e->country[0])
+        e->report->country = e->country;
+    char *line = jad_report_json_format (e->report, 1, e->event_time_ms);
+    e->report->country = own;
+    if (!line) {
+        fprintf (stderr, "jad-replay: entry %" PRIu64 ": report does not "
+                 "format\n", e->hub_seq);
+        self->bad++;
+        return;
+    }
+    char received[JAD_TIME_STRLEN];
+    jad_time_format (e->received_ms, received);
+    line[strlen (line) - 1] = 0;        /* drop the closing brace */
+    printf ("%s,\"hub_seq\":%" PRIu64 ",\"origin\":", line, e->hub_seq);
+    jad_entry_json_string (stdout, e->origin);
+    printf (",\"origin_seq\":%" PRIu64 ",\"received\":\"%s\"}\n",
+            e->origin_seq, received);
+    free (line);
+    if (self->follow || self->speed > 0 || self->pub)
+        fflush (stdout);        /* someone is watching */
+}
+
+/* Play from after --after-seq to the head, and on with --follow. */
+static int
+s_play (s_replay_t *self)
+{
+    jad_journal_t *journal = jad_entry_reader_journal (self->reader);
+    jad_entry_t *chunk = calloc (S_CHUNK, sizeof *chunk);
+    uint64_t head = 0, seq = self->after_seq + 1;
+    int64_t t0 = jad_time_mono_ms (), shown_at = 0;
+    int rc = -1;
+    if (!chunk || jad_journal_head (journal, &head) != 0)
+        goto out;
+    self->played = self->after_seq < head ? self->after_seq : head;
+    while (!s_stop) {
+        long n = jad_entry_reader_read (self->reader, seq, chunk, S_CHUNK);
+        if (n < 0)
+            goto out;
+        for (long i = 0; i < n; i++) {
+            if (!s_stop)
+                s_show (self, &chunk[i]);
+            jad_entry_clear (&chunk[i]);
+        }
+        if (n > 0) {
+            seq = self->played + 1;
+            int64_t now = jad_time_mono_ms ();
+            if (self->progress && !self->follow && now - t0 >= 1000
+            &&  now - shown_at >= 200 && head) {
+                shown_at = now;
+                fprintf (stderr, "\rreplaying %" PRIu64 "/%" PRIu64 " (%d%%)",
+                         self->played, head,
+                         (int) ((self->played > head ? head : self->played)
+                                * 100 / head));
+            }
+            if (self->pub)
+                s_feed_serve (self, 0);
+            continue;
+        }
+        if (shown_at) {
+            fprintf (stderr, "\r%50s\r", "");
+            shown_at = 0;
+        }
+        if (!self->follow)
+            break;
+        /* At the head: wait for the hub to write more.  New rosters may
+         * come with them (countries of new participants). */
+        fflush (stdout);
+        if (self->pub)
+            s_feed_serve (self, S_POLL_MS);
+        else
+            zclock_sleep (S_POLL_MS);
+        if (jad_entry_reader_refresh (self->reader) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free (chunk);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "country", required_argument, NULL, 'c' },
+        { "type", required_argument, NULL, 't' },
+        { "from", required_argument, NULL, 'F' },
+        { "to", required_argument, NULL, 'T' },
+        { "after-seq", required_argument, NULL, 'a' },
+        { "speed", required_argument, NULL, 's' },
+        { "follow", no_argument, NULL, 'f' },
+        { "publish", required_argument, NULL, 'p' },
+        { "listen", required_argument, NULL, 'l' },
+        { "key", required_argument, NULL, 'k' },
+        { "roster", required_argument, NULL, 'r' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    static s_replay_t replay;
+    s_replay_t *self = &replay;
+    int c, rc = 2;
+    char err[512], *end;
+    while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': self->dir = optarg; break;
+        case 'c':
+        case 't':
+            if (s_parse_list (self, optarg, c == 'c') != 0)
+                return 2;
+            break;
+        case 'F':
+        case 'T':
+            if (jad_time_parse (optarg, c == 'F' ? &self->from_ms
+                                                 : &self->to_ms) != 0) {
+                fprintf (stderr, "jad-replay: --%s: \"%s\" is not an RFC 3339 "
+                         "time\n", c == 'F' ? "from" : "to", optarg);
+                return 2;
+            }
+            *(c == 'F' ? &self->has_from : &self->has_to) = 1;
+            break;
+        case 'a':
+            errno = 0;
+            self->after_seq = strtoull (optarg, &end, 10);
+            if (errno || *end || !*optarg || *optarg == '-') {
+                fprintf (stderr, "jad-replay: --after-seq: \"%s\" is not a "
+                         "sequence number\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            self->speed = strtod (optarg, &end);
+            if (*end || !(self->speed > 0) || self->speed > 1e12) {
+                fprintf (stderr, "jad-replay: --speed: \"%s\" is not a "
+                         "positive number\n", optarg);
+                return 2;
+            }
+            break;
+        case 'f': self->follow = 1; break;
+        case 'p': self->publish = optarg; break;
+        case 'l': self->listen = optarg; break;
+        case 'k': self->key_file = optarg; break;
+        case 'r': self->roster_file = optarg; break;
+        case 'q': self->quiet = 1; break;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (optind != argc || !self->dir) {
+        fprintf (stderr, "jad-replay: --data DIR is required (--help)\n");
+        return 2;
+    }
+    if (self->publish && !self->key_file) {
+        fprintf (stderr, "jad-replay: --publish needs --key FILE\n");
+        return 2;
+    }
+    if (!self->publish && (self->listen || self->key_file || self->roster_file)) {
+        fprintf (stderr, "jad-replay: --listen, --key and --roster go with "
+                 "--publish\n");
+        return 2;
+    }
+    if (sodium_init () < 0)
+        return 2;
+    /* Our own handlers: czmq's would only set a flag we do not read. */
+    zsys_handler_set (NULL);
+    struct sigaction sa = { .sa_handler = s_on_signal };
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    self->progress = isatty (STDERR_FILENO);
+    self->reader = jad_entry_reader_new (self->dir, err, sizeof err);
+    if (!self->reader) {
+        fprintf (stderr, "jad-replay: %s\n", err);
+        goto out;
+    }
+    if (jad_journal_meta_get (jad_entry_reader_journal (self->reader),
+                              &self->meta) != 0) {
+        fprintf (stderr, "jad-replay: %s: cannot read the journal\n", self->dir);
+        goto out;
+    }
+    if (self->publish) {
+        zsys_init ();
+        zsys_set_logstream (NULL);
+        if (s_feed_start (self, err, sizeof err) != 0) {
+            fprintf (stderr, "jad-replay: %s\n", err);
+            goto out;
+        }
+        fprintf (stderr, "jad-replay: feed on %s; waiting for a subscriber\n",
+                 self->publish);
+        while (!s_stop && self->subscriptions == 0)
+            s_feed_serve (self, 100);
+    }
+    if (s_play (self) != 0) {
+        fprintf (stderr, "jad-replay: %s: cannot read the journal\n", self->dir);
+        goto out;
+    }
+    fflush (stdout);
+    if (self->pub && !s_stop) {
+        fprintf (stderr, "jad-replay: played to %" PRIu64 " (%" PRIu64
+                 " entries shown); serving until interrupted\n",
+                 self->played, self->shown);
+        while (!s_stop)
+            s_feed_serve (self, 1000);
+    }
+    if (ferror (stdout)) {
+        fprintf (stderr, "jad-replay: cannot write the output\n");
+        goto out;
+    }
+    rc = self->bad ? 1 : 0;
+out:
+    s_feed_stop (self);
+    jad_entry_reader_destroy (&self->reader);
+    return rc;
+}
