@@ -46,9 +46,12 @@ s_setup (void **state)
     *state = dir;
     snprintf (keydir, sizeof keydir, "%s/keys", dir);
     snprintf (keyfile, sizeof keyfile, "%s/agent-de.secret", keydir);
-    if (jad_keys_generate ("agent-de", keydir, err, sizeof err) != 0
-    ||  !(s_keys = jad_keys_load (keyfile, err, sizeof err)))
+    if (mkdir (keydir, 0700) != 0
+    ||  jad_keys_generate ("agent-de", keydir, err, sizeof err) != 0
+    ||  !(s_keys = jad_keys_load (keyfile, err, sizeof err))) {
+        fprintf (stderr, "setup: %s\n", err);
         return -1;
+    }
     return 0;
 }
 
@@ -400,6 +403,7 @@ test_seal (void **state)
 
     /* after a reopen, sealing walks past the sealed ones and seals the rest */
     o = s_open (state, "o", 0);
+    jad_outbox_set_signer (o, s_keys);     /* not stored: set at each open */
     const char *refs3[1] = { "g" };
     s_submit (o, refs3, 1, NULL, NULL);
     assert_int_equal (jad_outbox_seal (o, 100, err, sizeof err), 1);
