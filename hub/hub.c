@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <czmq.h>
+#include <jansson.h>
 #include <sodium.h>
 
 #include "jad/journal.h"
@@ -1104,11 +1105,15 @@ s_write_status (jad_hub_t *self)
     jad_journal_stat (self->journal, &bytes);
     char now[JAD_TIME_STRLEN];
     jad_time_format (jad_time_now_ms (), now);
-    fprintf (f, "{\"pid\":%ld,\"operation\":\"%s\",\"head_seq\":%" PRIu64
+    /* The operation name is free text: let jansson quote it. */
+    json_t *op = json_string (jad_roster_operation (self->roster));
+    char *op_json = op ? json_dumps (op, JSON_ENCODE_ANY) : NULL;
+    json_decref (op);
+    fprintf (f, "{\"pid\":%ld,\"operation\":%s,\"head_seq\":%" PRIu64
              ",\"epoch\":%u,\"journal_bytes\":%" PRIu64
              ",\"ingest_rate\":%.1f,\"ingested\":%" PRIu64
              ",\"updated\":\"%s\",\"participants\":[",
-             (long) getpid (), jad_roster_operation (self->roster), self->head,
+             (long) getpid (), op_json ? op_json : "null", self->head,
              self->epoch, bytes, self->rate, self->ingested, now);
     int64_t mono = jad_time_mono_ms ();
     for (size_t i = 0; i < jad_roster_size (self->roster); i++) {
@@ -1128,6 +1133,7 @@ s_write_status (jad_hub_t *self)
                  peer ? peer->outbox_depth : 0);
     }
     fprintf (f, "]}\n");
+    free (op_json);
     if (fclose (f) == 0)
         rename (tmp, path);
 }
