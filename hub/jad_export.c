@@ -101,6 +101,27 @@ s_csv_field (const char *s)
     putchar ('"');
 }
 
+/* The same for S[0..LEN), which holds no NUL. */
+static void
+s_csv_span (const char *s, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+            break;
+    if (i == len) {
+        fwrite (s, 1, len, stdout);
+        return;
+    }
+    putchar ('"');
+    for (i = 0; i < len; i++) {
+        if (s[i] == '"')
+            putchar ('"');
+        putchar (s[i]);
+    }
+    putchar ('"');
+}
+
 /* The shortest decimal that reads back as V exactly. */
 static void
 s_csv_real (double v)
@@ -143,6 +164,155 @@ s_csv_header (const s_export_t *self)
     if (self->meta)
         fputs (",hub_seq,origin,origin_seq,received", stdout);
     putchar ('\n');
+}
+
+/* A member of a flat JSON object, as spans of the line. */
+typedef struct {
+    const char *key;            /* after the opening quote */
+    size_t      key_len;
+    const char *val;            /* the value's text (a string's without quotes) */
+    size_t      val_len;
+    int         kind;           /* 's' string, 'n' number, 'o' object */
+} s_member_t;
+
+/* Split the object at *P (after its '{') into members, up to MAX; *P ends
+ * after its '}'.  LINE comes from jad_report_json_format: compact, keys
+ * and strings without escapes (the caller checks there is no backslash),
+ * numbers plain.  Returns the number of members, or -1 when the text is
+ * not of that shape (the caller then takes the slow path). */
+static int
+s_members (const char **p, s_member_t *m, int max)
+{
+    const char *s = *p;
+    int n = 0;
+    if (*s == '}') {
+        *p = s + 1;
+        return 0;
+    }
+    for (;;) {
+        if (*s != '"' || n == max)
+            return -1;
+        m[n].key = ++s;
+        s = strchr (s, '"');
+        if (!s || s[1] != ':')
+            return -1;
+        m[n].key_len = (size_t) (s - m[n].key);
+        s += 2;
+        if (*s == '"') {
+            m[n].kind = 's';
+            m[n].val = ++s;
+            s = strchr (s, '"');
+            if (!s)
+                return -1;
+            m[n].val_len = (size_t) (s - m[n].val);
+            s++;
+        }
+        else
+        if (*s == '{') {
+            /* A nested object: only "replacement"; find its end. */
+            int depth = 0, in_str = 0;
+            m[n].kind = 'o';
+            m[n].val = s;
+            for (; *s; s++) {
+                if (in_str) {
+                    if (*s == '"')
+                        in_str = 0;
+                }
+                else
+                if (*s == '"')
+                    in_str = 1;
+                else
+                if (*s == '{')
+                    depth++;
+                else
+                if (*s == '}' && --depth == 0)
+                    break;
+            }
+            if (!*s)
+                return -1;
+            s++;
+            m[n].val_len = (size_t) (s - m[n].val);
+        }
+        else {
+            m[n].kind = 'n';
+            m[n].val = s;
+            s += strcspn (s, ",}");
+            m[n].val_len = (size_t) (s - m[n].val);
+        }
+        n++;
+        if (*s == ',') {
+            s++;
+            continue;
+        }
+        if (*s != '}')
+            return -1;
+        *p = s + 1;
+        return n;
+    }
+}
+
+static const s_member_t *
+s_member (const s_member_t *m, int n, const char *key)
+{
+    size_t len = strlen (key);
+    for (int i = 0; i < n; i++)
+        if (m[i].key_len == len && memcmp (m[i].key, key, len) == 0)
+            return &m[i];
+    return NULL;
+}
+
+/* The fast path of s_csv_row: no JSON library, no allocation.  The values
+ * come out as the jansson path writes them (strings as they are, integers
+ * as they are, reals as their shortest exact decimal).  -1: not for this
+ * line (a string with an escape, a nested replacement): take the slow
+ * path; nothing has been written then. */
+static int
+s_csv_row_fast (s_export_t *self, const jad_entry_t *e, const char *line)
+{
+    s_member_t top[64], rep[64];
+    int n_top, n_rep = 0;
+    const char *p = line;
+    if (strchr (line, '\\') || *p++ != '{')
+        return -1;
+    if ((n_top = s_members (&p, top, 64)) < 0 || *p)
+        return -1;
+    const s_member_t *r = s_member (top, n_top, "replacement");
+    if (r) {
+        const char *q = r->val + 1;
+        if (r->kind != 'o' || (n_rep = s_members (&q, rep, 64)) < 0)
+            return -1;
+        for (int i = 0; i < n_rep; i++)
+            if (rep[i].kind == 'o')
+                return -1;
+    }
+    for (size_t i = 0; i < S_NCOLUMNS; i++) {
+        if (i)
+            putchar (',');
+        const char *col = s_columns[i];
+        const s_member_t *v = strncmp (col, "replacement.", 12) == 0
+            ? s_member (rep, n_rep, col + 12) : s_member (top, n_top, col);
+        if (!v)
+            continue;
+        if (v->kind == 's')
+            s_csv_span (v->val, v->val_len);
+        else
+        if (v->kind == 'n' && strcspn (v->val, ".eE,}") >= v->val_len)
+            fwrite (v->val, 1, v->val_len, stdout);
+        else
+        if (v->kind == 'n')
+            s_csv_real (strtod (v->val, NULL));
+        else
+            return -1;      /* a replacement as a top-level column: none */
+    }
+    if (self->meta) {
+        char received[JAD_TIME_STRLEN];
+        jad_time_format (e->received_ms, received);
+        printf (",%" PRIu64 ",", e->hub_seq);
+        s_csv_field (e->origin);
+        printf (",%" PRIu64 ",%s", e->origin_seq, received);
+    }
+    putchar ('\n');
+    return 0;
 }
 
 static int
@@ -202,7 +372,7 @@ s_row (s_export_t *self, jad_entry_t *e)
     if (!e->country[0])
         self->no_country++;
     if (self->csv) {
-        if (s_csv_row (self, e, line) != 0) {
+        if (s_csv_row_fast (self, e, line) != 0 && s_csv_row (self, e, line) != 0) {
             fprintf (stderr, "jad-export: entry %" PRIu64 ": out of memory\n",
                      e->hub_seq);
             self->bad++;
@@ -265,6 +435,9 @@ main (int argc, char **argv)
         return 2;
     }
     self->progress = isatty (STDERR_FILENO);
+    /* Rows are short and many: write them in large blocks. */
+    static char obuf[1 << 16];
+    setvbuf (stdout, obuf, _IOFBF, sizeof obuf);
     reader = jad_entry_reader_new (dir, err, sizeof err);
     if (!reader) {
         fprintf (stderr, "jad-export: %s\n", err);

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "jad/entry.h"
 #include "jad/figures.h"
 #include "jad/journal.h"
 #include "jad/pool.h"
@@ -44,23 +45,41 @@ typedef struct {
 /* One entry of the current chunk, decoded on a worker. */
 typedef struct {
     uint64_t       seq;         /* its LMDB key */
-    uint8_t       *buf;         /* a copy of its bytes */
+    uint8_t       *buf;         /* s_fetch: a copy of its bytes (malloc'd) */
+    size_t         off;         /* chunk: where its bytes are in the arena */
     size_t         len;
-    Jad__Entry    *entry;
-    Jad__Envelope *env;
     Jad__Report   *report;      /* NULL when it does not decode */
     char           country[3];  /* the report's country, "" when none */
     int64_t        time_ms;     /* its event time */
     char           err[200];    /* why it does not decode, "" when fine */
 } s_item_t;
 
+/* A chunk of up to S_CHUNK entries: their bytes, copied out of one read
+ * transaction end to end into ARENA (one buffer reused for every chunk,
+ * not a malloc per entry), and their decoded reports. */
+typedef struct {
+    s_item_t      *items;       /* S_CHUNK of them */
+    size_t         n_items;
+    uint8_t       *arena;
+    size_t         arena_len;
+    size_t         arena_cap;
+    int            arena_full;  /* the chunk's bytes did not fit in memory */
+} s_slot_t;
+
 typedef struct {
     const char    *dir;
     jad_journal_t *journal;
     s_era_t        eras[S_MAX_ERAS];
     size_t         n_eras;
-    s_item_t      *items;       /* S_CHUNK of them */
-    size_t         n_items;
+    s_slot_t       slots[3];    /* chunks being read, decoded, counted */
+    s_slot_t      *read;        /* this round: the chunk to read, */
+    s_slot_t      *decode;      /* the chunk to decode, */
+    s_slot_t      *count;       /* the chunk to count */
+    uint64_t       next_seq;    /* the first entry of the next chunk */
+    uint64_t       head;        /* the last entry to read */
+    int            read_failed; /* the journal could not be read */
+    int            failed;      /* counting failed (fetch, memory) */
+    jad_figures_t *figures;
     s_item_t       fetched;     /* the entry handed to lib/figures by s_fetch */
     uint64_t       bad;         /* entries that do not decode */
 } s_report_t;
@@ -164,72 +183,149 @@ s_origin_country (const s_report_t *self, const char *origin, uint64_t seq,
         return;
     }
     if (strncmp (origin, "import-", 7) == 0 && strlen (origin) == 9)
-        snprintf (cc, 3, "%s", origin + 7);
+        memcpy (cc, origin + 7, 2), cc[2] = 0;
 }
 
 static void
 s_item_free (s_item_t *it)
 {
     jad_wire_free (&it->report);
-    jad_wire_free (&it->env);
-    jad_wire_free (&it->entry);
     free (it->buf);
     it->buf = NULL;
 }
 
-/* Decode IT (its bytes already copied) and find its country and time. */
+/* Decode IT (its bytes at BUF) and find its country and time.  The Entry
+ * and Envelope are peeled in place (lib/entry.c); only the report is
+ * unpacked. */
 static void
-s_decode (const s_report_t *self, s_item_t *it)
+s_decode (const s_report_t *self, s_item_t *it, const uint8_t *buf)
 {
     char err[160];
+    jad_entry_peel_t peel;
     it->err[0] = 0;
-    if (!it->buf) {
+    if (!buf) {
         snprintf (it->err, sizeof it->err, "out of memory");
         return;
     }
-    it->entry = jad_wire_entry_decode (it->buf, it->len, err, sizeof err);
-    if (!it->entry) {
-        snprintf (it->err, sizeof it->err, "entry: %s", err);
+    if (jad_entry_peel (buf, it->len, &peel, it->err, sizeof it->err) != 0)
         return;
-    }
-    it->env = jad_wire_envelope_decode (it->entry->envelope.data,
-                                        it->entry->envelope.len, err, sizeof err);
-    if (!it->env) {
-        snprintf (it->err, sizeof it->err, "envelope: %s", err);
-        return;
-    }
-    it->report = jad_wire_report_decode (it->env->report.data,
-                                         it->env->report.len, err, sizeof err);
+    it->report = jad_wire_report_decode (peel.report, peel.report_len,
+                                         err, sizeof err);
     if (!it->report) {
         snprintf (it->err, sizeof it->err, "report: %s", err);
         return;
     }
-    it->time_ms = it->env->has_event_time_ms ? it->env->event_time_ms
-                                             : it->entry->received_ms;
+    it->time_ms = peel.has_event_time ? peel.event_time_ms : peel.received_ms;
     if (it->report->country)
         snprintf (it->country, sizeof it->country, "%s", it->report->country);
     else
-        s_origin_country (self, it->env->origin, it->seq, it->country);
+    if (peel.origin) {
+        char origin[JAD_JOURNAL_ORIGIN_MAX + 1];
+        memcpy (origin, peel.origin, peel.origin_len);
+        origin[peel.origin_len] = 0;
+        s_origin_country (self, origin, it->seq, it->country);
+    }
 }
 
 static void
 s_decode_fn (void *arg, size_t i)
 {
     s_report_t *self = arg;
-    s_decode (self, &self->items[i]);
+    s_slot_t *slot = self->decode;
+    s_item_t *it = &slot->items[i];
+    s_decode (self, it, slot->arena_full ? NULL : slot->arena + it->off);
+}
+
+static int s_collect_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len);
+static int s_fetch (void *arg, uint64_t seq, jad_figures_src_t *src);
+
+/* Read the next chunk into self->read. */
+static void
+s_read_chunk (s_report_t *self)
+{
+    s_slot_t *slot = self->read;
+    slot->n_items = 0;
+    slot->arena_len = 0;
+    slot->arena_full = 0;
+    if (self->next_seq > self->head)
+        return;
+    uint64_t left = self->head - self->next_seq + 1;
+    size_t max = left < S_CHUNK ? (size_t) left : S_CHUNK;
+    long n = jad_journal_scan (self->journal, self->next_seq, max,
+                               s_collect_fn, slot);
+    if (n < 0) {
+        self->read_failed = 1;
+        return;
+    }
+    if (n == 0)
+        self->next_seq = self->head + 1;    /* the head moved back? stop */
+    else
+        self->next_seq = slot->items[slot->n_items - 1].seq + 1;
+}
+
+/* Count self->count in hub order, then free its reports. */
+static void
+s_count_chunk (s_report_t *self)
+{
+    s_slot_t *slot = self->count;
+    for (size_t i = 0; i < slot->n_items; i++) {
+        s_item_t *it = &slot->items[i];
+        if (!self->failed && !it->report) {
+            fprintf (stderr, "jad-report: hub_seq %" PRIu64 " left out: %s\n",
+                     it->seq, it->err);
+            self->bad++;
+        }
+        else
+        if (!self->failed && jad_figures_entry (self->figures, it->seq,
+                                                it->country, it->time_ms,
+                                                it->report, s_fetch, self) != 0)
+            self->failed = 1;
+        s_item_free (it);
+    }
+}
+
+/* One round of the pipeline: task 0 counts, task 1 reads, the others
+ * decode item I - 2.  The pool hands out tasks in order, so counting and
+ * reading start first and decoding fills the cores around them. */
+static void
+s_round_fn (void *arg, size_t i)
+{
+    s_report_t *self = arg;
+    if (i == 0)
+        s_count_chunk (self);
+    else
+    if (i == 1)
+        s_read_chunk (self);
+    else
+        s_decode_fn (self, i - 2);
 }
 
 static int
 s_collect_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
 {
-    s_report_t *self = arg;
+    s_slot_t *self = arg;
     s_item_t *it = &self->items[self->n_items++];
-    memset (it, 0, sizeof *it);
     it->seq = seq;
-    it->buf = malloc (len ? len : 1);
-    if (it->buf)
-        memcpy (it->buf, buf, len);
+    it->buf = NULL;
+    it->report = NULL;
+    it->country[0] = 0;
+    it->time_ms = 0;
     it->len = len;
+    it->off = self->arena_len;
+    if (self->arena_len + len > self->arena_cap) {
+        size_t cap = self->arena_cap ? self->arena_cap : 1 << 20;
+        while (cap < self->arena_len + len)
+            cap *= 2;
+        uint8_t *arena = realloc (self->arena, cap);
+        if (!arena) {
+            self->arena_full = 1;
+            return 0;
+        }
+        self->arena = arena;
+        self->arena_cap = cap;
+    }
+    memcpy (self->arena + self->arena_len, buf, len);
+    self->arena_len += len;
     return 0;
 }
 
@@ -248,7 +344,7 @@ s_fetch (void *arg, uint64_t seq, jad_figures_src_t *src)
     int found = jad_journal_get (self->journal, seq, &it->buf, &it->len);
     if (found <= 0)
         return found;
-    s_decode (self, it);
+    s_decode (self, it, it->buf);
     if (!it->report)
         return 0;
     src->seq = seq;
@@ -661,9 +757,11 @@ main (int argc, char **argv)
         return 2;
     }
     figures = jad_figures_new ();
-    self->items = calloc (S_CHUNK, sizeof *self->items);
+    for (size_t i = 0; i < 3; i++)
+        self->slots[i].items = calloc (S_CHUNK, sizeof *self->slots[i].items);
     pool = jad_pool_new (0);
-    if (!figures || !self->items || !pool) {
+    if (!figures || !self->slots[0].items || !self->slots[1].items
+    ||  !self->slots[2].items || !pool) {
         fprintf (stderr, "jad-report: out of memory or threads\n");
         goto out;
     }
@@ -689,45 +787,49 @@ main (int argc, char **argv)
         goto out;
     }
 
-    /* The scan: read a chunk, decode it on every core, count it in order. */
+    /* The scan, as a pipeline of three chunks: each round reads chunk N+1
+     * (one short read transaction), decodes chunk N and counts chunk N-1
+     * in hub order, all at once on every core (s_round_fn): counting is
+     * one thread's work, and decoding the rest keeps the others busy. */
     int progress = isatty (STDERR_FILENO);
     int64_t t0 = jad_time_mono_ms (), shown = 0;
-    uint64_t seq = 1, done = 0;
-    while (seq <= head) {
-        size_t max = head - seq + 1 < S_CHUNK ? (size_t) (head - seq + 1) : S_CHUNK;
-        long n = jad_journal_scan (self->journal, seq, max, s_collect_fn, self);
-        if (n < 0) {
+    uint64_t done = 0, trimmed = 0;
+    self->next_seq = 1;
+    self->head = head;
+    self->figures = figures;
+    self->read = &self->slots[0];
+    self->decode = &self->slots[1];
+    self->count = &self->slots[2];
+    for (;;) {
+        size_t n_decode = self->decode->n_items;
+        if (self->next_seq > head && n_decode == 0 && self->count->n_items == 0)
+            break;
+        jad_pool_run (pool, s_round_fn, self, 2 + n_decode);
+        if (self->read_failed) {
             fprintf (stderr, "jad-report: %s: cannot read the journal\n", self->dir);
             goto out;
         }
-        if (n == 0)
-            break;
-        seq = self->items[self->n_items - 1].seq + 1;
-        jad_pool_run (pool, s_decode_fn, self, self->n_items);
-        int failed = 0;
-        for (size_t i = 0; i < self->n_items; i++) {
-            s_item_t *it = &self->items[i];
-            if (!failed && !it->report) {
-                fprintf (stderr, "jad-report: hub_seq %" PRIu64 " left out: %s\n",
-                         it->seq, it->err);
-                self->bad++;
-            }
-            else
-            if (!failed && jad_figures_entry (figures, it->seq, it->country,
-                                              it->time_ms, it->report,
-                                              s_fetch, self) != 0)
-                failed = 1;
-            s_item_free (it);
-        }
-        done += self->n_items;
-        self->n_items = 0;
-        if (failed) {
+        if (self->failed) {
             fprintf (stderr, "jad-report: %s: cannot read the journal (or out "
                      "of memory)\n", self->dir);
             goto out;
         }
+        done += self->count->n_items;
+        self->count->n_items = 0;
+        /* Rotate: what was read is decoded next, what was decoded is
+         * counted next, the counted slot is read into. */
+        s_slot_t *counted = self->count;
+        self->count = self->decode;
+        self->decode = self->read;
+        self->read = counted;
+        /* Drop the journal pages mapped so far now and then: they are
+         * file-backed, but they would make RSS look like the journal. */
+        if (done - trimmed >= 16 * S_CHUNK) {
+            jad_journal_trim (self->journal);
+            trimmed = done;
+        }
         int64_t now = jad_time_mono_ms ();
-        if (progress && now - t0 >= 1000 && now - shown >= 200) {
+        if (progress && head && now - t0 >= 1000 && now - shown >= 200) {
             shown = now;
             int pct = (int) (done * 100 / head), bar = pct / 4;
             fprintf (stderr, "\r[%.*s%*s] %3d%% %" PRIu64 "/%" PRIu64 " entries",
@@ -796,9 +898,12 @@ out:
     free (tmp_path);
     json_decref (fig);
     s_item_free (&self->fetched);
-    for (size_t i = 0; i < self->n_items; i++)
-        s_item_free (&self->items[i]);
-    free (self->items);
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < self->slots[k].n_items; i++)
+            s_item_free (&self->slots[k].items[i]);
+        free (self->slots[k].items);
+        free (self->slots[k].arena);
+    }
     for (size_t i = 0; i < self->n_eras; i++)
         jad_roster_destroy (&self->eras[i].roster);
     jad_figures_destroy (&figures);

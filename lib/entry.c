@@ -24,6 +24,7 @@ struct _jad_entry_reader_t {
     size_t         n_eras;
     size_t         cap_eras;
     int            bad_roster;  /* a record did not decode: said once */
+    uint64_t       untrimmed;   /* entries read since the last trim */
 };
 
 /* ------------------------------------------------------------ rosters */
@@ -189,37 +190,156 @@ jad_entry_reader_journal (jad_entry_reader_t *self)
 
 /* ------------------------------------------------------------ entries */
 
+/* Protobuf wire format, the little of it an Entry and an Envelope use:
+ * varints (wire type 0), length-delimited fields (2).  A reader of the
+ * journal decodes ten million of these; protobuf-c would malloc each
+ * message and copy each bytes field, so the two outer layers are walked in
+ * place and only the report is unpacked (through lib/wire.c). */
+static int
+s_varint (const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        x |= (uint64_t) (b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Next field of BUF: its number, wire type, and its value (a varint in *V,
+ * or bytes at *DATA, *DLEN).  1 a field, 0 at the end, -1 malformed or a
+ * wire type other than 0 and 2. */
+static int
+s_field (const uint8_t **p, const uint8_t *end, uint32_t *num, int *type,
+         uint64_t *v, const uint8_t **data, size_t *dlen)
+{
+    uint64_t key;
+    if (*p == end)
+        return 0;
+    if (s_varint (p, end, &key) != 0 || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+        return -1;
+    *num = (uint32_t) (key >> 3);
+    *type = (int) (key & 7);
+    if (*type == 0)
+        return s_varint (p, end, v) == 0 ? 1 : -1;
+    if (*type != 2 || s_varint (p, end, v) != 0 || *v > (uint64_t) (end - *p))
+        return -1;
+    *data = *p;
+    *dlen = (size_t) *v;
+    *p += *dlen;
+    return 1;
+}
+
+int
+jad_entry_peel (const uint8_t *buf, size_t len, jad_entry_peel_t *out,
+                char *err, size_t errlen)
+{
+    const uint8_t *p = buf, *end = buf + len, *data = NULL, *env = NULL;
+    const uint8_t *d = NULL;
+    size_t dlen = 0, env_len = 0;
+    uint32_t num;
+    int type, got;
+    uint64_t v;
+    memset (out, 0, sizeof *out);
+    if (len > JAD_FRAME_MAX) {
+        snprintf (err, errlen, "entry: %zu bytes, over %d", len, JAD_FRAME_MAX);
+        return -1;
+    }
+    /* Entry: 1 hub_seq, 2 epoch, 3 received_ms (varints); 4 envelope,
+     * 5 prev_hash (bytes). */
+    while ((got = s_field (&p, end, &num, &type, &v, &d, &dlen)) == 1) {
+        int want = num >= 1 && num <= 3 ? 0 : num <= 5 ? 2 : -1;
+        if (want != type) {
+            snprintf (err, errlen, "entry: field %u: unknown or of the wrong "
+                      "wire type", num);
+            return -1;
+        }
+        if (num == 3)
+            out->received_ms = (int64_t) v;
+        else
+        if (num == 4) {
+            env = d;
+            env_len = dlen;
+        }
+    }
+    if (got < 0) {
+        snprintf (err, errlen, "entry: malformed");
+        return -1;
+    }
+    if (!env || env_len > JAD_ENVELOPE_MAX) {
+        snprintf (err, errlen, "entry: %s", env ? "envelope too large"
+                                                : "no envelope");
+        return -1;
+    }
+    /* Envelope: 1 version, 5 origin_seq, 6 event_time_ms (varints);
+     * 2 operation_id, 3 origin, 4 incarnation, 7 report, 8 key_id,
+     * 9 signature (bytes). */
+    p = env;
+    end = env + env_len;
+    while ((got = s_field (&p, end, &num, &type, &v, &data, &dlen)) == 1) {
+        int want = num == 1 || num == 5 || num == 6 ? 0
+                 : num >= 2 && num <= 9 ? 2 : -1;
+        if (want != type) {
+            snprintf (err, errlen, "envelope: field %u: unknown or of the "
+                      "wrong wire type", num);
+            return -1;
+        }
+        switch (num) {
+        case 3:
+            if (dlen > JAD_JOURNAL_ORIGIN_MAX || memchr (data, 0, dlen)) {
+                snprintf (err, errlen, "envelope: origin: not a roster name");
+                return -1;
+            }
+            out->origin = data;
+            out->origin_len = dlen;
+            break;
+        case 5: out->origin_seq = v; break;
+        case 6: out->has_event_time = 1; out->event_time_ms = (int64_t) v; break;
+        case 7: out->report = data; out->report_len = dlen; break;
+        default: break;
+        }
+    }
+    if (got < 0) {
+        snprintf (err, errlen, "envelope: malformed");
+        return -1;
+    }
+    if (!out->report || out->report_len > JAD_REPORT_MAX) {
+        snprintf (err, errlen, "envelope: %s", out->report ? "report too large"
+                                                         : "no report");
+        return -1;
+    }
+    return 0;
+}
+
 int
 jad_entry_decode (jad_entry_reader_t *self, uint64_t seq,
                   const uint8_t *buf, size_t len, jad_entry_t *out,
                   char *err, size_t errlen)
 {
     char why[256];
-    memset (out, 0, sizeof *out);
+    jad_entry_peel_t peel;
+    out->report = NULL;
     out->hub_seq = seq;
-    out->entry = jad_wire_entry_decode (buf, len, why, sizeof why);
-    if (!out->entry) {
-        snprintf (err, errlen, "entry: %s", why);
+    out->origin[0] = 0;
+    out->country[0] = 0;
+    out->error[0] = 0;
+    if (jad_entry_peel (buf, len, &peel, err, errlen) != 0)
         goto fail;
-    }
-    out->envelope = jad_wire_envelope_decode (out->entry->envelope.data,
-                                              out->entry->envelope.len,
-                                              why, sizeof why);
-    if (!out->envelope) {
-        snprintf (err, errlen, "envelope: %s", why);
-        goto fail;
-    }
-    out->report = jad_wire_report_decode (out->envelope->report.data,
-                                          out->envelope->report.len,
+    out->report = jad_wire_report_decode (peel.report, peel.report_len,
                                           why, sizeof why);
     if (!out->report) {
         snprintf (err, errlen, "report: %s", why);
         goto fail;
     }
-    out->received_ms = out->entry->received_ms;
-    out->event_time_ms = out->envelope->event_time_ms;
-    out->origin = out->envelope->origin ? out->envelope->origin : "";
-    out->origin_seq = out->envelope->origin_seq;
+    out->received_ms = peel.received_ms;
+    out->event_time_ms = peel.event_time_ms;
+    memcpy (out->origin, peel.origin, peel.origin_len);
+    out->origin[peel.origin_len] = 0;
+    out->origin_seq = peel.origin_seq;
     if (out->report->country && strlen (out->report->country) == 2)
         memcpy (out->country, out->report->country, 3);
     else
@@ -261,16 +381,28 @@ jad_entry_reader_read (jad_entry_reader_t *self, uint64_t from_seq,
             jad_entry_clear (&out[i]);
         return -1;
     }
+    /* Drop the journal pages mapped so far every 128k entries: file-backed
+     * and shared, but otherwise RSS grows to the journal's size. */
+    self->untrimmed += rd.n;
+    if (self->untrimmed >= 131072) {
+        jad_journal_trim (self->journal);
+        self->untrimmed = 0;
+    }
     return (long) rd.n;
 }
 
 void
 jad_entry_clear (jad_entry_t *entry)
 {
+    /* Not a memset of the whole struct: it is mostly fixed buffers, and
+     * a reader clears ten million of them. */
     jad_wire_free (&entry->report);
-    jad_wire_free (&entry->envelope);
-    jad_wire_free (&entry->entry);
-    memset (entry, 0, sizeof *entry);
+    entry->hub_seq = 0;
+    entry->received_ms = entry->event_time_ms = 0;
+    entry->origin[0] = 0;
+    entry->origin_seq = 0;
+    entry->country[0] = 0;
+    entry->error[0] = 0;
 }
 
 void

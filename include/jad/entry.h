@@ -25,20 +25,44 @@
 
 typedef struct _jad_entry_reader_t jad_entry_reader_t;
 
-/* One decoded entry.  Every pointer belongs to the entry: valid until
- * jad_entry_clear, which frees them. */
+/* One decoded entry.  REPORT belongs to the entry: valid until
+ * jad_entry_clear, which frees it.  Only the report is unpacked (one
+ * protobuf-c unpack); the Entry and Envelope around it are peeled in place
+ * (jad_entry_peel), which is two thirds of the decoding cost saved. */
 typedef struct {
     uint64_t       hub_seq;        /* the journal key */
     int64_t        received_ms;    /* hub clock at receipt */
     int64_t        event_time_ms;  /* the envelope's event time */
-    const char    *origin;         /* roster name of the sender */
+    char           origin[JAD_JOURNAL_ORIGIN_MAX + 1];  /* sender's roster name */
     uint64_t       origin_seq;
     char           country[3];     /* "DE"; "" when nothing says */
     Jad__Report   *report;         /* the decoded report */
-    Jad__Envelope *envelope;
-    Jad__Entry    *entry;
     char           error[224];     /* read: why it did not decode; "" if it did */
 } jad_entry_t;
+
+/* The fields of a stored Entry and of the Envelope inside it that the
+ * post-operation tools use, found by walking the protobuf wire format in
+ * place: no allocation, no copy; the pointers are into the bytes given. */
+typedef struct {
+    int64_t        received_ms;    /* Entry.received_ms, 0 when absent */
+    int            has_event_time; /* Envelope.event_time_ms present */
+    int64_t        event_time_ms;
+    const uint8_t *origin;         /* Envelope.origin, not NUL-terminated */
+    size_t         origin_len;
+    uint64_t       origin_seq;
+    const uint8_t *report;         /* Envelope.report: a packed Report */
+    size_t         report_len;
+} jad_entry_peel_t;
+
+/* Peel the entry BUF[0..LEN) down to its report bytes.  Checks the wire
+ * structure (every field known, of its declared wire type, inside the
+ * buffer; sizes within JAD_FRAME_MAX / JAD_ENVELOPE_MAX / JAD_REPORT_MAX;
+ * an origin without NUL of at most JAD_JOURNAL_ORIGIN_MAX bytes); the
+ * report itself is for jad_wire_report_decode.  0, or -1 with "entry: ..."
+ * or "envelope: ..." in ERR.  Thread-safe. */
+int jad_entry_peel (const uint8_t *buf, size_t len, jad_entry_peel_t *out,
+                    char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Open the journal of DIR read-only: DIR/journal (a hub's data directory),
  * DIR/mirror (an agent's), or DIR itself when it holds an LMDB journal;
