@@ -161,8 +161,17 @@ s_has_unknown (const ProtobufCMessage *msg, int depth)
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (f->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED)
-            continue;   /* the schema has no repeated messages */
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            /* Participants.peers: a count at quantifier_offset, an array
+             * of message pointers at offset. */
+            size_t n = *(const size_t *) ((const char *) msg + f->quantifier_offset);
+            ProtobufCMessage *const *subs = *(ProtobufCMessage *const *const *)
+                ((const char *) msg + f->offset);
+            for (size_t k = 0; k < n; k++)
+                if (subs[k] && s_has_unknown (subs[k], depth + 1))
+                    return 1;
+            continue;
+        }
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
             const uint32_t *qcase = (const uint32_t *)
                 ((const char *) msg + f->quantifier_offset);
@@ -208,6 +217,61 @@ jad_wire_decode (const ProtobufCMessageDescriptor *desc,
         return NULL;
     }
     return msg;
+}
+
+/* A bump allocator over caller memory: nothing to free, no lock, no
+ * cross-thread free.  Used where millions of short-lived messages are
+ * decoded (post-operation tools). */
+typedef struct {
+    uint8_t *base;
+    size_t   used, cap;
+} s_arena_t;
+
+static void *
+s_arena_alloc (void *data, size_t size)
+{
+    s_arena_t *arena = data;
+    size_t at = (arena->used + 15) & ~(size_t) 15;
+    if (at > arena->cap || size > arena->cap - at)
+        return NULL;
+    arena->used = at + size;
+    return arena->base + at;
+}
+
+static void
+s_arena_free (void *data, void *ptr)
+{
+    (void) data, (void) ptr;
+}
+
+Jad__Report *
+jad_wire_report_decode_in (const uint8_t *buf, size_t len, void *mem,
+                           size_t mem_len, char *err, size_t errlen)
+{
+    if (len > JAD_REPORT_MAX) {
+        snprintf (err, errlen, "Report: %zu bytes, over the limit of %d",
+                  len, JAD_REPORT_MAX);
+        return NULL;
+    }
+    if (s_prescan (&jad__report__descriptor, buf, len, 0, err, errlen) != 0)
+        return NULL;
+    s_arena_t arena = { mem, 0, mem_len };
+    ProtobufCAllocator allocator = {
+        .alloc = s_arena_alloc, .free = s_arena_free, .allocator_data = &arena
+    };
+    ProtobufCMessage *msg = protobuf_c_message_unpack (&jad__report__descriptor,
+                                                       &allocator, len, buf);
+    if (!msg) {
+        snprintf (err, errlen, "Report: %s", arena.used + 64 >= mem_len
+                  ? "decoding needs more memory than given"
+                  : "bytes do not decode");
+        return NULL;
+    }
+    if (s_has_unknown (msg, 0)) {
+        snprintf (err, errlen, "Report: unknown fields (newer schema?)");
+        return NULL;
+    }
+    return (Jad__Report *) msg;
 }
 
 uint8_t *

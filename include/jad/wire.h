@@ -42,6 +42,14 @@ void jad_wire_free (void *msg_p);
 Jad__Report   *jad_wire_report_decode   (const uint8_t *buf, size_t len,
                                          char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* Decode a Report into MEM (MEM_LEN bytes, 16-byte aligned), with the same
+ * checks; the result lives in MEM and is never freed.  NULL with ERR when
+ * it does not decode or does not fit (then decode it with the function
+ * above).  For tools that decode millions of reports. */
+Jad__Report   *jad_wire_report_decode_in (const uint8_t *buf, size_t len,
+                                          void *mem, size_t mem_len,
+                                          char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 Jad__Envelope *jad_wire_envelope_decode (const uint8_t *buf, size_t len,
                                          char *err, size_t errlen)
     __attribute__((warn_unused_result));
