@@ -233,6 +233,30 @@ test_prescan (void **state)
     assert_non_null (strstr (err, "given twice"));
 }
 
+/* Decoding into caller memory: same result, nothing to free, and a
+ * clear failure when the memory is too small. */
+static void
+test_decode_in (void **state)
+{
+    (void) state;
+    const uint8_t bytes[] = { 0x12, 0x05, 'N', 'i', 'c', 'i', 'a',
+                              0x8a, 0x01, 0x02, 0x08, 0x07 };
+    _Alignas (16) uint8_t mem[512];
+    char err[128];
+    Jad__Report *r = jad_wire_report_decode_in (bytes, sizeof bytes, mem,
+                                                sizeof mem, err, sizeof err);
+    assert_non_null (r);
+    assert_true ((uint8_t *) r >= mem && (uint8_t *) r < mem + sizeof mem);
+    assert_string_equal (r->location, "Nicia");
+    assert_int_equal (r->deployment->officers, 7);
+    assert_null (jad_wire_report_decode_in (bytes, sizeof bytes, mem, 16,
+                                            err, sizeof err));
+    const uint8_t unknown[] = { 0x8a, 0x01, 0x04, 0x08, 0x07, 0x48, 0x01 };
+    assert_null (jad_wire_report_decode_in (unknown, sizeof unknown, mem,
+                                            sizeof mem, err, sizeof err));
+    assert_non_null (strstr (err, "unknown"));
+}
+
 int
 main (void)
 {
@@ -246,6 +270,7 @@ main (void)
         cmocka_unit_test (test_frame_checks),
         cmocka_unit_test (test_entry_checks),
         cmocka_unit_test (test_prescan),
+        cmocka_unit_test (test_decode_in),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
