@@ -1007,6 +1007,8 @@ s_on_sub (jad_agent_t *self, const uint8_t *buf, size_t len, int64_t now)
         case JAD__FRAME__BODY_ROSTER:
             s_on_roster (self, frame->roster.data, frame->roster.len);
             break;
+        case JAD__FRAME__BODY_PARTICIPANTS:
+            break;      /* the hub's health relay, for consoles */
         default:
             jad_log_warn ("feed sent an unexpected frame (body %d)",
                           (int) frame->body_case);

@@ -4,6 +4,8 @@
  *    submit  JSON Lines -> the outbox, durably, one result per line; works
  *            with the daemon and the hub down, several at once
  *    status  outbox, mirror and connection, as text or JSON
+ *    inbox   the coordinators' requests to this country, and their state
+ *    ack     acknowledge one, through the outbox
  *
  *  Exit status everywhere: 0 done; 1 some lines rejected (submit) or the
  *  daemon failed; 2 usage or I/O error.
@@ -20,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "jad/entry.h"
 #include "jad/journal.h"
 #include "jad/lines.h"
 #include "jad/log.h"
@@ -40,6 +43,8 @@ s_usage (FILE *out)
 "                        --hub ENDPOINT --feed ENDPOINT [--log-level LEVEL]\n"
 "       jad-agent submit --data DIR [--country CC] [FILE|-]\n"
 "       jad-agent status --data DIR [--json]\n"
+"       jad-agent inbox  --data DIR [--json]\n"
+"       jad-agent ack    --data DIR SEQ [--text T]\n"
 "\n"
 "  run     the daemon: sends the outbox to the hub, mirrors the hub's feed\n"
 "          into DIR/mirror, writes DIR/status.json every second\n"
@@ -47,6 +52,8 @@ s_usage (FILE *out)
 "          durably; one result per line; works while the daemon is down\n"
 "  status  outbox depth, last acked, rejected, mirror position and lag,\n"
 "          connection state\n"
+"  inbox   requests addressed to this country, with their ack state\n"
+"  ack     acknowledge request SEQ (its hub_seq), through the outbox\n"
 "\n"
 "  jad-agent COMMAND --help  for a command's options\n"
 "\n"
@@ -616,6 +623,430 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------ inbox, ack */
+
+static void
+s_usage_inbox (FILE *out)
+{
+    fprintf (out,
+"usage: jad-agent inbox --data DIR [--json]\n"
+"\n"
+"Lists the requests in DIR's mirror addressed to this agent's country (or\n"
+"to all), oldest first: hub_seq, time, priority, state, sender, text.\n"
+"State: acked (our request_ack is in the mirror), pending (one waits in\n"
+"the outbox), open (none yet).  --json prints one array of objects with\n"
+"hub_seq, time, priority, state, from, to, text.\n"
+"\n"
+"exit: 0 done; 2 usage error or no agent data in DIR\n");
+}
+
+static void
+s_usage_ack (FILE *out)
+{
+    fprintf (out,
+"usage: jad-agent ack --data DIR SEQ [--text T]\n"
+"\n"
+"Stores a request_ack of request SEQ (its hub_seq, from `inbox`) in DIR's\n"
+"outbox, durably; the daemon sends it when the hub is reachable.  Prints\n"
+"\"accepted seq S\" (S: the ack's origin_seq).\n"
+"\n"
+"exit: 0 stored; 1 SEQ is not a request for this country in the mirror;\n"
+"2 usage or I/O error\n");
+}
+
+/* One request addressed to us, as `inbox` shows it. */
+typedef struct {
+    uint64_t hub_seq;
+    int64_t  time_ms;           /* the coordinator's event time */
+    char     from[JAD_JOURNAL_ORIGIN_MAX + 1];
+    int      priority;          /* Jad__Priority, ROUTINE when absent */
+    char    *to;                /* "all" or "DE,FR", malloc'd */
+    char    *text;              /* malloc'd */
+    const char *state;          /* "open", "pending", "acked" */
+} s_request_t;
+
+typedef struct {
+    char          country[3];
+    char          origin[JAD_OUTBOX_ORIGIN_MAX + 1];
+    s_request_t  *reqs;
+    size_t        n_reqs, cap_reqs;
+    uint64_t     *acked;        /* request_seqs of our acks in the mirror */
+    size_t        n_acked, cap_acked;
+    uint64_t     *pending;      /* request_seqs of our acks in the outbox */
+    size_t        n_pending, cap_pending;
+} s_inbox_t;
+
+static int
+s_push_seq (uint64_t **v, size_t *n, size_t *cap, uint64_t seq)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        uint64_t *p = realloc (*v, c * sizeof *p);
+        if (!p)
+            return -1;
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = seq;
+    return 0;
+}
+
+static int
+s_has_seq (const uint64_t *v, size_t n, uint64_t seq)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == seq)
+            return 1;
+    return 0;
+}
+
+/* True when request Q is addressed to COUNTRY. */
+static int
+s_addressed (const Jad__Request *q, const char *country)
+{
+    if (q->has_all && q->all)
+        return 1;
+    for (size_t i = 0; i < q->n_to; i++)
+        if (strcmp (q->to[i], country) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+s_inbox_free (s_inbox_t *ib)
+{
+    for (size_t i = 0; i < ib->n_reqs; i++) {
+        free (ib->reqs[i].to);
+        free (ib->reqs[i].text);
+    }
+    free (ib->reqs);
+    free (ib->acked);
+    free (ib->pending);
+}
+
+/* Take what entry E means for the inbox: a request to us, or our ack. */
+static int
+s_inbox_entry (s_inbox_t *ib, const jad_entry_t *e)
+{
+    const Jad__Report *r = e->report;
+    if (!r)
+        return 0;
+    if (r->body_case == JAD__REPORT__BODY_REQUEST_ACK) {
+        if (ib->origin[0] && strcmp (e->origin, ib->origin) == 0)
+            return s_push_seq (&ib->acked, &ib->n_acked, &ib->cap_acked,
+                               r->request_ack->request_seq);
+        return 0;
+    }
+    if (r->body_case != JAD__REPORT__BODY_REQUEST
+    ||  !s_addressed (r->request, ib->country))
+        return 0;
+    if (ib->n_reqs == ib->cap_reqs) {
+        size_t c = ib->cap_reqs ? ib->cap_reqs * 2 : 16;
+        s_request_t *p = realloc (ib->reqs, c * sizeof *p);
+        if (!p)
+            return -1;
+        ib->reqs = p;
+        ib->cap_reqs = c;
+    }
+    const Jad__Request *q = r->request;
+    s_request_t *req = &ib->reqs[ib->n_reqs];
+    memset (req, 0, sizeof *req);
+    req->hub_seq = e->hub_seq;
+    req->time_ms = e->event_time_ms;
+    snprintf (req->from, sizeof req->from, "%s", e->origin);
+    req->priority = q->has_priority ? (int) q->priority : JAD__PRIORITY__ROUTINE;
+    req->text = strdup (q->text ? q->text : "");
+    size_t tolen = q->has_all && q->all ? 4 : 3 * q->n_to + 1;
+    req->to = malloc (tolen);
+    if (!req->text || !req->to) {
+        free (req->text);
+        free (req->to);
+        return -1;
+    }
+    if (q->has_all && q->all)
+        snprintf (req->to, tolen, "all");
+    else {
+        req->to[0] = '\0';
+        for (size_t i = 0; i < q->n_to; i++) {
+            if (i)
+                strcat (req->to, ",");
+            strcat (req->to, q->to[i]);
+        }
+    }
+    ib->n_reqs++;
+    return 0;
+}
+
+/* Our request_acks still in the outbox: "pending". */
+static int
+s_inbox_outbox_fn (void *arg, const jad_outbox_record_t *rec)
+{
+    s_inbox_t *ib = arg;
+    const uint8_t *report = rec->data;
+    size_t len = rec->len;
+    Jad__Envelope *env = NULL;
+    char err[256];
+    if (rec->sealed) {
+        env = jad_wire_envelope_decode (rec->data, rec->len, err, sizeof err);
+        if (!env)
+            return 0;
+        report = env->report.data;
+        len = env->report.len;
+    }
+    Jad__Report *r = jad_wire_report_decode (report, len, err, sizeof err);
+    int rc = 0;
+    if (r && r->body_case == JAD__REPORT__BODY_REQUEST_ACK)
+        rc = s_push_seq (&ib->pending, &ib->n_pending, &ib->cap_pending,
+                         r->request_ack->request_seq) ? 1 : 0;
+    jad_wire_free (&r);
+    jad_wire_free (&env);
+    return rc;
+}
+
+/* Open DIR's outbox (for country and origin) and read the mirror into IB;
+ * ONLY_SEQ, when not 0, reads that one entry.  0, or -1 (message printed). */
+static int
+s_inbox_load (const char *cmd, const char *dir, s_inbox_t *ib,
+              jad_outbox_t **outbox_p, int flags, uint64_t only_seq)
+{
+    int rc = -1;
+    char err[512] = "";
+    char *obpath = s_join (dir, "outbox");
+    char *mpath = s_join (dir, "mirror");
+    jad_entry_reader_t *reader = NULL;
+    jad_entry_t *batch = NULL;
+    if (!obpath || !mpath) {
+        fprintf (stderr, "jad-agent %s: out of memory\n", cmd);
+        goto out;
+    }
+    *outbox_p = jad_outbox_open (obpath, flags, err, sizeof err);
+    if (!*outbox_p) {
+        fprintf (stderr, "jad-agent %s: %s\n", cmd, err);
+        goto out;
+    }
+    jad_outbox_stats_t st;
+    if (jad_outbox_stats (*outbox_p, &st) != 0 || !st.country[0]) {
+        fprintf (stderr, "jad-agent %s: %s\n", cmd, st.country[0]
+                 ? "cannot read the outbox" : "the outbox has no country yet");
+        goto out;
+    }
+    memcpy (ib->country, st.country, 3);
+    snprintf (ib->origin, sizeof ib->origin, "%s", st.origin);
+    struct stat sb;
+    if (stat (mpath, &sb) != 0) {
+        rc = 0;                 /* no mirror yet: nothing received */
+        goto out;
+    }
+    reader = jad_entry_reader_new (mpath, err, sizeof err);
+    if (!reader) {
+        fprintf (stderr, "jad-agent %s: %s\n", cmd, err);
+        goto out;
+    }
+    enum { S_CHUNK = 1024 };
+    batch = calloc (S_CHUNK, sizeof *batch);
+    if (!batch) {
+        fprintf (stderr, "jad-agent %s: out of memory\n", cmd);
+        goto out;
+    }
+    uint64_t from = only_seq ? only_seq : 1;
+    for (;;) {
+        long n = jad_entry_reader_read (reader, from, batch,
+                                        only_seq ? 1 : S_CHUNK);
+        if (n < 0) {
+            fprintf (stderr, "jad-agent %s: cannot read the mirror\n", cmd);
+            goto out;
+        }
+        int failed = 0;
+        for (long i = 0; i < n; i++) {
+            if (!failed && (!only_seq || batch[i].hub_seq == only_seq)
+            &&  s_inbox_entry (ib, &batch[i]) != 0)
+                failed = 1;
+            from = batch[i].hub_seq + 1;
+            jad_entry_clear (&batch[i]);
+        }
+        if (failed) {
+            fprintf (stderr, "jad-agent %s: out of memory\n", cmd);
+            goto out;
+        }
+        if (n == 0 || only_seq)
+            break;
+    }
+    rc = 0;
+out:
+    free (batch);
+    jad_entry_reader_destroy (&reader);
+    free (obpath);
+    free (mpath);
+    return rc;
+}
+
+static int
+s_inbox (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "json", no_argument,       NULL, 'j' },
+        { "help", no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *dir = NULL;
+    int as_json = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, "d:jh", opts, NULL)) != -1) {
+        switch (c) {
+            case 'd': dir = optarg; break;
+            case 'j': as_json = 1; break;
+            case 'h': s_usage_inbox (stdout); return 0;
+            default: s_usage_inbox (stderr); return 2;
+        }
+    }
+    if (!dir || optind != argc) {
+        s_usage_inbox (stderr);
+        return 2;
+    }
+    int rc = 2;
+    s_inbox_t ib;
+    memset (&ib, 0, sizeof ib);
+    jad_outbox_t *outbox = NULL;
+    json_t *arr = NULL;
+    if (s_inbox_load ("inbox", dir, &ib, &outbox, JAD_OUTBOX_RDONLY, 0) != 0)
+        goto out;
+    if (jad_outbox_scan (outbox, 1, SIZE_MAX, s_inbox_outbox_fn, &ib) < 0) {
+        fprintf (stderr, "jad-agent inbox: cannot read the outbox\n");
+        goto out;
+    }
+    for (size_t i = 0; i < ib.n_reqs; i++) {
+        s_request_t *req = &ib.reqs[i];
+        req->state = s_has_seq (ib.acked, ib.n_acked, req->hub_seq) ? "acked"
+                   : s_has_seq (ib.pending, ib.n_pending, req->hub_seq) ? "pending"
+                   : "open";
+    }
+    if (as_json) {
+        arr = json_array ();
+        for (size_t i = 0; arr && i < ib.n_reqs; i++) {
+            s_request_t *req = &ib.reqs[i];
+            char t[JAD_TIME_STRLEN];
+            jad_time_format (req->time_ms, t);
+            json_array_append_new (arr, json_pack (
+                "{s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
+                "hub_seq", (json_int_t) req->hub_seq, "time", t,
+                "priority", jad_report_enum_name (JAD_REPORT_ENUM_PRIORITY,
+                                                  req->priority),
+                "state", req->state, "from", req->from, "to", req->to,
+                "text", req->text));
+        }
+        char *text = arr ? json_dumps (arr, JSON_COMPACT) : NULL;
+        if (!text) {
+            fprintf (stderr, "jad-agent inbox: out of memory\n");
+            goto out;
+        }
+        printf ("%s\n", text);
+        free (text);
+    }
+    else {
+        printf ("inbox of %s: %zu request%s\n", ib.country, ib.n_reqs,
+                ib.n_reqs == 1 ? "" : "s");
+        for (size_t i = 0; i < ib.n_reqs; i++) {
+            s_request_t *req = &ib.reqs[i];
+            char t[JAD_TIME_STRLEN];
+            jad_time_format (req->time_ms, t);
+            printf ("  %" PRIu64 "  %s  %-7s  %-7s  from %s to %s: ",
+                    req->hub_seq, t,
+                    jad_report_enum_name (JAD_REPORT_ENUM_PRIORITY, req->priority),
+                    req->state, req->from, req->to);
+            /* The text is free text from afar: one line, no control bytes. */
+            for (const unsigned char *p = (const unsigned char *) req->text; *p; p++)
+                putchar (*p < 0x20 || *p == 0x7f ? ' ' : *p);
+            putchar ('\n');
+        }
+    }
+    rc = 0;
+out:
+    json_decref (arr);
+    s_inbox_free (&ib);
+    jad_outbox_destroy (&outbox);
+    return rc;
+}
+
+static int
+s_ack (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "text", required_argument, NULL, 't' },
+        { "help", no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *dir = NULL, *text = NULL;
+    int c;
+    while ((c = getopt_long (argc, argv, "d:t:h", opts, NULL)) != -1) {
+        switch (c) {
+            case 'd': dir = optarg; break;
+            case 't': text = optarg; break;
+            case 'h': s_usage_ack (stdout); return 0;
+            default: s_usage_ack (stderr); return 2;
+        }
+    }
+    if (!dir || optind + 1 != argc) {
+        s_usage_ack (stderr);
+        return 2;
+    }
+    char *end = NULL;
+    const char *arg = argv[optind];
+    errno = 0;
+    unsigned long long seq = strtoull (arg, &end, 10);
+    if (!*arg || *arg == '-' || *end || errno || seq < 1 || seq > JAD_QUANTITY_MAX) {
+        fprintf (stderr, "jad-agent ack: SEQ: a hub sequence number from 1 "
+                 "expected\n");
+        return 2;
+    }
+    int rc = 2;
+    s_inbox_t ib;
+    memset (&ib, 0, sizeof ib);
+    jad_outbox_t *outbox = NULL;
+    uint8_t *buf = NULL;
+    if (s_inbox_load ("ack", dir, &ib, &outbox, 0, seq) != 0)
+        goto out;
+    if (ib.n_reqs != 1) {
+        fprintf (stderr, "jad-agent ack: %llu is not a request for %s in the "
+                 "mirror\n", seq, ib.country);
+        rc = 1;
+        goto out;
+    }
+    Jad__Report report = JAD__REPORT__INIT;
+    Jad__RequestAck ack = JAD__REQUEST_ACK__INIT;
+    report.body_case = JAD__REPORT__BODY_REQUEST_ACK;
+    report.request_ack = &ack;
+    ack.has_request_seq = 1;
+    ack.request_seq = seq;
+    ack.text = (char *) text;
+    char err[512] = "";
+    if (jad_report_validate (&report, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-agent ack: %s\n", err);
+        goto out;
+    }
+    jad_outbox_item_t item;
+    memset (&item, 0, sizeof item);
+    buf = jad_wire_encode (&report.base, &item.report_len);
+    if (!buf) {
+        fprintf (stderr, "jad-agent ack: out of memory\n");
+        goto out;
+    }
+    item.report = buf;
+    item.event_time_ms = jad_time_now_ms ();
+    if (jad_outbox_submit_batch (outbox, &item, 1, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-agent ack: %s\n", err);
+        goto out;
+    }
+    printf ("accepted seq %" PRIu64 "\n", item.origin_seq);
+    rc = 0;
+out:
+    free (buf);
+    s_inbox_free (&ib);
+    jad_outbox_destroy (&outbox);
+    return rc;
+}
+
 /* ------------------------------------------------------------ main */
 
 int
@@ -637,6 +1068,10 @@ main (int argc, char **argv)
         return s_submit (argc - 1, argv + 1);
     if (strcmp (argv[1], "status") == 0)
         return s_status (argc - 1, argv + 1);
+    if (strcmp (argv[1], "inbox") == 0)
+        return s_inbox (argc - 1, argv + 1);
+    if (strcmp (argv[1], "ack") == 0)
+        return s_ack (argc - 1, argv + 1);
     fprintf (stderr, "jad-agent: unknown command '%s'\n", argv[1]);
     s_usage (stderr);
     return 2;

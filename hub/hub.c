@@ -37,6 +37,7 @@ typedef struct {
     uint64_t reports;          /* reports journaled from it since start */
     uint64_t mirror_seq;       /* from its heartbeats */
     uint64_t outbox_depth;     /* from its heartbeats */
+    uint64_t last_acked;       /* from its heartbeats */
     int      catchups;         /* its requests waiting in the queue */
 } s_peer_t;
 
@@ -659,6 +660,89 @@ out:
     return rc;
 }
 
+/* Check that ACK names an earlier journaled request addressed to COUNTRY
+ * (or to all countries).  The request must be in the journal already: one
+ * in this turn's batch is not yet, and the agent cannot have seen it. */
+static int
+s_check_request_ack (jad_hub_t *self, const Jad__RequestAck *ack,
+                     const char *country, char *err, size_t errlen)
+{
+    uint64_t seq = ack->request_seq;
+    uint8_t *buf = NULL;
+    size_t len;
+    int rc = -1;
+    Jad__Entry *entry = NULL;
+    Jad__Envelope *env = NULL;
+    Jad__Report *report = NULL;
+    char derr[256];
+    if (seq == 0 || seq > self->head
+    ||  jad_journal_get (self->journal, seq, &buf, &len) != 1) {
+        snprintf (err, errlen, "request_ack.request_seq: no entry %" PRIu64
+                  " in the journal", seq);
+        goto out;
+    }
+    entry = jad_wire_entry_decode (buf, len, derr, sizeof derr);
+    env = entry ? jad_wire_envelope_decode (entry->envelope.data,
+                                            entry->envelope.len,
+                                            derr, sizeof derr) : NULL;
+    report = env ? jad_wire_report_decode (env->report.data, env->report.len,
+                                           derr, sizeof derr) : NULL;
+    if (!report || report->body_case != JAD__REPORT__BODY_REQUEST) {
+        snprintf (err, errlen, "request_ack.request_seq: entry %" PRIu64
+                  " is not a request", seq);
+        goto out;
+    }
+    int addressed = report->request->has_all && report->request->all;
+    for (size_t i = 0; !addressed && i < report->request->n_to; i++)
+        addressed = strcmp (report->request->to[i], country) == 0;
+    if (!addressed) {
+        snprintf (err, errlen, "request_ack.request_seq: request %" PRIu64
+                  " is not addressed to %s", seq, country);
+        goto out;
+    }
+    rc = 0;
+out:
+    jad_wire_free (&report);
+    jad_wire_free (&env);
+    jad_wire_free (&entry);
+    free (buf);
+    return rc;
+}
+
+/* What each role may send: agents every kind but request; coordinators
+ * request and sitrep, without a country; nobody else anything.  0, or -1
+ * with the reason in ERR (FORBIDDEN). */
+static int
+s_check_role (const jad_participant_t *who, const Jad__Report *report,
+              char *err, size_t errlen)
+{
+    const char *kind = jad_report_type_name (report);
+    if (who->role == JAD_ROLE_AGENT) {
+        if (report->body_case == JAD__REPORT__BODY_REQUEST) {
+            snprintf (err, errlen, "role agent may not send %s", kind);
+            return -1;
+        }
+        if (report->country && strcmp (report->country, who->country) != 0) {
+            snprintf (err, errlen, "country: \"%s\" is not the sender's "
+                      "country \"%s\"", report->country, who->country);
+            return -1;
+        }
+        return 0;
+    }
+    if (report->body_case != JAD__REPORT__BODY_REQUEST
+    &&  report->body_case != JAD__REPORT__BODY_SITREP) {
+        snprintf (err, errlen, "role %s may not send %s",
+                  jad_roster_role_name (who->role), kind);
+        return -1;
+    }
+    if (report->country) {
+        snprintf (err, errlen, "country: a %s's reports carry no country",
+                  jad_roster_role_name (who->role));
+        return -1;
+    }
+    return 0;
+}
+
 /* A submitted envelope: validate it and queue it for this turn's commit,
  * or answer with an error.  Takes ownership of RID. */
 static void
@@ -681,7 +765,7 @@ s_submit (jad_hub_t *self, zframe_t **rid_p, s_peer_t *peer,
         snprintf (err, sizeof err, "operation_id: not this hub's operation");
         goto refuse;
     }
-    if (who->role != JAD_ROLE_AGENT) {
+    if (who->role != JAD_ROLE_AGENT && who->role != JAD_ROLE_COORDINATOR) {
         code = JAD__ERROR_CODE__FORBIDDEN;
         snprintf (err, sizeof err, "role %s may not submit reports",
                   jad_roster_role_name (who->role));
@@ -710,15 +794,17 @@ s_submit (jad_hub_t *self, zframe_t **rid_p, s_peer_t *peer,
                                      err, sizeof err);
     if (!report || jad_report_validate (report, err, sizeof err) != 0)
         goto refuse;
-    if (report->country && strcmp (report->country, who->country) != 0) {
+    if (s_check_role (who, report, err, sizeof err) != 0) {
         code = JAD__ERROR_CODE__FORBIDDEN;
-        snprintf (err, sizeof err, "country: \"%s\" is not the sender's "
-                  "country \"%s\"", report->country, who->country);
         goto refuse;
     }
     if (report->body_case == JAD__REPORT__BODY_CORRECTION
     &&  s_check_correction (self, report->correction, who->country,
                             err, sizeof err) != 0)
+        goto refuse;
+    if (report->body_case == JAD__REPORT__BODY_REQUEST_ACK
+    &&  s_check_request_ack (self, report->request_ack, who->country,
+                             err, sizeof err) != 0)
         goto refuse;
 
     s_pending_t *p = &self->pending[self->n_pending++];
@@ -1074,6 +1160,8 @@ s_handle (jad_hub_t *self, zframe_t *rid, zframe_t *body)
                              ? in->health->mirror_seq : self->head;
             peer->outbox_depth = in->health->outbox_depth < ((uint64_t) 1 << 53)
                                ? in->health->outbox_depth : 0;
+            peer->last_acked = in->health->last_acked < ((uint64_t) 1 << 53)
+                             ? in->health->last_acked : 0;
         }
         Jad__Frame reply;
         Jad__Heartbeat hb;
@@ -1138,7 +1226,64 @@ s_write_status (jad_hub_t *self)
         rename (tmp, path);
 }
 
-/* Once a second: heartbeat on the feed, silent peers, rate, status. */
+/* The hub's view of every participant but itself, for the consoles: who
+ * is connected, when each was last heard, and the health its agent
+ * reports.  Published on the feed, never journaled: report counts and the
+ * chain do not change. */
+static void
+s_publish_participants (jad_hub_t *self)
+{
+    size_t n = jad_roster_size (self->roster);
+    Jad__PeerStatus *st = calloc (n ? n : 1, sizeof *st);
+    Jad__PeerStatus **ptrs = calloc (n ? n : 1, sizeof *ptrs);
+    if (!st || !ptrs)
+        goto out;
+    int64_t mono = jad_time_mono_ms ();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const jad_participant_t *p = jad_roster_at (self->roster, i);
+        if (p->role == JAD_ROLE_HUB)
+            continue;
+        Jad__PeerStatus *ps = &st[k];
+        jad__peer_status__init (ps);
+        ps->name = (char *) p->name;
+        ps->role = (char *) jad_roster_role_name (p->role);
+        if (p->country[0])
+            ps->country = (char *) p->country;
+        s_peer_t *peer = zhashx_lookup (self->peers, p->public_key);
+        ps->has_connected = 1;
+        ps->connected = !p->revoked && peer
+                     && mono - peer->last_seen_mono < JAD_HUB_SILENT_MS;
+        if (peer) {
+            ps->has_last_seen_ms = 1;
+            ps->last_seen_ms = peer->last_seen_wall;
+            ps->has_outbox_depth = 1;
+            ps->outbox_depth = peer->outbox_depth;
+            ps->has_last_acked = 1;
+            ps->last_acked = peer->last_acked;
+            ps->has_mirror_seq = 1;
+            ps->mirror_seq = peer->mirror_seq;
+        }
+        ptrs[k++] = ps;
+    }
+    Jad__Frame frame = JAD__FRAME__INIT;
+    Jad__Participants parts = JAD__PARTICIPANTS__INIT;
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_PARTICIPANTS;
+    frame.participants = &parts;
+    parts.n_peers = k;
+    parts.peers = ptrs;
+    parts.has_time_ms = 1;
+    parts.time_ms = jad_time_now_ms ();
+    s_publish (self, &frame);
+out:
+    free (ptrs);
+    free (st);
+}
+
+/* Once a second: heartbeat and participants on the feed, silent peers,
+ * rate, status. */
 static void
 s_tick (jad_hub_t *self)
 {
@@ -1148,6 +1293,7 @@ s_tick (jad_hub_t *self)
         s_rebind_feed (self);
     s_heartbeat_frame (self, &frame, &hb);
     s_publish (self, &frame);
+    s_publish_participants (self);
     int64_t mono = jad_time_mono_ms ();
     for (s_peer_t *peer = zhashx_first (self->peers); peer;
          peer = zhashx_next (self->peers))

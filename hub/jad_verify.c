@@ -226,9 +226,23 @@ s_check_fn (void *arg, size_t i)
                   "roster in force", env->origin);
         goto out;
     }
+    if (who->role == JAD_ROLE_COORDINATOR) {
+        /* Coordinators send requests and sitreps, nothing else. */
+        Jad__Report *r = jad_wire_report_decode (env->report.data,
+                                                 env->report.len, err, sizeof err);
+        int kind_ok = r && (r->body_case == JAD__REPORT__BODY_REQUEST
+                            || r->body_case == JAD__REPORT__BODY_SITREP);
+        jad_wire_free (&r);
+        if (!kind_ok) {
+            snprintf (it->err, sizeof it->err, "origin %s is a coordinator: "
+                      "only request and sitrep are theirs", who->name);
+            goto out;
+        }
+    }
+    else
     if (who->role != JAD_ROLE_AGENT) {
-        snprintf (it->err, sizeof it->err, "origin %s is a %s, not an agent",
-                  who->name, jad_roster_role_name (who->role));
+        snprintf (it->err, sizeof it->err, "origin %s is a %s, not an agent "
+                  "or coordinator", who->name, jad_roster_role_name (who->role));
         goto out;
     }
     if (who->revoked && (!who->revoked_seq || it->key >= who->revoked_seq)) {

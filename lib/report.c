@@ -25,7 +25,8 @@ typedef struct {
 
 static const char *const s_type_names[] = {
     "checks", "hit", "seizure", "arrest", "detection", "cyber_target",
-    "investigation", "deployment", "sitrep", "correction"
+    "investigation", "deployment", "sitrep", "correction", "request",
+    "request_ack"
 };
 static const char *const s_handling_names[] = { "H0", "H1", "H2", "H3" };
 static const char *const s_database_names[] = {
@@ -55,6 +56,7 @@ static const char *const s_detection_names[] = {
 static const char *const s_platform_names[] = {
     "messaging_app", "marketplace", "social_media", "clear_web", "dark_web"
 };
+static const char *const s_priority_names[] = { "routine", "urgent" };
 
 #define S_ENUM(first, names) { (first), sizeof (names) / sizeof (names)[0], (names) }
 
@@ -71,10 +73,11 @@ static const s_enum_t s_enums[JAD_REPORT_ENUM_COUNT] = {
     [JAD_REPORT_ENUM_CHARGE]         = S_ENUM (JAD__CHARGE__FIREARMS, s_charge_names),
     [JAD_REPORT_ENUM_DETECTION_KIND] = S_ENUM (JAD__DETECTION_KIND__ILLEGAL_ENTRY, s_detection_names),
     [JAD_REPORT_ENUM_PLATFORM]       = S_ENUM (JAD__PLATFORM__MESSAGING_APP, s_platform_names),
+    [JAD_REPORT_ENUM_PRIORITY]       = S_ENUM (JAD__PRIORITY__ROUTINE, s_priority_names),
 };
 
 #define S_LAST(names) (sizeof (names) / sizeof (names)[0])
-_Static_assert (JAD__REPORT__BODY_CORRECTION - JAD__REPORT__BODY_CHECKS + 1
+_Static_assert (JAD__REPORT__BODY_REQUEST_ACK - JAD__REPORT__BODY_CHECKS + 1
                 == S_LAST (s_type_names), "type names");
 _Static_assert (JAD__HANDLING__H3 == S_LAST (s_handling_names), "handling names");
 _Static_assert (JAD__DATABASE__DATABASE_OTHER == S_LAST (s_database_names), "database names");
@@ -84,6 +87,7 @@ _Static_assert (JAD__DRUG_TYPE__DRUG_OTHER == S_LAST (s_drug_names), "drug names
 _Static_assert (JAD__CHARGE__CHARGE_OTHER == S_LAST (s_charge_names), "charge names");
 _Static_assert (JAD__DETECTION_KIND__FORGED_DOCUMENT == S_LAST (s_detection_names), "detection names");
 _Static_assert (JAD__PLATFORM__DARK_WEB == S_LAST (s_platform_names), "platform names");
+_Static_assert (JAD__PRIORITY__URGENT == S_LAST (s_priority_names), "priority names");
 
 const char *
 jad_report_enum_name (jad_report_enum_t e, int value)
@@ -110,6 +114,13 @@ const char *
 jad_report_type_name (const Jad__Report *r)
 {
     return jad_report_enum_name (JAD_REPORT_ENUM_TYPE, (int) r->body_case);
+}
+
+int
+jad_report_is_intake (const Jad__Report *r)
+{
+    return r->body_case >= JAD__REPORT__BODY_CHECKS
+        && r->body_case <= JAD__REPORT__BODY_SITREP;
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -292,6 +303,55 @@ s_seizure (s_ctx_t *ctx, const Jad__Seizure *s)
 
 static int s_report (s_ctx_t *ctx, const Jad__Report *r, int replacement);
 
+/* Free text of a request or an acknowledgement: UTF-8, bounded. */
+static int
+s_long_text (s_ctx_t *ctx, const char *field, const char *s, int required)
+{
+    if (!s)
+        return required ? FAIL (ctx, "%s: required", field) : 0;
+    if (strlen (s) > JAD_SITREP_TEXT_MAX)
+        return FAIL (ctx, "%s: longer than %d bytes", field, JAD_SITREP_TEXT_MAX);
+    return s_text (ctx, field, s);
+}
+
+/* A request names its countries (distinct, well formed) or all of them;
+ * `all` is never false when given, so each request has one encoding. */
+static int
+s_request (s_ctx_t *ctx, const Jad__Request *q)
+{
+    if (s_long_text (ctx, "request.text", q->text, 1))
+        return -1;
+    if (q->has_all && !q->all)
+        return FAIL (ctx, "request.to: \"all\" is the only value of all");
+    if (q->has_all && q->n_to > 0)
+        return FAIL (ctx, "request.to: countries or \"all\", not both");
+    if (!q->has_all && q->n_to == 0)
+        return FAIL (ctx, "request.to: required, a list of countries or \"all\"");
+    if (q->n_to > JAD_REQUEST_TO_MAX)
+        return FAIL (ctx, "request.to: more than %d countries", JAD_REQUEST_TO_MAX);
+    for (size_t i = 0; i < q->n_to; i++) {
+        if (!q->to[i] || !s_upper (q->to[i], 2))
+            return FAIL (ctx, "request.to: element %zu is not two upper-case "
+                         "letters (ISO 3166 alpha-2)", i);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp (q->to[k], q->to[i]) == 0)
+                return FAIL (ctx, "request.to: %s given twice", q->to[i]);
+    }
+    return s_enum (ctx, "request.priority", JAD_REPORT_ENUM_PRIORITY,
+                   q->has_priority, q->priority, 0);
+}
+
+static int
+s_request_ack (s_ctx_t *ctx, const Jad__RequestAck *a)
+{
+    if (!a->has_request_seq || a->request_seq < 1)
+        return FAIL (ctx, "request_ack.request_seq: required, a hub sequence "
+                     "number from 1");
+    if (s_quantity (ctx, "request_ack.request_seq", 1, a->request_seq))
+        return -1;
+    return s_long_text (ctx, "request_ack.text", a->text, 0);
+}
+
 static int
 s_correction (s_ctx_t *ctx, const Jad__Correction *c)
 {
@@ -365,6 +425,10 @@ s_body (s_ctx_t *ctx, const Jad__Report *r)
             return s_text (ctx, "sitrep.text", r->sitrep->text);
         case JAD__REPORT__BODY_CORRECTION:
             return s_correction (ctx, r->correction);
+        case JAD__REPORT__BODY_REQUEST:
+            return s_request (ctx, r->request);
+        case JAD__REPORT__BODY_REQUEST_ACK:
+            return s_request_ack (ctx, r->request_ack);
         default:
             return FAIL (ctx, "type: required");
     }
@@ -383,6 +447,11 @@ s_report (s_ctx_t *ctx, const Jad__Report *r, int replacement)
         return FAIL (ctx, "%s: missing body", jad_report_type_name (r));
     if (replacement && r->body_case == JAD__REPORT__BODY_CORRECTION)
         return FAIL (ctx, "type: a replacement cannot be a correction");
+    if (replacement && !jad_report_is_intake (r))
+        return FAIL (ctx, "type: a replacement cannot be a %s",
+                     jad_report_type_name (r));
+    if (r->country && r->body_case == JAD__REPORT__BODY_REQUEST)
+        return FAIL (ctx, "country: not allowed in a request (it goes to request.to)");
 
     if (r->country) {
         if (replacement)

@@ -31,7 +31,8 @@ typedef enum {
     S_STR,          /* optional string */
     S_ENUM,         /* optional enum, JSON name from jad_report_enum_* */
     S_SUBTYPE,      /* seizure.subtype: firearm_type or drug_type by item */
-    S_REPLACEMENT   /* correction.replacement: a nested Report */
+    S_REPLACEMENT,  /* correction.replacement: a nested Report */
+    S_TO            /* request.to: ["HR", ...] or "all" (Request.all) */
 } s_ftype_t;
 
 typedef struct {
@@ -93,6 +94,16 @@ static const s_field_t s_correction_fields[] = {
     { "replacement", S_REPLACEMENT, 0, 0, offsetof (Jad__Correction, replacement) },
 };
 
+static const s_field_t s_request_fields[] = {
+    S_F_STR (Jad__Request, text),
+    { "to", S_TO, 0, 0, 0 },
+    S_F_ENUM (Jad__Request, priority, JAD_REPORT_ENUM_PRIORITY),
+};
+static const s_field_t s_request_ack_fields[] = {
+    S_F_QTY (Jad__RequestAck, request_seq),
+    S_F_STR (Jad__RequestAck, text),
+};
+
 typedef struct {
     const ProtobufCMessageDescriptor *desc;    /* the body message */
     const s_field_t *fields;                   /* its JSON fields, in order */
@@ -113,9 +124,11 @@ static const s_kind_t s_kinds[] = {
     S_KIND (jad__deployment__descriptor, s_deployment_fields),
     S_KIND (jad__sitrep__descriptor, s_sitrep_fields),
     S_KIND (jad__correction__descriptor, s_correction_fields),
+    S_KIND (jad__request__descriptor, s_request_fields),
+    S_KIND (jad__request_ack__descriptor, s_request_ack_fields),
 };
 _Static_assert (sizeof s_kinds / sizeof s_kinds[0]
-                == JAD__REPORT__BODY_CORRECTION - JAD__REPORT__BODY_CHECKS + 1,
+                == JAD__REPORT__BODY_REQUEST_ACK - JAD__REPORT__BODY_CHECKS + 1,
                 "one kind per body case");
 _Static_assert (sizeof (Jad__Item) == sizeof (int), "enums are int-sized");
 
@@ -127,7 +140,7 @@ static const char *const s_common[] = {
 static const s_kind_t *
 s_kind (Jad__Report__BodyCase c)
 {
-    assert (c >= JAD__REPORT__BODY_CHECKS && c <= JAD__REPORT__BODY_CORRECTION);
+    assert (c >= JAD__REPORT__BODY_CHECKS && c <= JAD__REPORT__BODY_REQUEST_ACK);
     return &s_kinds[c - JAD__REPORT__BODY_CHECKS];
 }
 
@@ -147,6 +160,8 @@ s_body_set (Jad__Report *r, Jad__Report__BodyCase c, void *body)
         case JAD__REPORT__BODY_DEPLOYMENT:    r->deployment = body; break;
         case JAD__REPORT__BODY_SITREP:        r->sitrep = body; break;
         case JAD__REPORT__BODY_CORRECTION:    r->correction = body; break;
+        case JAD__REPORT__BODY_REQUEST:       r->request = body; break;
+        case JAD__REPORT__BODY_REQUEST_ACK:   r->request_ack = body; break;
         default: assert (0);
     }
 }
@@ -165,6 +180,8 @@ s_body_get (const Jad__Report *r)
         case JAD__REPORT__BODY_DEPLOYMENT:    return r->deployment;
         case JAD__REPORT__BODY_SITREP:        return r->sitrep;
         case JAD__REPORT__BODY_CORRECTION:    return r->correction;
+        case JAD__REPORT__BODY_REQUEST:       return r->request;
+        case JAD__REPORT__BODY_REQUEST_ACK:   return r->request_ack;
         default:                              return NULL;
     }
 }
@@ -327,6 +344,42 @@ s_get_replacement (s_parse_t *p, const json_t *v, Jad__Correction *c)
     return s_parse_report (&sub, v, inner);
 }
 
+/* request.to: the string "all", or an array of strings (their number and
+ * spelling are checked by jad_report_validate, as for protobuf). */
+static int
+s_get_to (s_parse_t *p, const json_t *v, Jad__Request *q)
+{
+    static const char *const what = "must be an array of country codes or \"all\"";
+    if (json_is_string (v)) {
+        if (strcmp (json_string_value (v), "all") != 0)
+            return s_fail (p, "request.to: %s", what);
+        q->has_all = 1;
+        q->all = 1;
+        return 0;
+    }
+    if (!json_is_array (v))
+        return s_fail (p, "request.to: %s, not %s", what, s_json_type (v));
+    size_t n = json_array_size (v);
+    if (n > JAD_REQUEST_TO_MAX)
+        return s_fail (p, "request.to: more than %d countries", JAD_REQUEST_TO_MAX);
+    if (n == 0)
+        return 0;
+    q->to = calloc (n, sizeof *q->to);
+    if (!q->to)
+        return s_fail (p, "request.to: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get (v, i);
+        if (!json_is_string (e))
+            return s_fail (p, "request.to: element %zu must be a string, not %s",
+                           i, s_json_type (e));
+        q->to[i] = strdup (json_string_value (e));
+        if (!q->to[i])
+            return s_fail (p, "request.to: out of memory");
+        q->n_to = i + 1;        /* owned by Q from here on */
+    }
+    return 0;
+}
+
 /* Fill BODY from OBJ's kind fields, in table order. */
 static int
 s_parse_body (s_parse_t *p, const json_t *obj, const char *kind_name,
@@ -363,6 +416,9 @@ s_parse_body (s_parse_t *p, const json_t *obj, const char *kind_name,
                 break;
             case S_REPLACEMENT:
                 rc = s_get_replacement (p, v, body);
+                break;
+            case S_TO:
+                rc = s_get_to (p, v, body);
                 break;
         }
         if (rc)
@@ -636,6 +692,19 @@ s_format_body (s_format_t *f, json_t *obj, const s_kind_t *kind, const void *bod
                 if (c->replacement)
                     s_set (f, obj, "replacement",
                            s_format_report (f, c->replacement, 0, 0));
+                break;
+            }
+            case S_TO: {
+                const Jad__Request *q = body;
+                if (q->has_all && q->all) {
+                    s_set (f, obj, "to", json_string ("all"));
+                    break;
+                }
+                json_t *to = json_array ();
+                for (size_t k = 0; to && k < q->n_to; k++)
+                    if (json_array_append_new (to, json_string (q->to[k])) != 0)
+                        f->failed = 1;
+                s_set (f, obj, "to", to);
                 break;
             }
         }

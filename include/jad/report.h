@@ -19,6 +19,8 @@
 #define JAD_QUANTITY_MAX     UINT64_C(9007199254740991)
 /* Longest sitrep text, in bytes. */
 #define JAD_SITREP_TEXT_MAX  4096
+/* Most countries a request names (there are fewer than 256 codes). */
+#define JAD_REQUEST_TO_MAX   256
 /* Longest JSON Lines line, in bytes, without its newline. */
 #define JAD_REPORT_LINE_MAX  65536
 
@@ -26,7 +28,9 @@
  * UNSPECIFIED; the fields each kind and each seizure item requires, and
  * none it does not take; quantities <= JAD_QUANTITY_MAX; text valid UTF-8;
  * country, currency, lat, lon well formed; a correction's replacement of
- * another kind, without country, itself valid.  Absent `count` means 1.
+ * an intake kind, without country, itself valid; a request's text, its
+ * `to` (distinct country codes) or `all`, no country; a request_ack's
+ * request_seq.  Absent `count` means 1.
  * 0 if valid; -1 with "field: reason" in ERR (always NUL-terminated when
  * ERRLEN > 0) otherwise. */
 int jad_report_validate (const Jad__Report *r, char *err, size_t errlen)
@@ -37,7 +41,8 @@ int jad_report_validate (const Jad__Report *r, char *err, size_t errlen)
 int jad_report_utf8_valid (const char *buf, size_t len);
 
 /* The enumerations the JSON format names.  TYPE maps a report's body case
- * (JAD__REPORT__BODY_CHECKS...) to "checks", "hit", ... "correction". */
+ * (JAD__REPORT__BODY_CHECKS...) to "checks", "hit", ... "correction",
+ * "request", "request_ack". */
 typedef enum {
     JAD_REPORT_ENUM_TYPE = 0,        /* Jad__Report__BodyCase */
     JAD_REPORT_ENUM_HANDLING,        /* Jad__Handling: "H0".."H3" */
@@ -48,12 +53,13 @@ typedef enum {
     JAD_REPORT_ENUM_CHARGE,          /* Jad__Charge */
     JAD_REPORT_ENUM_DETECTION_KIND,  /* Jad__DetectionKind */
     JAD_REPORT_ENUM_PLATFORM,        /* Jad__Platform */
+    JAD_REPORT_ENUM_PRIORITY,        /* Jad__Priority: "routine", "urgent" */
     JAD_REPORT_ENUM_COUNT
 } jad_report_enum_t;
 
 /* JSON name of VALUE in enumeration E, or NULL if VALUE is not a valid
  * value (UNSPECIFIED included).  Values are contiguous: 1..n for the enums,
- * JAD__REPORT__BODY_CHECKS..JAD__REPORT__BODY_CORRECTION for TYPE, so a
+ * JAD__REPORT__BODY_CHECKS..JAD__REPORT__BODY_REQUEST_ACK for TYPE, so a
  * tool can list an enumeration by counting up until NULL.  The string is
  * static. */
 const char *jad_report_enum_name (jad_report_enum_t e, int value);
@@ -61,7 +67,11 @@ const char *jad_report_enum_name (jad_report_enum_t e, int value);
 /* Value of JSON name NAME in enumeration E, or -1 if unknown. */
 int jad_report_enum_parse (jad_report_enum_t e, const char *name);
 
-/* "checks", "hit", ... "correction" for R's body; NULL if R has none. */
+/* "checks", "hit", ... "request_ack" for R's body; NULL if R has none. */
 const char *jad_report_type_name (const Jad__Report *r);
+
+/* True (1) when R is of an intake kind (checks .. sitrep), the kinds the
+ * figures count: not a correction, request or request_ack. */
+int jad_report_is_intake (const Jad__Report *r);
 
 #endif

@@ -46,8 +46,16 @@
  *      answer, then holds the connection S seconds (default 0), unread
  *  jad-probe ... --feed EP stall-sub [--hold S]
  *      subscribes to the feed and never reads, for S seconds (default 10)
+ *  jad-probe ... --hub EP submit-request --to CC[,CC]|all --text T
+ *            [--priority routine|urgent] [--seq N] [--incarnation HEX]
+ *      one signed request report (a coordinator's), otherwise as submit;
+ *      prints "ack HUB_SEQ dup D" or "error CODE MSG"
  *  jad-probe ... --feed EP listen
  *      prints "received" if anything arrives on the feed within 3 s
+ *  jad-probe ... --feed EP participants
+ *      waits up to 5 s for the hub's Participants frame; prints one line
+ *      per peer: "peer NAME ROLE COUNTRY|- connected|silent outbox N
+ *      last_acked N mirror N", then "received"
  *  jad-probe port
  *      prints a free TCP port on 127.0.0.1
  *
@@ -93,6 +101,9 @@ typedef struct {
     int         hold;           /* seconds to hold a connection unread */
     const char *only;           /* hostile: run only cases with this prefix */
     const char *skip;           /* hostile: skip cases with this prefix */
+    const char *to;             /* submit-request: "DE,FR" or "all" */
+    const char *text;           /* submit-request: the request's text */
+    const char *priority;       /* submit-request: routine or urgent */
 } s_opts_t;
 
 static jad_keys_t *s_keys;          /* own keys (S_AUTH_KEY) */
@@ -1014,6 +1025,92 @@ s_stall_sub (const s_opts_t *o)
     return 0;
 }
 
+/* A packed request to O->to with O->text; NULL on a usage error. */
+static uint8_t *
+s_request_report (const s_opts_t *o, size_t *len_p)
+{
+    Jad__Report report = JAD__REPORT__INIT;
+    Jad__Request req = JAD__REQUEST__INIT;
+    report.body_case = JAD__REPORT__BODY_REQUEST;
+    report.request = &req;
+    req.text = (char *) (o->text ? o->text : "probe request");
+    char *to[64];
+    char list[256];
+    if (!o->to || strcmp (o->to, "all") == 0) {
+        req.has_all = 1;
+        req.all = 1;
+    }
+    else {
+        snprintf (list, sizeof list, "%s", o->to);
+        for (char *tok = strtok (list, ","); tok && req.n_to < 64;
+             tok = strtok (NULL, ","))
+            to[req.n_to++] = tok;
+        req.to = to;
+    }
+    if (o->priority) {
+        req.has_priority = 1;
+        req.priority = strcmp (o->priority, "urgent") == 0
+                     ? JAD__PRIORITY__URGENT : JAD__PRIORITY__ROUTINE;
+    }
+    return jad_wire_encode (&report.base, len_p);
+}
+
+static int
+s_submit_request (zsock_t *sock, const s_opts_t *o)
+{
+    uint8_t op_id[16];
+    if (s_hub_op_id (sock, op_id) != 0) {
+        printf ("no answer\n");
+        return 3;
+    }
+    size_t rlen, elen = 0;
+    uint8_t *rbuf = s_request_report (o, &rlen);
+    uint8_t *ebuf = NULL;
+    int rc = rbuf ? s_envelope (o, op_id, rbuf, rlen, rbuf, rlen, &ebuf, &elen) : 2;
+    free (rbuf);
+    if (rc != 0)
+        return rc;
+    s_send_submit (sock, ebuf, elen);
+    free (ebuf);
+    Jad__Frame *answer = s_recv_answer (sock, 3000);
+    rc = s_print_answer (answer);
+    jad_wire_free (&answer);
+    return rc;
+}
+
+/* Wait for a Participants frame on the feed and print its peers. */
+static int
+s_participants (zsock_t *sock)
+{
+    int64_t until = jad_time_mono_ms () + 5000;
+    for (;;) {
+        int64_t left = until - jad_time_mono_ms ();
+        if (left <= 0)
+            break;
+        Jad__Frame *frame = s_recv (sock, (int) left);
+        if (!frame)
+            break;
+        if (frame->body_case != JAD__FRAME__BODY_PARTICIPANTS) {
+            jad_wire_free (&frame);
+            continue;
+        }
+        const Jad__Participants *pp = frame->participants;
+        for (size_t i = 0; i < pp->n_peers; i++) {
+            const Jad__PeerStatus *ps = pp->peers[i];
+            printf ("peer %s %s %s %s outbox %" PRIu64 " last_acked %" PRIu64
+                    " mirror %" PRIu64 "\n", ps->name ? ps->name : "?",
+                    ps->role ? ps->role : "?", ps->country ? ps->country : "-",
+                    ps->connected ? "connected" : "silent", ps->outbox_depth,
+                    ps->last_acked, ps->mirror_seq);
+        }
+        printf ("received\n");
+        jad_wire_free (&frame);
+        return 0;
+    }
+    printf ("nothing\n");
+    return 3;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1037,6 +1134,9 @@ main (int argc, char **argv)
         { "hold", required_argument, NULL, 'H' },
         { "only", required_argument, NULL, 'y' },
         { "skip", required_argument, NULL, 'x' },
+        { "to", required_argument, NULL, 't' },
+        { "text", required_argument, NULL, 'T' },
+        { "priority", required_argument, NULL, 'p' },
         { "random-key", no_argument, NULL, 'R' },
         { "plain", no_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 }
@@ -1067,6 +1167,9 @@ main (int argc, char **argv)
         case 'H': o.hold = atoi (optarg); break;
         case 'y': o.only = optarg; break;
         case 'x': o.skip = optarg; break;
+        case 't': o.to = optarg; break;
+        case 'T': o.text = optarg; break;
+        case 'p': o.priority = optarg; break;
         case 'R': o.auth = S_AUTH_RANDOM; break;
         case 'P': o.auth = S_AUTH_PLAIN; break;
         default: return 2;
@@ -1125,7 +1228,8 @@ main (int argc, char **argv)
     }
     int needs_keys = strcmp (cmd, "submit") == 0 || strcmp (cmd, "hostile") == 0
                   || strcmp (cmd, "oversized") == 0
-                  || strcmp (cmd, "nested") == 0;
+                  || strcmp (cmd, "nested") == 0
+                  || strcmp (cmd, "submit-request") == 0;
     if (needs_keys && !s_keys) {
         fprintf (stderr, "jad-probe: %s needs --key\n", cmd);
         return 2;
@@ -1138,6 +1242,11 @@ main (int argc, char **argv)
         rc = zpoller_wait (poller, 3000) ? 0 : 3;
         printf ("%s\n", rc == 0 ? "received" : "nothing");
         zpoller_destroy (&poller);
+    }
+    else
+    if (strcmp (cmd, "participants") == 0 && feed) {
+        sock = s_connect (ZMQ_SUB, feed, o.auth);
+        rc = s_participants (sock);
     }
     else
     if (strcmp (cmd, "stall-sub") == 0 && feed) {
@@ -1161,6 +1270,9 @@ main (int argc, char **argv)
         else
         if (strcmp (cmd, "submit") == 0)
             rc = s_submit (sock, &o);
+        else
+        if (strcmp (cmd, "submit-request") == 0)
+            rc = s_submit_request (sock, &o);
         else
         if (strcmp (cmd, "replay") == 0)
             rc = s_replay (sock, &o);

@@ -173,7 +173,7 @@ test_every_enum_value (void **state)
         const char *fmt;
         int n;
     } cases[] = {
-        { JAD_REPORT_ENUM_TYPE, NULL, 10 },
+        { JAD_REPORT_ENUM_TYPE, NULL, 12 },
         { JAD_REPORT_ENUM_HANDLING, "{\"type\":\"investigation\",\"handling\":\"%s\"}", 4 },
         { JAD_REPORT_ENUM_DATABASE, "{\"type\":\"hit\",\"database\":\"%s\"}", 7 },
         { JAD_REPORT_ENUM_ITEM, NULL, 10 },
@@ -184,6 +184,8 @@ test_every_enum_value (void **state)
         { JAD_REPORT_ENUM_CHARGE, "{\"type\":\"arrest\",\"charge\":\"%s\"}", 8 },
         { JAD_REPORT_ENUM_DETECTION_KIND, "{\"type\":\"detection\",\"kind\":\"%s\",\"count\":1}", 2 },
         { JAD_REPORT_ENUM_PLATFORM, "{\"type\":\"cyber_target\",\"platform\":\"%s\"}", 5 },
+        { JAD_REPORT_ENUM_PRIORITY,
+          "{\"type\":\"request\",\"text\":\"t\",\"to\":\"all\",\"priority\":\"%s\"}", 2 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int first = cases[i].e == JAD_REPORT_ENUM_TYPE ? JAD__REPORT__BODY_CHECKS : 1;
@@ -846,6 +848,156 @@ test_armstrong (void **state)
     fclose (f);
 }
 
+/* Requests and their acknowledgements: JSON <-> protobuf, and the rules
+ * both readers share. */
+static void
+test_requests (void **state)
+{
+    (void) state;
+    Jad__Report *r = s_ok ("{\"type\":\"request\",\"text\":\"Check lorry NL-123\","
+                           "\"to\":[\"HR\",\"RS\"],\"priority\":\"urgent\"}");
+    assert_int_equal (r->body_case, JAD__REPORT__BODY_REQUEST);
+    assert_string_equal (jad_report_type_name (r), "request");
+    assert_false (jad_report_is_intake (r));
+    assert_int_equal (r->request->n_to, 2);
+    assert_string_equal (r->request->to[1], "RS");
+    assert_false (r->request->has_all);
+    assert_int_equal (r->request->priority, JAD__PRIORITY__URGENT);
+    jad__report__free_unpacked (r, NULL);
+    r = s_ok ("{\"type\":\"request\",\"text\":\"all of you\",\"to\":\"all\"}");
+    assert_true (r->request->has_all && r->request->all);
+    assert_int_equal (r->request->n_to, 0);
+    assert_false (r->request->has_priority);    /* absent: routine */
+    jad__report__free_unpacked (r, NULL);
+    s_canon ("{\"priority\":\"routine\",\"to\":[\"DE\"],\"text\":\"x\",\"type\":\"request\"}",
+             "{\"type\":\"request\",\"text\":\"x\",\"to\":[\"DE\"],\"priority\":\"routine\"}");
+    s_canon ("{\"to\":\"all\",\"type\":\"request\",\"text\":\"x\"}",
+             "{\"type\":\"request\",\"text\":\"x\",\"to\":\"all\"}");
+
+    r = s_ok ("{\"type\":\"request_ack\",\"request_seq\":42,\"text\":\"on it\"}");
+    assert_int_equal (r->body_case, JAD__REPORT__BODY_REQUEST_ACK);
+    assert_false (jad_report_is_intake (r));
+    assert_int_equal (r->request_ack->request_seq, 42);
+    jad__report__free_unpacked (r, NULL);
+    s_ok_free ("{\"type\":\"request_ack\",\"request_seq\":1}");
+    s_ok_free ("{\"type\":\"request_ack\",\"country\":\"DE\",\"request_seq\":7}");
+
+    s_bad ("{\"type\":\"request\",\"to\":\"all\"}", "request.text: required");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\"}", "request.to: required");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":[]}", "request.to: required");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":\"DE\"}",
+           "request.to: must be an array of country codes or \"all\"");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":7}", "request.to: must be an array");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":[\"DE\",3]}",
+           "request.to: element 1 must be a string, not an integer");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":[\"de\"]}",
+           "request.to: element 0 is not two upper-case letters");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":[\"DE\",\"FR\",\"DE\"]}",
+           "request.to: DE given twice");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":\"all\",\"priority\":\"high\"}",
+           "request.priority: unknown value \"high\"");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":\"all\",\"country\":\"DE\"}",
+           "country: not allowed in a request");
+    s_bad ("{\"type\":\"request\",\"text\":\"x\",\"to\":\"all\",\"all\":true}",
+           "request.all: unknown field");
+    s_bad ("{\"type\":\"request_ack\"}", "request_ack.request_seq: required");
+    s_bad ("{\"type\":\"request_ack\",\"request_seq\":0}", "request_ack.request_seq: required");
+    s_bad ("{\"type\":\"request_ack\",\"request_seq\":\"5\"}",
+           "request_ack.request_seq: must be an integer");
+    s_bad ("{\"type\":\"correction\",\"supersedes\":3,\"replacement\":"
+           "{\"type\":\"request\",\"text\":\"x\",\"to\":\"all\"}}",
+           "correction.replacement.type: a replacement cannot be a request");
+    s_bad ("{\"type\":\"correction\",\"supersedes\":3,\"replacement\":"
+           "{\"type\":\"request_ack\",\"request_seq\":2}}",
+           "a replacement cannot be a request_ack");
+    char line[4200];
+    snprintf (line, sizeof line, "{\"type\":\"request\",\"to\":\"all\",\"text\":\"%4097s\"}", "x");
+    s_bad (line, "request.text: longer than 4096 bytes");
+    snprintf (line, sizeof line, "{\"type\":\"request_ack\",\"request_seq\":1,\"text\":\"%4097s\"}", "x");
+    s_bad (line, "request_ack.text: longer than 4096 bytes");
+
+    /* The same rules for a report built in protobuf. */
+    char err[256];
+    Jad__Report rep = JAD__REPORT__INIT;
+    Jad__Request q = JAD__REQUEST__INIT;
+    rep.body_case = JAD__REPORT__BODY_REQUEST;
+    rep.request = &q;
+    q.text = "x";
+    q.has_all = 1;
+    q.all = 0;
+    assert_int_equal (jad_report_validate (&rep, err, sizeof err), -1);
+    assert_non_null (strstr (err, "request.to: \"all\" is the only value of all"));
+    q.all = 1;
+    assert_int_equal (jad_report_validate (&rep, err, sizeof err), 0);
+    char *to[] = { "DE" };
+    q.to = to;
+    q.n_to = 1;
+    assert_int_equal (jad_report_validate (&rep, err, sizeof err), -1);
+    assert_string_equal (err, "request.to: countries or \"all\", not both");
+    q.has_all = 0;
+    assert_int_equal (jad_report_validate (&rep, err, sizeof err), 0);
+    q.has_priority = 1;
+    q.priority = (Jad__Priority) 3;
+    assert_int_equal (jad_report_validate (&rep, err, sizeof err), -1);
+    assert_string_equal (err, "request.priority: invalid value 3");
+
+    /* Through the wire: a request with its repeated `to` decodes, with no
+     * unknown field; a Participants frame with repeated peers too, and an
+     * unknown field inside one of its peers is refused. */
+    q.has_priority = 0;
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&rep.base, &len);
+    Jad__Report *back = jad_wire_report_decode (buf, len, err, sizeof err);
+    assert_non_null (back);
+    assert_int_equal (back->request->n_to, 1);
+    assert_string_equal (back->request->to[0], "DE");
+    jad_wire_free (&back);
+    free (buf);
+
+    Jad__Frame frame = JAD__FRAME__INIT;
+    Jad__Participants parts = JAD__PARTICIPANTS__INIT;
+    Jad__PeerStatus p1 = JAD__PEER_STATUS__INIT, p2 = JAD__PEER_STATUS__INIT;
+    Jad__PeerStatus *peers[] = { &p1, &p2 };
+    p1.name = "agent-de";
+    p1.has_mirror_seq = 1;
+    p1.mirror_seq = 9;
+    p2.name = "coord";
+    frame.has_version = 1;
+    frame.version = JAD_SCHEMA_VERSION;
+    frame.body_case = JAD__FRAME__BODY_PARTICIPANTS;
+    frame.participants = &parts;
+    parts.n_peers = 2;
+    parts.peers = peers;
+    buf = jad_wire_encode (&frame.base, &len);
+    Jad__Frame *fb = jad_wire_frame_decode (buf, len, err, sizeof err);
+    assert_non_null (fb);
+    assert_int_equal (fb->participants->n_peers, 2);
+    assert_int_equal (fb->participants->peers[0]->mirror_seq, 9);
+    assert_string_equal (fb->participants->peers[1]->name, "coord");
+    jad_wire_free (&fb);
+    free (buf);
+    /* coord's PeerStatus with field 15 (varint 1) appended: the peer is the
+     * last field of the frame, so patch its length and the frame's. */
+    p2.name = "c";
+    buf = jad_wire_encode (&frame.base, &len);
+    uint8_t *big = malloc (len + 2);
+    memcpy (big, buf, len);
+    /* ... 0x0a LEN_PARTS [0x0a L1 peer1] [0x0a 0x03 0x0a 0x01 'c'] */
+    assert_int_equal (big[len - 5], 0x0a);
+    assert_int_equal (big[len - 4], 3);
+    big[len - 4] = 5;
+    big[len] = 15 << 3;
+    big[len + 1] = 1;
+    /* the Participants length byte: after the version (0x08 0x01), 0x5a */
+    assert_int_equal (big[2], (11 << 3) | 2);
+    big[3] += 2;
+    fb = jad_wire_frame_decode (big, len + 2, err, sizeof err);
+    assert_null (fb);
+    assert_non_null (strstr (err, "unknown fields"));
+    free (big);
+    free (buf);
+}
+
 int
 main (void)
 {
@@ -864,6 +1016,7 @@ main (void)
         cmocka_unit_test (test_validate_protobuf),
         cmocka_unit_test (test_utf8),
         cmocka_unit_test (test_armstrong),
+        cmocka_unit_test (test_requests),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
