@@ -57,7 +57,7 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
 # ---------------------------------------------------------------- programs
 # Each program: NAME_SRC lists its sources (its main first).
 PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim jad-verify \
-         jad-report jad-replay jad-export
+         jad-report jad-replay jad-export jad-console
 jad-journal_SRC := hub/jad_journal.c
 jad-hub_SRC     := hub/jad_hub.c hub/hub.c hub/zap.c
 jad-keygen_SRC  := agent/jad_keygen.c
@@ -67,6 +67,11 @@ jad-verify_SRC  := hub/jad_verify.c
 jad-report_SRC  := hub/jad_report.c
 jad-replay_SRC  := hub/jad_replay.c hub/zap.c
 jad-export_SRC  := hub/jad_export.c
+jad-console_SRC := hub/jad_console.c hub/console_link.c hub/console_model.c \
+                   hub/console_ui.c
+# Only the console draws with curses: its flags stay on its own files.
+jad-console_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw)
+$(B)/obj/hub/console_ui.o: CPPFLAGS += $(shell $(PKG_CONFIG) --cflags ncursesw)
 
 
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
@@ -121,7 +126,7 @@ define PROG_RULE
 $(BINDIR)/$(1): $(patsubst %.c,$(B)/obj/%.o,$($(1)_SRC)) $(LIBJAD)
 	@mkdir -p $$(dir $$@)
 	$$(SAY) LD $$@
-	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
+	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$($(1)_LIBS) $$(LDLIBS)
 endef
 $(foreach p,$(PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(eval $(call PROG_RULE,$(p))))
 
