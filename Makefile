@@ -133,8 +133,11 @@ $(foreach p,$(PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(eval $(call PROG_RULE,$(p)))
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBJAD)
 	@mkdir -p $(dir $@)
 	$(SAY) LD $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
-	    $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) \
+	    $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LDLIBS)
+
+# Unit tests of modules that live beside their program, not in libjad.
+$(B)/tests/test_console_model: $(B)/obj/hub/console_model.o
 
 # ---------------------------------------------------------------- test
 test: deps
