@@ -60,6 +60,10 @@ struct _jad_link_t {
     uint8_t      incarnation[16];  /* this run's, for requests */
     uint64_t     origin_seq;    /* last request's */
     char         answer[256];   /* the hub's answer to the last request */
+    uint8_t     *unanswered;    /* the last request's Envelope, until answered */
+    size_t       unanswered_len;
+    int64_t      resend_due;    /* mono ms of its next resend */
+    int64_t      resend_ivl;    /* 2 s doubling to 30 s */
     /* replay */
     jad_journal_t *journal;
     double       speed;
@@ -93,6 +97,7 @@ jad_link_destroy (jad_link_t **self_p)
     jad_keys_destroy (&self->keys);
     jad_keys_destroy (&self->hub_keys);
     jad_journal_destroy (&self->journal);
+    free (self->unanswered);
     free (self);
     *self_p = NULL;
 }
@@ -382,16 +387,27 @@ s_on_frame (jad_link_t *self, jad_model_t *model, const uint8_t *buf,
             { /* a record we cannot read changes nothing */ }
         break;
     case JAD__FRAME__BODY_ACK:
-        if (frame->ack->has_origin_seq && frame->ack->origin_seq == self->origin_seq)
+        if (frame->ack->has_origin_seq && frame->ack->origin_seq == self->origin_seq) {
             snprintf (self->answer, sizeof self->answer,
                       "request accepted: hub_seq %" PRIu64,
                       frame->ack->has_hub_seq ? frame->ack->hub_seq : 0);
+            free (self->unanswered);
+            self->unanswered = NULL;
+        }
         break;
     case JAD__FRAME__BODY_ERROR:
-        if (!frame->error->has_origin_seq || frame->error->origin_seq == self->origin_seq)
+        if (frame->error->has_origin_seq && frame->error->origin_seq == self->origin_seq
+        &&  frame->error->has_code && frame->error->code == JAD__ERROR_CODE__UNAVAILABLE)
+            break;      /* the hub asks for a resend later: keep it */
+        if (!frame->error->has_origin_seq || frame->error->origin_seq == self->origin_seq) {
             snprintf (self->answer, sizeof self->answer, "refused: %s: %s",
                       s_code_name (frame->error->has_code ? (int) frame->error->code : 0),
                       frame->error->message ? frame->error->message : "");
+            if (frame->error->has_origin_seq) {
+                free (self->unanswered);
+                self->unanswered = NULL;
+            }
+        }
         break;
 #ifdef JAD__PARTICIPANTS__INIT
     /* The hub's health relay (issue 6): not journaled, once a second. */
@@ -564,12 +580,19 @@ jad_link_request (jad_link_t *self, jad_model_t *model, const char *line,
     frame.body_case = JAD__FRAME__BODY_SUBMIT;
     frame.submit.data = env_buf;
     frame.submit.len = env_len;
-    if (s_send (self, &frame) != 0) {
-        snprintf (err, errlen, "the hub is not connected: not sent");
-        goto out;
-    }
+    /* Kept until the hub answers and resent as the same bytes meanwhile:
+     * the hub recognises a resend by its sequence and acks it once. */
+    free (self->unanswered);
+    self->unanswered = jad_wire_encode (&frame.base, &self->unanswered_len);
+    self->resend_ivl = 2000;
+    self->resend_due = jad_time_mono_ms () + self->resend_ivl;
     self->origin_seq = seq;
-    snprintf (self->answer, sizeof self->answer, "request sent, waiting for the hub");
+    if (s_send (self, &frame) != 0)
+        snprintf (self->answer, sizeof self->answer,
+                  "request kept: the hub is not connected, resending");
+    else
+        snprintf (self->answer, sizeof self->answer,
+                  "request sent, waiting for the hub");
     rc = 0;
 out:
     free (env_buf);
@@ -709,9 +732,26 @@ s_pump_replay (jad_link_t *self, jad_model_t *model, int budget_ms)
     return self->failed ? -1 : 0;
 }
 
+/* Resend the unanswered request when its time comes (live mode). */
+static void
+s_resend_request (jad_link_t *self)
+{
+    int64_t now = jad_time_mono_ms ();
+    if (!self->unanswered || now < self->resend_due)
+        return;
+    if (zmq_send (zsock_resolve (self->dealer), self->unanswered,
+                  self->unanswered_len, ZMQ_DONTWAIT) >= 0)
+        snprintf (self->answer, sizeof self->answer,
+                  "request resent, waiting for the hub");
+    self->resend_ivl = self->resend_ivl * 2 > 30000 ? 30000 : self->resend_ivl * 2;
+    self->resend_due = now + self->resend_ivl;
+}
+
 int
 jad_link_pump (jad_link_t *self, jad_model_t *model, int budget_ms)
 {
+    if (self->live)
+        s_resend_request (self);
     return self->live ? s_pump_live (self, model, budget_ms)
                       : s_pump_replay (self, model, budget_ms);
 }
