@@ -108,10 +108,14 @@ grep -q "^intact: 13 entries, 13 signatures verified" "$T/out" || fail "verify: 
 "$BIN/jad-verify" --data "$T/agents/DE" > "$T/out" || fail "verify DE: $(cat "$T/out")"
 
 # the hub relays who is connected and their health on its feed
-"$BIN/jad-probe" --key "$T/keys/obs.secret" --hub-key "$T/keys/hub.pub" \
-    --feed "$FEED_EP" participants > "$T/parts" || fail "participants: $(cat "$T/parts")"
-grep -q "^peer agent-de agent DE connected outbox 0 last_acked 6 mirror 13" "$T/parts" \
-    || fail "participants: $(cat "$T/parts")"
+# (health rides on the agents' heartbeats, once a second: ask until the
+# relay shows agent-de's latest figures)
+parts_ok() {
+    "$BIN/jad-probe" --key "$T/keys/obs.secret" --hub-key "$T/keys/hub.pub" \
+        --feed "$FEED_EP" participants > "$T/parts" &&
+    grep -q "^peer agent-de agent DE connected outbox 0 last_acked 6 mirror 13" "$T/parts"
+}
+wait_for 20 parts_ok || fail "participants: $(cat "$T/parts")"
 grep -q "^peer coord coordinator - " "$T/parts" || fail "participants: $(cat "$T/parts")"
 ! grep -q "^peer hub " "$T/parts" || fail "hub listed: $(cat "$T/parts")"
 echo ok
