@@ -55,15 +55,20 @@ tail -44 "$T/hub.jsonl" | cmp -s - "$T/f" || fail "--after-seq 1600"
 # the span takes about (span / 7200) seconds
 "$R" --data "$T/op/hub" --speed 1000000000 --after-seq 1634 > "$T/f"
 tail -10 "$T/hub.jsonl" | cmp -s - "$T/f" || fail "--speed changed the lines"
+# (on a journal of known times: the sim's hub order mixes countries, so
+# its last entries need not be in event-time order)
+mkdir -p "$T/pace"
+printf '%s\n' '{"type":"checks","country":"DE","time":"2020-11-16T00:00:00Z","parcels":1}' \
+    '{"type":"checks","country":"DE","time":"2020-11-16T02:00:00Z","parcels":2}' \
+    '{"type":"checks","country":"DE","time":"2020-11-16T04:00:00Z","parcels":3}' > "$T/pace.jsonl"
+"$BIN/jad-journal" import --data "$T/pace/journal" "$T/pace.jsonl" > /dev/null || fail "import pace"
+"$R" --data "$T/pace" > "$T/pace.all"
 start=$(date +%s)
-"$R" --data "$T/op/hub" --speed 7200 --after-seq 1639 > "$T/f"
+"$R" --data "$T/pace" --speed 7200 > "$T/f"
 took=$(( $(date +%s) - start ))
-tail -5 "$T/hub.jsonl" | cmp -s - "$T/f" || fail "--speed 7200 lines"
-first=$(sed -n '1s/.*"time":"\([^"]*\)".*/\1/p' "$T/f")
-last=$(sed -n '$s/.*"time":"\([^"]*\)".*/\1/p' "$T/f")
-span=$(( $(date -u -d "$last" +%s) - $(date -u -d "$first" +%s) ))
-[ "$span" -gt 7200 ] || fail "test data: last 5 entries span only $span s"
-[ "$took" -ge $(( span / 7200 - 1 )) ] || fail "--speed 7200: $span s of events took $took s"
+cmp -s "$T/pace.all" "$T/f" || fail "--speed 7200 lines"
+# 4 h of events at 2 h per second: about 2 s
+[ "$took" -ge 1 ] && [ "$took" -le 6 ] || fail "--speed 7200: 4 h of events took $took s"
 
 # usage and directory errors: one line, exit 2
 set +e
