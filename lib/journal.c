@@ -937,11 +937,12 @@ out:
     return result;
 }
 
-long
-jad_journal_scan (jad_journal_t *self, uint64_t from_seq, size_t max,
-                  jad_journal_scan_fn *fn, void *arg)
+/* Visit up to MAX records of DBI from key FROM_SEQ on, in one short read
+ * transaction: the loop under jad_journal_scan and jad_journal_record_scan. */
+static long
+s_scan (jad_journal_t *self, MDB_dbi dbi, uint64_t from_seq, size_t max,
+        jad_journal_scan_fn *fn, void *arg)
 {
-    assert (self && fn);
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     uint8_t kb[8];
@@ -954,7 +955,7 @@ jad_journal_scan (jad_journal_t *self, uint64_t from_seq, size_t max,
     s_put_be64 (kb, from_seq);
     if (s_begin (self, MDB_RDONLY, &txn))
         goto out;
-    if (mdb_cursor_open (txn, self->entries, &cur))
+    if (mdb_cursor_open (txn, dbi, &cur))
         goto out;
     int rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && (size_t) visited < max) {
@@ -973,6 +974,14 @@ out:
         mdb_cursor_close (cur);
     s_abort (self, &txn);
     return result;
+}
+
+long
+jad_journal_scan (jad_journal_t *self, uint64_t from_seq, size_t max,
+                  jad_journal_scan_fn *fn, void *arg)
+{
+    assert (self && fn);
+    return s_scan (self, self->entries, from_seq, max, fn, arg);
 }
 
 int
@@ -1066,32 +1075,7 @@ jad_journal_record_scan (jad_journal_t *self, int kind, uint64_t from_seq,
     assert (self && fn && (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS));
     if (!self->has_records[kind])
         return 0;
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    uint8_t kb[8];
-    MDB_val k = { 8, kb }, v;
-    long visited = 0, result = -1;
-    s_put_be64 (kb, from_seq);
-    if (s_begin (self, MDB_RDONLY, &txn)
-    ||  mdb_cursor_open (txn, self->records[kind], &cur))
-        goto out;
-    int rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && (size_t) visited < max) {
-        if (k.mv_size != 8)
-            goto out;
-        visited++;
-        if (fn (arg, s_get_be64 (k.mv_data), v.mv_data, v.mv_size))
-            break;
-        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        goto out;
-    result = visited;
-out:
-    if (cur)
-        mdb_cursor_close (cur);
-    s_abort (self, &txn);
-    return result;
+    return s_scan (self, self->records[kind], from_seq, max, fn, arg);
 }
 
 int
