@@ -443,20 +443,6 @@ jad_model_figures (jad_model_t *self)
     return jad_figures_json (self->figures, self->operation);
 }
 
-static uint64_t
-s_get (const json_t *v, const char *path)
-{
-    char key[64];
-    while (v && *path) {
-        const char *dot = strchr (path, '.');
-        size_t len = dot ? (size_t) (dot - path) : strlen (path);
-        snprintf (key, sizeof key, "%.*s", (int) len, path);
-        v = json_object_get (v, key);
-        path += len + (dot ? 1 : 0);
-    }
-    return json_is_integer (v) ? (uint64_t) json_integer_value (v) : 0;
-}
-
 size_t
 jad_model_countries (jad_model_t *self, const json_t *figures,
                      jad_model_country_t *out, size_t max)
@@ -469,10 +455,10 @@ jad_model_countries (jad_model_t *self, const json_t *figures,
         memset (o, 0, sizeof *o);
         memcpy (o->cc, c->cc, 3);
         const json_t *f = json_object_get (by, c->cc);
-        o->officers = s_get (f, "officers");
-        o->checks = s_get (f, "checks.entities");
-        o->hits = s_get (f, "hits.total");
-        o->arrests = s_get (f, "arrests.total");
+        o->officers = jad_figures_get (f, "officers");
+        o->checks = jad_figures_get (f, "checks.entities");
+        o->hits = jad_figures_get (f, "hits.total");
+        o->arrests = jad_figures_get (f, "arrests.total");
         o->seizures = c->seizures;
         o->reports = c->reports;
         o->last_report_ms = c->last_report_ms;

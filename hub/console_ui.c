@@ -13,6 +13,7 @@
 #include <curses.h>
 #include <jansson.h>
 
+#include "jad/figures.h"
 #include "jad/report_json.h"
 #include "jad/timefmt.h"
 #include "jad.pb-c.h"
@@ -91,35 +92,6 @@ jad_ui_destroy (jad_ui_t **self_p)
 }
 
 /* ------------------------------------------------------------ helpers */
-
-/* N with thousands separators. */
-static const char *
-s_num (uint64_t n, char *buf)
-{
-    char tmp[32];
-    int len = snprintf (tmp, sizeof tmp, "%" PRIu64, n), o = 0;
-    for (int i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = 0;
-    return buf;
-}
-
-static uint64_t
-s_get (const json_t *v, const char *path)
-{
-    char key[64];
-    while (v && *path) {
-        const char *dot = strchr (path, '.');
-        size_t len = dot ? (size_t) (dot - path) : strlen (path);
-        snprintf (key, sizeof key, "%.*s", (int) len, path);
-        v = json_object_get (v, key);
-        path += len + (dot ? 1 : 0);
-    }
-    return json_is_integer (v) ? (uint64_t) json_integer_value (v) : 0;
-}
 
 /* "3d 04:05" for a duration in ms. */
 static void
@@ -214,7 +186,7 @@ s_draw_header (jad_ui_t *self, jad_model_t *model, jad_link_t *link, int live)
         snprintf (el, sizeof el, "-"), snprintf (rem, sizeof rem, "-");
     snprintf (line, sizeof line, " %s | elapsed %s left %s | seq %s/%s | %s%s",
               *op ? op : "(no roster yet)", el, now > end && end ? "0 (ended)" : rem,
-              s_num (jad_model_head (model), a), s_num (jad_link_hub_head (link), b),
+              jad_figures_num (jad_model_head (model), a), jad_figures_num (jad_link_hub_head (link), b),
               jad_link_state (link),
               jad_model_bad (model) ? " | undecodable entries!" : "");
     attron (A_REVERSE | A_BOLD);
@@ -235,7 +207,7 @@ s_map (const json_t *obj, char *out, size_t len)
         if (!json_is_integer (v) || o + 2 >= len)
             continue;
         int w = snprintf (out + o, len - o, "%s%s %s", first ? " (" : ", ", key,
-                          s_num ((uint64_t) json_integer_value (v), n));
+                          jad_figures_num ((uint64_t) json_integer_value (v), n));
         if (w < 0)
             break;
         o += (size_t) w < len - o ? (size_t) w : len - o - 1;
@@ -269,7 +241,7 @@ s_flow_num (s_flow_t *fl, const char *label, uint64_t n, const char *unit,
             const json_t *map)
 {
     char item[512], a[32];
-    snprintf (item, sizeof item, "%s %s%s", label, s_num (n, a), unit);
+    snprintf (item, sizeof item, "%s %s%s", label, jad_figures_num (n, a), unit);
     if (map)
         s_map (map, item, sizeof item);
     s_flow_add (fl, item);
@@ -283,38 +255,38 @@ s_draw_totals (jad_ui_t *self, const json_t *f, int y)
     s_title (self, y++, " Totals", 0);
     s_flow_t fl = { y, y, y + 4, "" };
     const json_t *sz = json_object_get (f, "seizures");
-    s_flow_num (&fl, "reports", s_get (f, "reports"), "", NULL);
-    s_flow_num (&fl, "countries", s_get (f, "countries"), "", NULL);
-    s_flow_num (&fl, "officers", s_get (f, "officers"), "", NULL);
-    s_flow_num (&fl, "checked: persons", s_get (f, "checks.persons"), "", NULL);
-    s_flow_num (&fl, "vehicles", s_get (f, "checks.vehicles"), "", NULL);
-    s_flow_num (&fl, "parcels", s_get (f, "checks.parcels"), "", NULL);
-    s_flow_num (&fl, "premises", s_get (f, "checks.premises"), "", NULL);
-    s_flow_num (&fl, "db searches", s_get (f, "checks.db_searches"), "", NULL);
-    s_flow_num (&fl, "hits", s_get (f, "hits.total"), "",
+    s_flow_num (&fl, "reports", jad_figures_get (f, "reports"), "", NULL);
+    s_flow_num (&fl, "countries", jad_figures_get (f, "countries"), "", NULL);
+    s_flow_num (&fl, "officers", jad_figures_get (f, "officers"), "", NULL);
+    s_flow_num (&fl, "checked: persons", jad_figures_get (f, "checks.persons"), "", NULL);
+    s_flow_num (&fl, "vehicles", jad_figures_get (f, "checks.vehicles"), "", NULL);
+    s_flow_num (&fl, "parcels", jad_figures_get (f, "checks.parcels"), "", NULL);
+    s_flow_num (&fl, "premises", jad_figures_get (f, "checks.premises"), "", NULL);
+    s_flow_num (&fl, "db searches", jad_figures_get (f, "checks.db_searches"), "", NULL);
+    s_flow_num (&fl, "hits", jad_figures_get (f, "hits.total"), "",
                 json_object_get (json_object_get (f, "hits"), "by_database"));
-    s_flow_num (&fl, "arrests", s_get (f, "arrests.total"), "",
+    s_flow_num (&fl, "arrests", jad_figures_get (f, "arrests.total"), "",
                 json_object_get (json_object_get (f, "arrests"), "by_charge"));
-    s_flow_num (&fl, "seized: firearms", s_get (sz, "firearms.total"), "",
+    s_flow_num (&fl, "seized: firearms", jad_figures_get (sz, "firearms.total"), "",
                 json_object_get (json_object_get (sz, "firearms"), "by_type"));
-    s_flow_num (&fl, "parts", s_get (sz, "firearm_parts"), "", NULL);
-    s_flow_num (&fl, "ammunition", s_get (sz, "ammunition"), "", NULL);
-    s_flow_num (&fl, "grenades", s_get (sz, "grenades"), "", NULL);
-    s_flow_num (&fl, "explosives", s_get (sz, "explosives_grams"), " g", NULL);
-    s_flow_num (&fl, "other weapons", s_get (sz, "other_weapons"), "", NULL);
-    s_flow_num (&fl, "drugs", s_get (sz, "drugs_grams.total"), " g",
+    s_flow_num (&fl, "parts", jad_figures_get (sz, "firearm_parts"), "", NULL);
+    s_flow_num (&fl, "ammunition", jad_figures_get (sz, "ammunition"), "", NULL);
+    s_flow_num (&fl, "grenades", jad_figures_get (sz, "grenades"), "", NULL);
+    s_flow_num (&fl, "explosives", jad_figures_get (sz, "explosives_grams"), " g", NULL);
+    s_flow_num (&fl, "other weapons", jad_figures_get (sz, "other_weapons"), "", NULL);
+    s_flow_num (&fl, "drugs", jad_figures_get (sz, "drugs_grams.total"), " g",
                 json_object_get (json_object_get (sz, "drugs_grams"), "by_type"));
     if (json_object_size (json_object_get (sz, "cash"))) {
         char item[512] = "cash";
         s_map (json_object_get (sz, "cash"), item, sizeof item);
         s_flow_add (&fl, item);
     }
-    s_flow_num (&fl, "vehicles", s_get (sz, "vehicles"), "", NULL);
-    s_flow_num (&fl, "documents", s_get (sz, "documents"), "", NULL);
-    s_flow_num (&fl, "illegal entries", s_get (f, "detections.illegal_entry"), "", NULL);
-    s_flow_num (&fl, "forged documents", s_get (f, "detections.forged_document"), "", NULL);
-    s_flow_num (&fl, "cyber targets", s_get (f, "cyber_targets.total"), "", NULL);
-    s_flow_num (&fl, "investigations", s_get (f, "investigations"), "", NULL);
+    s_flow_num (&fl, "vehicles", jad_figures_get (sz, "vehicles"), "", NULL);
+    s_flow_num (&fl, "documents", jad_figures_get (sz, "documents"), "", NULL);
+    s_flow_num (&fl, "illegal entries", jad_figures_get (f, "detections.illegal_entry"), "", NULL);
+    s_flow_num (&fl, "forged documents", jad_figures_get (f, "detections.forged_document"), "", NULL);
+    s_flow_num (&fl, "cyber targets", jad_figures_get (f, "cyber_targets.total"), "", NULL);
+    s_flow_num (&fl, "investigations", jad_figures_get (f, "investigations"), "", NULL);
     s_line (fl.y++, 0, fl.line, 1);
     while (fl.y <= fl.last_y)
         s_line (fl.y++, 0, "", 1);
@@ -381,7 +353,7 @@ s_draw_countries (jad_ui_t *self, jad_model_t *model, const json_t *f,
     char l[512], a[32], b[32], c[32], d[32], e[32], w[32];
     snprintf (l, sizeof l, " Countries %zu (sort: %s)%s%s", n,
               s_sort_names[self->sort], silent ? "  silent: " : "",
-              silent ? s_num (silent, a) : "");
+              silent ? jad_figures_num (silent, a) : "");
     s_title (self, y++, l, self->focus == S_FOCUS_COUNTRIES);
     attron (A_UNDERLINE);
     s_line (y++, 0, "  CC officers   checks   hits seizures arrests last report "
@@ -414,9 +386,9 @@ s_draw_countries (jad_ui_t *self, jad_model_t *model, const json_t *f,
                       ct->silent_ms / 1000, ct->outbox_depth, ct->mirror_lag);
         s_when (ct->last_report_ms, w, sizeof w);
         snprintf (l, sizeof l, "%c %-2s %8s %8s %6s %8s %7s %-11s %s",
-                  sil ? '!' : ' ', ct->cc, s_num (ct->officers, a),
-                  s_num (ct->checks, b), s_num (ct->hits, c),
-                  s_num (ct->seizures, d), s_num (ct->arrests, e), w, link);
+                  sil ? '!' : ' ', ct->cc, jad_figures_num (ct->officers, a),
+                  jad_figures_num (ct->checks, b), jad_figures_num (ct->hits, c),
+                  jad_figures_num (ct->seizures, d), jad_figures_num (ct->arrests, e), w, link);
         attr_t at = 0;
         if (sil)
             at |= self->colors ? COLOR_PAIR (1) | A_BOLD : A_BOLD;

@@ -368,35 +368,6 @@ s_fetch (void *arg, uint64_t seq, jad_figures_src_t *src)
 
 /* ------------------------------------------------------------ output */
 
-/* N with thousands separators: 288,774. */
-static const char *
-s_num (uint64_t n, char *buf)
-{
-    char tmp[32];
-    int len = snprintf (tmp, sizeof tmp, "%" PRIu64, n), o = 0;
-    for (int i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = 0;
-    return buf;
-}
-
-static uint64_t
-s_get (const json_t *v, const char *path)
-{
-    char key[128];
-    while (v && *path) {
-        const char *dot = strchr (path, '.');
-        size_t len = dot ? (size_t) (dot - path) : strlen (path);
-        snprintf (key, sizeof key, "%.*s", (int) len, path);
-        v = json_object_get (v, key);
-        path += len + (dot ? 1 : 0);
-    }
-    return json_is_integer (v) ? (uint64_t) json_integer_value (v) : 0;
-}
-
 static const char *
 s_str (const json_t *v, const char *key)
 {
@@ -435,18 +406,18 @@ s_csv_row (FILE *out, const char *name, const json_t *v, const json_t *cash)
     char path[160];
     fprintf (out, "%s", name);
     for (size_t i = 0; i < S_N_SCALARS; i++)
-        fprintf (out, ",%" PRIu64, s_get (v, s_scalars[i]));
+        fprintf (out, ",%" PRIu64, jad_figures_get (v, s_scalars[i]));
     for (size_t m = 0; m < S_N_MAPS; m++)
         for (int e = 1; jad_report_enum_name (s_maps[m].e, e); e++) {
             snprintf (path, sizeof path, "%s.%s", s_maps[m].path,
                       jad_report_enum_name (s_maps[m].e, e));
-            fprintf (out, ",%" PRIu64, s_get (v, path));
+            fprintf (out, ",%" PRIu64, jad_figures_get (v, path));
         }
     const char *cur;
     json_t *amount;
     json_object_foreach ((json_t *) cash, cur, amount) {
         snprintf (path, sizeof path, "seizures.cash.%s", cur);
-        fprintf (out, ",%" PRIu64, s_get (v, path));
+        fprintf (out, ",%" PRIu64, jad_figures_get (v, path));
     }
     fprintf (out, "\r\n");
 }
@@ -484,7 +455,7 @@ s_text_map (FILE *out, const json_t *map, const char *unit)
     if (json_object_size (map) == 0)
         fprintf (out, "    (none)\n");
     json_object_foreach ((json_t *) map, k, v)
-        fprintf (out, "    %-22s %14s%s\n", k, s_num ((uint64_t) json_integer_value (v), n), unit);
+        fprintf (out, "    %-22s %14s%s\n", k, jad_figures_num ((uint64_t) json_integer_value (v), n), unit);
 }
 
 static void
@@ -495,26 +466,26 @@ s_text (FILE *out, const json_t *fig)
     fprintf (out, "%s\n", s_str (fig, "operation"));
     fprintf (out, "%s to %s: %s reports from %s countries, %s officers deployed\n\n",
              s_str (fig, "first_event"), s_str (fig, "last_event"),
-             s_num (s_get (fig, "reports"), a), s_num (s_get (fig, "countries"), b),
-             s_num (s_get (fig, "officers"), c));
+             jad_figures_num (jad_figures_get (fig, "reports"), a), jad_figures_num (jad_figures_get (fig, "countries"), b),
+             jad_figures_num (jad_figures_get (fig, "officers"), c));
     fprintf (out, "%s entities checked: %s people, %s vehicles, %s parcels, %s premises\n",
-             s_num (s_get (fig, "checks.entities"), a),
-             s_num (s_get (fig, "checks.persons"), b),
-             s_num (s_get (fig, "checks.vehicles"), c),
-             s_num (s_get (fig, "checks.parcels"), d),
-             s_num (s_get (fig, "checks.premises"), e));
+             jad_figures_num (jad_figures_get (fig, "checks.entities"), a),
+             jad_figures_num (jad_figures_get (fig, "checks.persons"), b),
+             jad_figures_num (jad_figures_get (fig, "checks.vehicles"), c),
+             jad_figures_num (jad_figures_get (fig, "checks.parcels"), d),
+             jad_figures_num (jad_figures_get (fig, "checks.premises"), e));
     fprintf (out, "%s database searches, %s hits\n",
-             s_num (s_get (fig, "checks.db_searches"), a), s_num (s_get (fig, "hits.total"), b));
+             jad_figures_num (jad_figures_get (fig, "checks.db_searches"), a), jad_figures_num (jad_figures_get (fig, "hits.total"), b));
     fprintf (out, "%s illegal entries, %s forged documents detected\n",
-             s_num (s_get (fig, "detections.illegal_entry"), a),
-             s_num (s_get (fig, "detections.forged_document"), b));
+             jad_figures_num (jad_figures_get (fig, "detections.illegal_entry"), a),
+             jad_figures_num (jad_figures_get (fig, "detections.forged_document"), b));
     fprintf (out, "%s cyber targets, %s investigations opened\n\n",
-             s_num (s_get (fig, "cyber_targets.total"), a),
-             s_num (s_get (fig, "investigations"), b));
+             jad_figures_num (jad_figures_get (fig, "cyber_targets.total"), a),
+             jad_figures_num (jad_figures_get (fig, "investigations"), b));
 
-    fprintf (out, "Arrests: %s\n", s_num (s_get (fig, "arrests.total"), a));
+    fprintf (out, "Arrests: %s\n", jad_figures_num (jad_figures_get (fig, "arrests.total"), a));
     s_text_map (out, json_object_get (json_object_get (fig, "arrests"), "by_charge"), "");
-    fprintf (out, "Hits by database: %s\n", s_num (s_get (fig, "hits.total"), a));
+    fprintf (out, "Hits by database: %s\n", jad_figures_num (jad_figures_get (fig, "hits.total"), a));
     s_text_map (out, json_object_get (json_object_get (fig, "hits"), "by_database"), "");
 
     fprintf (out, "\nSeizures\n");
@@ -531,7 +502,7 @@ s_text (FILE *out, const json_t *fig)
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         fprintf (out, "  %-24s %14s%s\n", kinds[i].label,
-                 s_num (s_get (fig, kinds[i].path), a), kinds[i].unit);
+                 jad_figures_num (jad_figures_get (fig, kinds[i].path), a), kinds[i].unit);
         if (i == 0)
             s_text_map (out, json_object_get (json_object_get (sz, "firearms"), "by_type"), "");
         if (i == 6)
@@ -541,7 +512,7 @@ s_text (FILE *out, const json_t *fig)
     json_t *amount;
     json_object_foreach (json_object_get (sz, "cash"), cur, amount) {
         uint64_t m = (uint64_t) json_integer_value (amount);
-        fprintf (out, "  cash %-19s %14s (minor units)\n", cur, s_num (m, a));
+        fprintf (out, "  cash %-19s %14s (minor units)\n", cur, jad_figures_num (m, a));
     }
 
     fprintf (out, "\nBy country\n%-7s %8s %12s %8s %8s %10s %10s %12s\n",
@@ -551,11 +522,11 @@ s_text (FILE *out, const json_t *fig)
     json_t *one;
     json_object_foreach (json_object_get (fig, "by_country"), cc, one)
         fprintf (out, "%-7s %8s %12s %8s %8s %10s %10s %12s\n", cc,
-                 s_num (s_get (one, "officers"), a), s_num (s_get (one, "checks.entities"), b),
-                 s_num (s_get (one, "hits.total"), c), s_num (s_get (one, "arrests.total"), d),
-                 s_num (s_get (one, "seizures.firearms.total"), e),
-                 s_num (s_get (one, "seizures.ammunition"), f),
-                 s_num (s_get (one, "seizures.drugs_grams.total"), g));
+                 jad_figures_num (jad_figures_get (one, "officers"), a), jad_figures_num (jad_figures_get (one, "checks.entities"), b),
+                 jad_figures_num (jad_figures_get (one, "hits.total"), c), jad_figures_num (jad_figures_get (one, "arrests.total"), d),
+                 jad_figures_num (jad_figures_get (one, "seizures.firearms.total"), e),
+                 jad_figures_num (jad_figures_get (one, "seizures.ammunition"), f),
+                 jad_figures_num (jad_figures_get (one, "seizures.drugs_grams.total"), g));
 }
 
 /* Text for HTML: the only strings are ours, enum names and an operation
@@ -621,20 +592,20 @@ s_html_bars (FILE *out, const json_t *fig, const char *title, const char *path)
     const char *cc;
     json_t *one;
     json_object_foreach ((json_t *) bc, cc, one)
-        if (s_get (one, path) > max)
-            max = s_get (one, path);
+        if (jad_figures_get (one, path) > max)
+            max = jad_figures_get (one, path);
     size_t n = json_object_size (bc);
     fprintf (out, "<h2>%s per country</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
              "width=\"600\" height=\"%zu\" role=\"img\">\n", title, n * 18 + 4);
     size_t i = 0;
     char num[40];
     json_object_foreach ((json_t *) bc, cc, one) {
-        uint64_t v = s_get (one, path);
+        uint64_t v = jad_figures_get (one, path);
         fprintf (out, "<text x=\"0\" y=\"%zu\" font-size=\"12\">%s</text>"
                  "<rect x=\"30\" y=\"%zu\" width=\"%.1f\" height=\"13\" fill=\"#1f77b4\"/>"
                  "<text x=\"%.1f\" y=\"%zu\" font-size=\"11\">%s</text>\n",
                  i * 18 + 14, cc, i * 18 + 3, (double) v * 480.0 / (double) max,
-                 (double) v * 480.0 / (double) max + 34, i * 18 + 14, s_num (v, num));
+                 (double) v * 480.0 / (double) max + 34, i * 18 + 14, jad_figures_num (v, num));
         i++;
     }
     fprintf (out, "</svg>\n");
@@ -653,7 +624,7 @@ s_html (FILE *out, const json_t *fig, const jad_figures_t *figures)
     s_html_text (out, s_str (fig, "operation"));
     fprintf (out, "</h1>\n<p>%s to %s — %s reports from %s countries</p>\n",
              s_str (fig, "first_event"), s_str (fig, "last_event"),
-             s_num (s_get (fig, "reports"), a), s_num (s_get (fig, "countries"), b));
+             jad_figures_num (jad_figures_get (fig, "reports"), a), jad_figures_num (jad_figures_get (fig, "countries"), b));
     static const struct { const char *label, *path; } heads[] = {
         { "officers deployed", "officers" }, { "entities checked", "checks.entities" },
         { "persons", "checks.persons" }, { "vehicles", "checks.vehicles" },
@@ -669,7 +640,7 @@ s_html (FILE *out, const json_t *fig, const jad_figures_t *figures)
     fprintf (out, "<table>\n");
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++)
         fprintf (out, "<tr><td class=\"n big\">%s</td><td>%s</td></tr>\n",
-                 s_num (s_get (fig, heads[i].path), a), heads[i].label);
+                 jad_figures_num (jad_figures_get (fig, heads[i].path), a), heads[i].label);
     fprintf (out, "</table>\n");
     s_html_activity (out, figures);
     s_html_bars (out, fig, "Entities checked", "checks.entities");
@@ -683,12 +654,12 @@ s_html (FILE *out, const json_t *fig, const jad_figures_t *figures)
     json_object_foreach (json_object_get (fig, "by_country"), cc, one) {
         fprintf (out, "<tr><td>%s</td>", cc);
         for (size_t i = 0; i < S_N_SCALARS; i++)
-            fprintf (out, "<td class=\"n\">%s</td>", s_num (s_get (one, s_scalars[i]), a));
+            fprintf (out, "<td class=\"n\">%s</td>", jad_figures_num (jad_figures_get (one, s_scalars[i]), a));
         fprintf (out, "</tr>\n");
     }
     fprintf (out, "<tr><th>total</th>");
     for (size_t i = 0; i < S_N_SCALARS; i++)
-        fprintf (out, "<th class=\"n\">%s</th>", s_num (s_get (fig, s_scalars[i]), a));
+        fprintf (out, "<th class=\"n\">%s</th>", jad_figures_num (jad_figures_get (fig, s_scalars[i]), a));
     fprintf (out, "</tr>\n</table>\n</body></html>\n");
 }
 

@@ -7,6 +7,7 @@
  */
 #include "jad/figures.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -880,4 +881,32 @@ uint64_t
 jad_figures_explain_total (const jad_figures_t *self)
 {
     return self->items_total;
+}
+
+uint64_t
+jad_figures_get (const json_t *v, const char *path)
+{
+    char key[128];
+    while (v && *path) {
+        const char *dot = strchr (path, '.');
+        size_t len = dot ? (size_t) (dot - path) : strlen (path);
+        snprintf (key, sizeof key, "%.*s", (int) len, path);
+        v = json_object_get (v, key);
+        path += len + (dot ? 1 : 0);
+    }
+    return json_is_integer (v) ? (uint64_t) json_integer_value (v) : 0;
+}
+
+const char *
+jad_figures_num (uint64_t n, char *buf)
+{
+    char tmp[32];
+    int len = snprintf (tmp, sizeof tmp, "%" PRIu64, n), o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+    return buf;
 }

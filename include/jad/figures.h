@@ -118,4 +118,15 @@ const jad_figures_item_t *jad_figures_explain_at (const jad_figures_t *self,
                                                   size_t i);
 uint64_t jad_figures_explain_total (const jad_figures_t *self);
 
+/* ------------------------------------------------------------ reading them */
+
+/* The integer at dotted PATH ("seizures.firearms.total") in FIGURES (the
+ * JSON of jad_figures_json); 0 when absent or not an integer. */
+uint64_t jad_figures_get (const json_t *figures, const char *path);
+
+/* N with thousands separators ("288,774") into BUF, which holds
+ * JAD_FIGURES_NUM_LEN bytes; returns BUF. */
+#define JAD_FIGURES_NUM_LEN 32
+const char *jad_figures_num (uint64_t n, char *buf);
+
 #endif
