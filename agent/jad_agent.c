@@ -505,8 +505,11 @@ s_rejected_line (void *arg, uint64_t seq, uint32_t code, const char *message)
     return 0;
 }
 
+/* The options of `status` and `inbox`: --data DIR [--json] [--help].
+ * Returns -1 to go on, else the exit status (0 after --help, 2). */
 static int
-s_status (int argc, char **argv)
+s_dir_json_options (int argc, char **argv, void (*usage) (FILE *),
+                    const char **dir_p, int *json_p)
 {
     static const struct option opts[] = {
         { "data", required_argument, NULL, 'd' },
@@ -514,21 +517,30 @@ s_status (int argc, char **argv)
         { "help", no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    const char *dir = NULL;
-    int as_json = 0;
     int c;
     while ((c = getopt_long (argc, argv, "d:jh", opts, NULL)) != -1) {
         switch (c) {
-            case 'd': dir = optarg; break;
-            case 'j': as_json = 1; break;
-            case 'h': s_usage_status (stdout); return 0;
-            default: s_usage_status (stderr); return 2;
+            case 'd': *dir_p = optarg; break;
+            case 'j': *json_p = 1; break;
+            case 'h': usage (stdout); return 0;
+            default: usage (stderr); return 2;
         }
     }
-    if (!dir || optind != argc) {
-        s_usage_status (stderr);
+    if (!*dir_p || optind != argc) {
+        usage (stderr);
         return 2;
     }
+    return -1;
+}
+
+static int
+s_status (int argc, char **argv)
+{
+    const char *dir = NULL;
+    int as_json = 0;
+    int done = s_dir_json_options (argc, argv, s_usage_status, &dir, &as_json);
+    if (done >= 0)
+        return done;
     int rc = 2;
     char err[512] = "";
     char *obpath = s_join (dir, "outbox");
@@ -883,27 +895,11 @@ out:
 static int
 s_inbox (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "data", required_argument, NULL, 'd' },
-        { "json", no_argument,       NULL, 'j' },
-        { "help", no_argument,       NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
     const char *dir = NULL;
     int as_json = 0;
-    int c;
-    while ((c = getopt_long (argc, argv, "d:jh", opts, NULL)) != -1) {
-        switch (c) {
-            case 'd': dir = optarg; break;
-            case 'j': as_json = 1; break;
-            case 'h': s_usage_inbox (stdout); return 0;
-            default: s_usage_inbox (stderr); return 2;
-        }
-    }
-    if (!dir || optind != argc) {
-        s_usage_inbox (stderr);
-        return 2;
-    }
+    int done = s_dir_json_options (argc, argv, s_usage_inbox, &dir, &as_json);
+    if (done >= 0)
+        return done;
     int rc = 2;
     s_inbox_t ib;
     memset (&ib, 0, sizeof ib);
