@@ -457,59 +457,6 @@ s_merge_revocations (jad_hub_t *self, jad_roster_t *fresh,
 
 /* ------------------------------------------------------------ sockets */
 
-static zsock_t *
-s_server_socket (jad_hub_t *self, int type, const char *endpoint,
-                 char *err, size_t errlen)
-{
-    zsock_t *sock = zsock_new (type);
-    if (!sock) {
-        snprintf (err, errlen, "cannot create a socket");
-        return NULL;
-    }
-    void *raw = zsock_resolve (sock);
-    int64_t maxmsg = JAD_FRAME_MAX + 1024;
-    /* Per peer: enough for a catch-up answer and a burst of acks; a peer
-     * that reads nothing costs at most this much, then loses frames (and
-     * catches up later). */
-    int hwm = 10000, on = 1, linger = 1000;
-    zmq_setsockopt (raw, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt (raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (raw, ZMQ_LINGER, &linger, sizeof linger);
-    int ivl = 1000, timeout = 5000, ttl = 10000;
-    zmq_setsockopt (raw, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
-    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
-    if (type == ZMQ_ROUTER)
-        zmq_setsockopt (raw, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
-    if (type == ZMQ_XPUB) {
-        /* The first message a new subscriber gets: an empty heartbeat
-         * frame, telling it its subscription is live (Clone pattern). */
-        Jad__Frame frame = JAD__FRAME__INIT;
-        Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
-        frame.has_version = 1;
-        frame.version = JAD_SCHEMA_VERSION;
-        frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
-        frame.heartbeat = &hb;
-        size_t len;
-        uint8_t *buf = jad_wire_encode (&frame.base, &len);
-        zmq_setsockopt (raw, ZMQ_XPUB_WELCOME_MSG, buf, len);
-        free (buf);
-    }
-    if (jad_keys_apply_server (self->keys, raw, JAD_ZAP_DOMAIN) != 0) {
-        snprintf (err, errlen, "cannot make %s a CURVE server with ZAP "
-                  "enforced", endpoint);
-        zsock_destroy (&sock);
-        return NULL;
-    }
-    if (zsock_bind (sock, "%s", endpoint) < 0) {
-        snprintf (err, errlen, "cannot bind %s: %s", endpoint,
-                  zmq_strerror (zmq_errno ()));
-        zsock_destroy (&sock);
-        return NULL;
-    }
-    return sock;
-}
 
 static int
 s_apply_roster_keys (jad_hub_t *self)
@@ -547,8 +494,9 @@ s_rebind_feed (jad_hub_t *self)
 {
     char err[512] = "";
     for (int attempt = 0; attempt < 40 && !self->pub; attempt++) {
-        self->pub = s_server_socket (self, ZMQ_XPUB, self->config.publish,
-                                     err, sizeof err);
+        self->pub = jad_zap_server_socket (self->keys, ZMQ_XPUB,
+                                           self->config.publish,
+                                           err, sizeof err);
         if (!self->pub)
             zclock_sleep (50);
     }
@@ -1424,11 +1372,12 @@ jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
         snprintf (err, errlen, "cannot start the ZAP handler");
         goto fail;
     }
-    self->router = s_server_socket (self, ZMQ_ROUTER, config->listen,
-                                    err, errlen);
+    self->router = jad_zap_server_socket (self->keys, ZMQ_ROUTER,
+                                          config->listen, err, errlen);
     if (!self->router)
         goto fail;
-    self->pub = s_server_socket (self, ZMQ_XPUB, config->publish, err, errlen);
+    self->pub = jad_zap_server_socket (self->keys, ZMQ_XPUB, config->publish,
+                                       err, errlen);
     if (!self->pub || s_rebuild_poller (self) != 0)
         goto fail;
     jad_log_notice ("operation \"%s\": journal head %" PRIu64 ", listening "

@@ -235,58 +235,6 @@ s_send (zsock_t *sock, zframe_t *rid, const Jad__Frame *frame)
     return rc;
 }
 
-/* A CURVE server socket set up as the hub sets up its own (hub.c
- * s_server_socket): frame limit, queues, ZMTP heartbeats, the welcome
- * heartbeat on the XPUB, ZAP enforced. */
-static zsock_t *
-s_server_socket (s_replay_t *self, int type, const char *endpoint,
-                 char *err, size_t errlen)
-{
-    zsock_t *sock = zsock_new (type);
-    if (!sock) {
-        snprintf (err, errlen, "cannot create a socket");
-        return NULL;
-    }
-    void *raw = zsock_resolve (sock);
-    int64_t maxmsg = JAD_FRAME_MAX + 1024;
-    int hwm = 10000, on = 1, linger = 1000;
-    int ivl = 1000, timeout = 5000, ttl = 10000;
-    zmq_setsockopt (raw, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt (raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (raw, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt (raw, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
-    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
-    if (type == ZMQ_ROUTER)
-        zmq_setsockopt (raw, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
-    if (type == ZMQ_XPUB) {
-        Jad__Frame frame = JAD__FRAME__INIT;
-        Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
-        frame.has_version = 1;
-        frame.version = JAD_SCHEMA_VERSION;
-        frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
-        frame.heartbeat = &hb;
-        size_t len;
-        uint8_t *buf = jad_wire_encode (&frame.base, &len);
-        if (buf)
-            zmq_setsockopt (raw, ZMQ_XPUB_WELCOME_MSG, buf, len);
-        free (buf);
-    }
-    if (jad_keys_apply_server (self->keys, raw, JAD_ZAP_DOMAIN) != 0) {
-        snprintf (err, errlen, "cannot make %s a CURVE server with ZAP "
-                  "enforced", endpoint);
-        zsock_destroy (&sock);
-        return NULL;
-    }
-    if (zsock_bind (sock, "%s", endpoint) < 0) {
-        snprintf (err, errlen, "cannot bind %s: %s", endpoint,
-                  zmq_strerror (zmq_errno ()));
-        zsock_destroy (&sock);
-        return NULL;
-    }
-    return sock;
-}
 
 /* Load the key and the roster, start the ZAP handler, bind the sockets. */
 static int
@@ -339,11 +287,12 @@ s_feed_start (s_replay_t *self, char *err, size_t errlen)
         snprintf (err, errlen, "cannot start the ZAP handler");
         goto out;
     }
-    self->pub = s_server_socket (self, ZMQ_XPUB, self->publish, err, errlen);
+    self->pub = jad_zap_server_socket (self->keys, ZMQ_XPUB, self->publish,
+                                       err, errlen);
     if (!self->pub)
         goto out;
     if (self->listen) {
-        self->router = s_server_socket (self, ZMQ_ROUTER, self->listen,
+        self->router = jad_zap_server_socket (self->keys, ZMQ_ROUTER, self->listen,
                                         err, errlen);
         if (!self->router)
             goto out;

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "jad/keys.h"
 #include "jad/log.h"
+#include "jad/wire.h"
 
 typedef struct {
     zhashx_t *keys;     /* admitted Z85 public keys -> (unused) */
@@ -129,4 +131,59 @@ jad_zap_set_keys (zactor_t *zap, const char *const *keys, size_t n)
         return -1;
     }
     return zsock_wait (zap) == 0 ? 0 : -1;
+}
+
+zsock_t *
+jad_zap_server_socket (const jad_keys_t *keys, int type,
+                       const char *endpoint, char *err, size_t errlen)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock) {
+        snprintf (err, errlen, "cannot create a socket");
+        return NULL;
+    }
+    void *raw = zsock_resolve (sock);
+    int64_t maxmsg = JAD_FRAME_MAX + 1024;
+    /* Per peer: enough for a catch-up answer and a burst of acks; a peer
+     * that reads nothing costs at most this much, then loses frames (and
+     * catches up later). */
+    int hwm = 10000, on = 1, linger = 1000;
+    zmq_setsockopt (raw, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt (raw, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (raw, ZMQ_LINGER, &linger, sizeof linger);
+    int ivl = 1000, timeout = 5000, ttl = 10000;
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+    zmq_setsockopt (raw, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
+    if (type == ZMQ_ROUTER)
+        zmq_setsockopt (raw, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    if (type == ZMQ_XPUB) {
+        /* The first message a new subscriber gets: an empty heartbeat
+         * frame, telling it its subscription is live (Clone pattern). */
+        Jad__Frame frame = JAD__FRAME__INIT;
+        Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
+        frame.has_version = 1;
+        frame.version = JAD_SCHEMA_VERSION;
+        frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
+        frame.heartbeat = &hb;
+        size_t len;
+        uint8_t *buf = jad_wire_encode (&frame.base, &len);
+        if (buf)
+            zmq_setsockopt (raw, ZMQ_XPUB_WELCOME_MSG, buf, len);
+        free (buf);
+    }
+    if (jad_keys_apply_server (keys, raw, JAD_ZAP_DOMAIN) != 0) {
+        snprintf (err, errlen, "cannot make %s a CURVE server with ZAP "
+                  "enforced", endpoint);
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    if (zsock_bind (sock, "%s", endpoint) < 0) {
+        snprintf (err, errlen, "cannot bind %s: %s", endpoint,
+                  zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
 }

@@ -21,6 +21,16 @@
  *   "$TERM"                stop. */
 void jad_zap_actor (zsock_t *pipe, void *args);
 
+/* A CURVE server socket of TYPE (ROUTER or XPUB) bound to ENDPOINT with
+ * KEYS' secret, set up the way every jadhub server socket is: frame limit,
+ * per-peer queues, ZMTP heartbeats, ROUTER_MANDATORY, the empty-heartbeat
+ * welcome on an XPUB (Clone pattern), ZAP domain enforced.  Start the ZAP
+ * actor first.  NULL with a reason in ERR.  Caller owns the socket.
+ * (jad-hub and jad-replay --publish.) */
+struct _jad_keys_t;
+zsock_t *jad_zap_server_socket (const struct _jad_keys_t *keys, int type,
+                                const char *endpoint, char *err, size_t errlen);
+
 /* Replace the admitted keys with KEYS[0..N) and wait until applied. */
 int jad_zap_set_keys (zactor_t *zap, const char *const *keys, size_t n);
 
