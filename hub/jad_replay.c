@@ -292,8 +292,8 @@ s_feed_start (s_replay_t *self, char *err, size_t errlen)
     if (!self->pub)
         goto out;
     if (self->listen) {
-        self->router = jad_zap_server_socket (self->keys, ZMQ_ROUTER, self->listen,
-                                        err, errlen);
+        self->router = jad_zap_server_socket (self->keys, ZMQ_ROUTER,
+                                              self->listen, err, errlen);
         if (!self->router)
             goto out;
     }
