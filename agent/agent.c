@@ -22,6 +22,7 @@
 #include <czmq.h>
 
 #include "jad/journal.h"
+#include "jad/client.h"
 #include "jad/keys.h"
 #include "jad/sign.h"
 #include "jad/log.h"
@@ -150,32 +151,6 @@ s_code_name (int code)
 
 /* ------------------------------------------------------------ new, destroy */
 
-/* Common options of both sockets; see ARCHITECTURE.md "Socket options". */
-static int
-s_socket_setup (jad_agent_t *self, zsock_t *sock, const char *endpoint,
-                char *err, size_t errlen)
-{
-    zsock_set_reconnect_ivl (sock, 1000);
-    zsock_set_reconnect_ivl_max (sock, 32000);
-    zsock_set_maxmsgsize (sock, JAD_FRAME_MAX + 4096);
-    zsock_set_linger (sock, 1000);
-    zsock_set_heartbeat_ivl (sock, 1000);
-    zsock_set_heartbeat_timeout (sock, 5000);
-    zsock_set_heartbeat_ttl (sock, 10000);
-    if (jad_keys_apply_client (self->keys, jad_keys_public (self->hub_keys),
-                               zsock_resolve (sock)) != 0) {
-        s_err (err, errlen, "cannot make a CURVE client socket: %s",
-               zmq_strerror (errno));
-        return -1;
-    }
-    if (zsock_connect (sock, "%s", endpoint) != 0) {
-        s_err (err, errlen, "cannot connect to %s: %s", endpoint,
-               zmq_strerror (zmq_errno ()));
-        return -1;
-    }
-    return 0;
-}
-
 jad_agent_t *
 jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
 {
@@ -254,8 +229,12 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     zsock_set_rcvhwm (self->dealer, 10 * JAD_AGENT_WINDOW);
     zsock_set_rcvhwm (self->sub, 20000);
     zsock_set_subscribe (self->sub, "");    /* no filters: they make gaps */
-    if (s_socket_setup (self, self->dealer, cfg->hub_endpoint, err, errlen)
-    ||  s_socket_setup (self, self->sub, cfg->feed_endpoint, err, errlen))
+    if (jad_client_connect (self->dealer, self->keys,
+                            jad_keys_public (self->hub_keys),
+                            cfg->hub_endpoint, 1000, err, errlen)
+    ||  jad_client_connect (self->sub, self->keys,
+                            jad_keys_public (self->hub_keys),
+                            cfg->feed_endpoint, 1000, err, errlen))
         goto out;
     self->poller = zpoller_new (self->dealer, self->sub, NULL);
     if (!self->poller) {

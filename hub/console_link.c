@@ -14,6 +14,7 @@
 
 #include "jad/entry.h"
 #include "jad/journal.h"
+#include "jad/client.h"
 #include "jad/keys.h"
 #include "jad/report_json.h"
 #include "jad/sign.h"
@@ -128,31 +129,6 @@ jad_link_last_answer (const jad_link_t *self)
 
 /* ------------------------------------------------------------ live */
 
-static int
-s_socket_setup (jad_link_t *self, zsock_t *sock, const char *endpoint,
-                char *err, size_t errlen)
-{
-    zsock_set_reconnect_ivl (sock, 1000);
-    zsock_set_reconnect_ivl_max (sock, 32000);
-    zsock_set_maxmsgsize (sock, JAD_FRAME_MAX + 4096);
-    zsock_set_linger (sock, 0);
-    zsock_set_heartbeat_ivl (sock, 1000);
-    zsock_set_heartbeat_timeout (sock, 5000);
-    zsock_set_heartbeat_ttl (sock, 10000);
-    if (jad_keys_apply_client (self->keys, jad_keys_public (self->hub_keys),
-                               zsock_resolve (sock)) != 0) {
-        snprintf (err, errlen, "cannot make a CURVE client socket: %s",
-                  zmq_strerror (errno));
-        return -1;
-    }
-    if (zsock_connect (sock, "%s", endpoint) != 0) {
-        snprintf (err, errlen, "cannot connect to %s: %s", endpoint,
-                  zmq_strerror (zmq_errno ()));
-        return -1;
-    }
-    return 0;
-}
-
 jad_link_t *
 jad_link_new_live (const char *hub, const char *feed, const char *key_file,
                    const char *hub_key_file, char *err, size_t errlen)
@@ -190,8 +166,12 @@ jad_link_new_live (const char *hub, const char *feed, const char *key_file,
     zsock_set_rcvhwm (self->dealer, 10 * S_CREDIT);
     zsock_set_rcvhwm (self->sub, 100000);
     zsock_set_subscribe (self->sub, "");
-    if (s_socket_setup (self, self->dealer, hub, err, errlen)
-    ||  s_socket_setup (self, self->sub, feed, err, errlen))
+    if (jad_client_connect (self->dealer, self->keys,
+                            jad_keys_public (self->hub_keys),
+                            hub, 0, err, errlen)
+    ||  jad_client_connect (self->sub, self->keys,
+                            jad_keys_public (self->hub_keys),
+                            feed, 0, err, errlen))
         goto fail;
     self->poller = zpoller_new (self->dealer, self->sub, NULL);
     if (!self->poller) {
