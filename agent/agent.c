@@ -21,8 +21,9 @@
 
 #include <czmq.h>
 
-#include "jad/journal.h"
 #include "jad/client.h"
+#include "jad/config.h"
+#include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/sign.h"
 #include "jad/log.h"
@@ -150,6 +151,60 @@ s_code_name (int code)
 }
 
 /* ------------------------------------------------------------ new, destroy */
+
+int
+jad_agent_check (const jad_agent_config_t *cfg, char *err, size_t errlen)
+{
+    jad_keys_t *keys = NULL, *hub_keys = NULL;
+    jad_outbox_t *outbox = NULL;
+    char *path = NULL;
+    int rc = -1;
+    const char *cc = cfg->country;
+    if (strlen (cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z') {
+        s_err (err, errlen, "--country: '%s' is not two upper-case letters", cc);
+        goto out;
+    }
+    if (jad_config_check_endpoint ("hub", cfg->hub_endpoint, err, errlen) != 0
+    ||  jad_config_check_endpoint ("feed", cfg->feed_endpoint, err, errlen) != 0
+    ||  jad_config_check_dir ("data", cfg->data_dir, err, errlen) != 0)
+        goto out;
+    keys = jad_keys_load (cfg->key_file, err, errlen);
+    if (!keys)
+        goto out;
+    if (!jad_keys_has_secret (keys)) {
+        s_err (err, errlen, "%s: no secret key (pass the .secret file)",
+               cfg->key_file);
+        goto out;
+    }
+    hub_keys = jad_keys_load (cfg->hub_key_file, err, errlen);
+    if (!hub_keys)
+        goto out;
+    /* An existing outbox must be this country's and this key's. */
+    path = s_join (cfg->data_dir, "outbox/data.mdb");
+    if (!path) {
+        s_err (err, errlen, "out of memory");
+        goto out;
+    }
+    if (access (path, F_OK) == 0) {
+        path [strlen (path) - strlen ("/data.mdb")] = '\0';
+        char country[3] = "";
+        outbox = jad_outbox_open (path, JAD_OUTBOX_RDONLY, err, errlen);
+        if (!outbox)
+            goto out;
+        if (jad_outbox_country (outbox, country) == 1
+        &&  strcmp (country, cc) != 0) {
+            s_err (err, errlen, "%s belongs to country %s, not %s", path, country, cc);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free (path);
+    jad_outbox_destroy (&outbox);
+    jad_keys_destroy (&hub_keys);
+    jad_keys_destroy (&keys);
+    return rc;
+}
 
 jad_agent_t *
 jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)

@@ -29,6 +29,11 @@ typedef struct {
     const char *feed_endpoint;  /* the hub's feed (XPUB) */
 } jad_agent_config_t;
 
+/* What jad_agent_new would refuse, found without creating or connecting
+ * anything: the country, the endpoints' syntax, the data directory, both
+ * key files, an existing outbox's country.  0, or -1 with ERR. */
+int jad_agent_check (const jad_agent_config_t *cfg, char *err, size_t errlen);
+
 /* Open the outbox (creating it) and the mirror, check the country and the
  * origin against the outbox, load the keys, and connect both sockets.
  * NULL with a one-line reason in ERR on any failure: the caller exits 2.

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "jad/config.h"
 #include "jad/entry.h"
 #include "jad/journal.h"
 #include "jad/lines.h"
@@ -55,7 +56,8 @@ s_usage (FILE *out)
 "  inbox   requests addressed to this country, with their ack state\n"
 "  ack     acknowledge request SEQ (its hub_seq), through the outbox\n"
 "\n"
-"  jad-agent COMMAND --help  for a command's options\n"
+"  jad-agent COMMAND --help  for a command's options; every command takes\n"
+"  --config FILE (one file for all), and run takes --check\n"
 "\n"
 "exit: 0 done; 1 some lines rejected; 2 usage or I/O error\n");
 }
@@ -66,6 +68,7 @@ s_usage_run (FILE *out)
     fprintf (out,
 "usage: jad-agent run --data DIR --country CC --key FILE --hub-key FILE\n"
 "                     --hub ENDPOINT --feed ENDPOINT [--log-level LEVEL]\n"
+"                     [--config FILE] [--check]\n"
 "\n"
 "  --data DIR        the agent's directory: outbox/, mirror/, status.json\n"
 "  --country CC      this agent's country; must match the outbox's\n"
@@ -74,6 +77,12 @@ s_usage_run (FILE *out)
 "  --hub ENDPOINT    the hub's collector, e.g. tcp://127.0.0.1:7401\n"
 "  --feed ENDPOINT   the hub's feed, e.g. tcp://127.0.0.1:7402\n"
 "  --log-level L     error, warn, notice, info (default), debug\n"
+"  --config FILE     settings as 'key = value' lines, keys being these\n"
+"                    options' names; the command line wins.  Every command\n"
+"                    takes --config and skips the keys of the others\n"
+"  --check           check the configuration (country, endpoints, data\n"
+"                    directory, key files, an existing outbox's country)\n"
+"                    and exit: 0 valid, 1 invalid\n"
 "\n"
 "Stops cleanly on SIGTERM or SIGINT.  exit: 0 stopped; 1 failed; 2 usage\n"
 "or startup error\n");
@@ -111,6 +120,28 @@ s_usage_status (FILE *out)
 "exit: 0 done; 2 usage error or no agent data in DIR\n");
 }
 
+/* Every key of every command: one agent.conf serves them all, each command
+ * taking the keys it knows and skipping the others'. */
+static const char *const s_agent_keys[] = {
+    "data", "country", "key", "hub-key", "hub", "feed", "log-level", "check",
+    "json", "text", NULL
+};
+
+/* --config FILE for command NAME with option table OPTS.  0, or the exit
+ * status (1 under --check, else 2) after printing the reason. */
+static int
+s_config (const char *name, int *argc_p, char ***argv_p,
+          const struct option *opts)
+{
+    char err[1024];
+    if (jad_config_expand (argc_p, argv_p, 1, opts, s_agent_keys,
+                           err, sizeof err) != 0) {
+        fprintf (stderr, "jad-agent %s: %s\n", name, err);
+        return jad_config_failure_status (*argc_p, *argv_p);
+    }
+    return 0;
+}
+
 static char *
 s_join (const char *dir, const char *name)
 {
@@ -134,11 +165,15 @@ s_run (int argc, char **argv)
         { "hub",       required_argument, NULL, 'H' },
         { "feed",      required_argument, NULL, 'f' },
         { "log-level", required_argument, NULL, 'l' },
+        { "check",     no_argument,       NULL, 'C' },
         { "help",      no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     jad_agent_config_t cfg = { 0 };
-    int level = JAD_LOG_INFO;
+    int level = JAD_LOG_INFO, check = 0;
+    int bad = s_config ("run", &argc, &argv, opts);
+    if (bad)
+        return bad;
     int c;
     while ((c = getopt_long (argc, argv, "d:c:k:K:H:f:l:h", opts, NULL)) != -1) {
         switch (c) {
@@ -148,6 +183,7 @@ s_run (int argc, char **argv)
             case 'K': cfg.hub_key_file = optarg; break;
             case 'H': cfg.hub_endpoint = optarg; break;
             case 'f': cfg.feed_endpoint = optarg; break;
+            case 'C': check = 1; break;
             case 'l':
                 level = jad_log_level_parse (optarg);
                 if (level < 0) {
@@ -167,8 +203,16 @@ s_run (int argc, char **argv)
         s_usage_run (stderr);
         return 2;
     }
-    jad_log_init ("agent", (jad_log_level_t) level);
     char err[512] = "";
+    if (check) {
+        if (jad_agent_check (&cfg, err, sizeof err) != 0) {
+            fprintf (stderr, "jad-agent run: configuration invalid: %s\n", err);
+            return 1;
+        }
+        printf ("jad-agent run: configuration valid\n");
+        return 0;
+    }
+    jad_log_init ("agent", (jad_log_level_t) level);
     jad_agent_t *agent = jad_agent_new (&cfg, err, sizeof err);
     if (!agent) {
         jad_log_error ("cannot start: %s", err);
@@ -323,6 +367,8 @@ s_submit (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *dir = NULL, *country_opt = NULL, *path = "-";
+    if (s_config ("submit", &argc, &argv, opts) != 0)
+        return 2;
     int c;
     while ((c = getopt_long (argc, argv, "d:c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -517,6 +563,8 @@ s_dir_json_options (int argc, char **argv, void (*usage) (FILE *),
         { "help", no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
+    if (s_config (argv[0], &argc, &argv, opts) != 0)
+        return 2;
     int c;
     while ((c = getopt_long (argc, argv, "d:jh", opts, NULL)) != -1) {
         switch (c) {
@@ -974,6 +1022,8 @@ s_ack (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *dir = NULL, *text = NULL;
+    if (s_config ("ack", &argc, &argv, opts) != 0)
+        return 2;
     int c;
     while ((c = getopt_long (argc, argv, "d:t:h", opts, NULL)) != -1) {
         switch (c) {

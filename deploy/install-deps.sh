@@ -7,7 +7,7 @@ set -u
 
 PKGS="build-essential pkg-config clang libzmq3-dev libczmq-dev libprotobuf-c-dev
 protobuf-c-compiler liblmdb-dev lmdb-utils libsodium-dev libjansson-dev libcmocka-dev
-libncurses-dev tmux"
+libncurses-dev tmux iproute2 nftables"
 
 # Wanted, not required: the HTML report's test renders it in headless
 # Chromium when it is there, and says it skipped otherwise.

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "jad/config.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/log.h"
@@ -1259,6 +1260,82 @@ s_tick (jad_hub_t *self)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* The hub's key and roster, checked against each other: what both
+ * jad_hub_new and jad_hub_check start from.  0, or -1 with ERR. */
+static int
+s_identity_load (const jad_hub_config_t *config, jad_keys_t **keys_p,
+                 jad_roster_t **roster_p, char *err, size_t errlen)
+{
+    char why[512];
+    *keys_p = jad_keys_load (config->key, why, sizeof why);
+    if (!*keys_p || !jad_keys_has_secret (*keys_p)) {
+        snprintf (err, errlen, "%s: %s", config->key,
+                  *keys_p ? "not a secret key file" : why);
+        return -1;
+    }
+    *roster_p = jad_roster_load (config->roster, why, sizeof why);
+    if (!*roster_p) {
+        snprintf (err, errlen, "%s", why);
+        return -1;
+    }
+    if (config->operation
+    &&  strcmp (config->operation, jad_roster_operation (*roster_p)) != 0) {
+        snprintf (err, errlen, "roster is for operation \"%s\", not \"%s\"",
+                  jad_roster_operation (*roster_p), config->operation);
+        return -1;
+    }
+    const jad_participant_t *me = jad_roster_find_key (*roster_p,
+                                                       jad_keys_public (*keys_p));
+    if (!me || me->role != JAD_ROLE_HUB) {
+        snprintf (err, errlen, "the key in %s is not the roster's hub",
+                  config->key);
+        return -1;
+    }
+    return 0;
+}
+
+int
+jad_hub_check (const jad_hub_config_t *config, char *err, size_t errlen)
+{
+    jad_keys_t *keys = NULL;
+    jad_roster_t *roster = NULL;
+    jad_journal_t *journal = NULL;
+    char path[4096], why[512];
+    int rc = -1;
+    if (s_identity_load (config, &keys, &roster, err, errlen) != 0
+    ||  jad_config_check_endpoint ("listen", config->listen, err, errlen) != 0
+    ||  jad_config_check_endpoint ("publish", config->publish, err, errlen) != 0)
+        goto done;
+    if (jad_config_check_dir ("data", config->data, err, errlen) != 0)
+        goto done;
+    /* An existing journal must be this roster's operation's. */
+    snprintf (path, sizeof path, "%s/journal/data.mdb", config->data);
+    if (access (path, F_OK) == 0) {
+        snprintf (path, sizeof path, "%s/journal", config->data);
+        journal = jad_journal_open (path, JAD_JOURNAL_RDONLY, why, sizeof why);
+        jad_journal_meta_t meta;
+        if (!journal) {
+            snprintf (err, errlen, "%s", why);
+            goto done;
+        }
+        if (jad_journal_meta_get (journal, &meta) != 0) {
+            snprintf (err, errlen, "%s: cannot read the journal's metadata", path);
+            goto done;
+        }
+        if (meta.has && memcmp (meta.id, jad_roster_id (roster), JAD_ID_BYTES) != 0) {
+            snprintf (err, errlen, "%s belongs to operation \"%s\", another "
+                      "operation than the roster's", path, meta.name);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    jad_journal_destroy (&journal);
+    jad_roster_destroy (&roster);
+    jad_keys_destroy (&keys);
+    return rc;
+}
+
 jad_hub_t *
 jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
 {
@@ -1274,30 +1351,8 @@ jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
     zlistx_set_destructor (self->catchups, s_catchup_free);
     char why[512];
 
-    self->keys = jad_keys_load (config->key, why, sizeof why);
-    if (!self->keys || !jad_keys_has_secret (self->keys)) {
-        snprintf (err, errlen, "%s: %s", config->key,
-                  self->keys ? "not a secret key file" : why);
+    if (s_identity_load (config, &self->keys, &self->roster, err, errlen) != 0)
         goto fail;
-    }
-    self->roster = jad_roster_load (config->roster, why, sizeof why);
-    if (!self->roster) {
-        snprintf (err, errlen, "%s", why);
-        goto fail;
-    }
-    if (config->operation
-    &&  strcmp (config->operation, jad_roster_operation (self->roster)) != 0) {
-        snprintf (err, errlen, "roster is for operation \"%s\", not \"%s\"",
-                  jad_roster_operation (self->roster), config->operation);
-        goto fail;
-    }
-    const jad_participant_t *me = jad_roster_find_key (self->roster,
-                                                       jad_keys_public (self->keys));
-    if (!me || me->role != JAD_ROLE_HUB) {
-        snprintf (err, errlen, "the key in %s is not the roster's hub",
-                  config->key);
-        goto fail;
-    }
     memcpy (self->op_id, jad_roster_id (self->roster), JAD_ID_BYTES);
 
     char path[4096];

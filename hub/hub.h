@@ -32,6 +32,11 @@ typedef struct _jad_hub_t jad_hub_t;
  * NULL with a reason in ERR on any failure.  Caller owns the result. */
 jad_hub_t *jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen);
 
+/* What jad_hub_new would refuse, found without binding or writing: the
+ * key, the roster (and that the key is its hub), the endpoints' syntax, the
+ * data directory, an existing journal's operation.  0, or -1 with ERR. */
+int jad_hub_check (const jad_hub_config_t *config, char *err, size_t errlen);
+
 /* Serve until SIGINT/SIGTERM.  0 on a clean stop, -1 on a fatal error. */
 int jad_hub_run (jad_hub_t *self);
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "jad/config.h"
 #include "jad/journal.h"
 #include "jad/log.h"
 #include "hub.h"
@@ -24,14 +25,22 @@ s_usage (FILE *out)
 "usage: jad-hub --data DIR --roster FILE --key FILE\n"
 "               [--listen tcp://127.0.0.1:7401] [--publish tcp://127.0.0.1:7402]\n"
 "               [--operation NAME] [--log-level error|warn|notice|info|debug]\n"
-"       jad-hub status --data DIR [--json]\n"
+"               [--config FILE] [--check]\n"
+"       jad-hub status --data DIR [--json] [--config FILE]\n"
 "\n"
 "The hub journals every report in DIR/journal (LMDB), acknowledges it and\n"
 "publishes it.  SIGHUP reloads the roster; SIGTERM or SIGINT stops it.\n"
 "status: head sequence, participants and when last seen, ingest rate,\n"
 "journal size.\n"
 "\n"
-"exit: 0 done; 1 failed; 2 usage or I/O error\n");
+"--config FILE  read settings from FILE: 'key = value' lines, a key being\n"
+"               a long option's name (data, roster, key, listen, publish,\n"
+"               operation, log-level); the command line wins where both set one\n"
+"--check        check the configuration (key, roster, endpoints, data\n"
+"               directory, an existing journal's operation) and exit\n"
+"\n"
+"exit: 0 done (--check: valid); 1 failed (--check: invalid);\n"
+"      2 usage or I/O error\n");
 }
 
 static void
@@ -126,6 +135,7 @@ main (int argc, char **argv)
         { "operation", required_argument, NULL, 'o' },
         { "log-level", required_argument, NULL, 'v' },
         { "json", no_argument, NULL, 'j' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -133,10 +143,15 @@ main (int argc, char **argv)
         .listen = "tcp://127.0.0.1:7401",
         .publish = "tcp://127.0.0.1:7402",
     };
-    int status = 0, json = 0, level = JAD_LOG_NOTICE;
+    int status = 0, json = 0, check = 0, level = JAD_LOG_NOTICE;
     if (argc > 1 && strcmp (argv[1], "status") == 0) {
         status = 1;
         optind = 2;
+    }
+    char err[1024];
+    if (jad_config_expand (&argc, &argv, optind, opts, NULL, err, sizeof err)) {
+        fprintf (stderr, "jad-hub: %s\n", err);
+        return jad_config_failure_status (argc, argv);
     }
     int c;
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
@@ -148,6 +163,7 @@ main (int argc, char **argv)
         case 'p': config.publish = optarg; break;
         case 'o': config.operation = optarg; break;
         case 'j': json = 1; break;
+        case 'C': check = 1; break;
         case 'v':
             level = jad_log_level_parse (optarg);
             if (level < 0) {
@@ -167,11 +183,23 @@ main (int argc, char **argv)
         fprintf (stderr, "jad-hub: --data DIR is required\n");
         return 2;
     }
+    if (status && check) {
+        fprintf (stderr, "jad-hub: --check checks the hub's configuration, not status\n");
+        return 2;
+    }
     if (status)
         return s_status (config.data, json);
     if (!config.roster || !config.key) {
         fprintf (stderr, "jad-hub: --roster FILE and --key FILE are required\n");
         return 2;
+    }
+    if (check) {
+        if (jad_hub_check (&config, err, sizeof err) != 0) {
+            fprintf (stderr, "jad-hub: configuration invalid: %s\n", err);
+            return 1;
+        }
+        printf ("jad-hub: configuration valid\n");
+        return 0;
     }
     /* No core dumps: the hub's memory holds its secret key. */
     struct rlimit no_core = { 0, 0 };
@@ -188,7 +216,6 @@ main (int argc, char **argv)
     sigemptyset (&sa.sa_mask);
     sigaction (SIGHUP, &sa, NULL);
 
-    char err[1024];
     jad_hub_t *hub = jad_hub_new (&config, err, sizeof err);
     if (!hub) {
         jad_log_error ("%s", err);

@@ -1,0 +1,191 @@
+/* Unit tests: lib/config.c — --config FILE expanded into long options. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jad/config.h"
+
+static const struct option s_opts [] = {
+    { "data", required_argument, NULL, 'd' },
+    { "listen", required_argument, NULL, 'l' },
+    { "country", required_argument, NULL, 'c' },
+    { "json", no_argument, NULL, 'j' },
+    { "check", no_argument, NULL, 'C' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
+
+/* A temporary file holding TEXT; its path is static storage. */
+static const char *
+s_file (const char *text)
+{
+    static char path [64];
+    snprintf (path, sizeof path, "/tmp/jad-config-XXXXXX");
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    size_t len = strlen (text);
+    assert_int_equal (write (fd, text, len), (ssize_t) len);
+    close (fd);
+    return path;
+}
+
+/* Expand ARGV (NULL-terminated) with FILE's TEXT; returns the rc. */
+static int
+s_expand (const char *text, char **argv, int first, int *argc_p, char ***argv_p,
+          char *err, size_t errlen)
+{
+    const char *path = s_file (text);
+    int argc = 0;
+    while (argv [argc])
+        argc++;
+    static char joined [80];
+    snprintf (joined, sizeof joined, "--config=%s", path);
+    for (int i = 0; i < argc; i++)
+        if (strcmp (argv [i], "FILE") == 0)
+            argv [i] = (char *) path;
+        else
+        if (strcmp (argv [i], "--config=FILE") == 0)
+            argv [i] = joined;
+    *argc_p = argc;
+    *argv_p = argv;
+    static const char *const others [] = { "hub", NULL };
+    int rc = jad_config_expand (argc_p, argv_p, first, s_opts, others, err, errlen);
+    unlink (path);
+    return rc;
+}
+
+static void
+test_settings_go_before_the_command_line (void **state)
+{
+    (void) state;
+    char *argv [] = { "prog", "status", "--country", "FR", "--config", "FILE",
+                      "--json", NULL };
+    int argc;
+    char **out, err [256] = "";
+    int rc = s_expand ("# a comment\n"
+                       "\n"
+                       "  data = /var/lib/x y  \n"
+                       "country=DE\n"
+                       "json = false\n"
+                       "check = yes\n"
+                       "hub = tcp://elsewhere:1\n",
+                       argv, 2, &argc, &out, err, sizeof err);
+    assert_int_equal (rc, 0);
+    assert_int_equal (argc, 8);
+    assert_string_equal (out [0], "prog");
+    assert_string_equal (out [1], "status");
+    assert_string_equal (out [2], "--data=/var/lib/x y");
+    assert_string_equal (out [3], "--country=DE");
+    assert_string_equal (out [4], "--check");
+    assert_string_equal (out [5], "--country");
+    assert_string_equal (out [6], "FR");
+    assert_string_equal (out [7], "--json");
+    assert_null (out [8]);
+
+    /* getopt_long sees the file's value first and the flag's last. */
+    const char *country = NULL;
+    int c;
+    optind = 2;
+    while ((c = getopt_long (argc, out, "", s_opts, NULL)) != -1)
+        if (c == 'c')
+            country = optarg;
+    assert_string_equal (country, "FR");
+}
+
+static void
+test_equals_form_and_no_config (void **state)
+{
+    (void) state;
+    char *argv [] = { "prog", "--config=FILE", NULL };
+    int argc;
+    char **out, err [256] = "";
+    assert_int_equal (s_expand ("listen = tcp://a:1#b\n", argv, 1, &argc, &out,
+                                err, sizeof err), 0);
+    assert_int_equal (argc, 2);
+    assert_string_equal (out [1], "--listen=tcp://a:1#b");
+
+    char *plain [] = { "prog", "--json", "--", "--config", NULL };
+    argc = 4;
+    out = plain;
+    assert_int_equal (jad_config_expand (&argc, &out, 1, s_opts, NULL,
+                                         err, sizeof err), 0);
+    assert_ptr_equal (out, plain);
+    assert_int_equal (argc, 4);
+}
+
+static void
+s_refused (const char *text, const char *expected)
+{
+    char *argv [] = { "prog", "--config", "FILE", NULL };
+    int argc;
+    char **out, err [256] = "";
+    assert_int_equal (s_expand (text, argv, 1, &argc, &out, err, sizeof err), -1);
+    if (!strstr (err, expected))
+        fail_msg ("error '%s' does not contain '%s'", err, expected);
+}
+
+static void
+test_errors_name_the_line (void **state)
+{
+    (void) state;
+    s_refused ("data = x\nfoo = 1\n", ":2: unknown key 'foo'");
+    s_refused ("json = maybe\n", ":1: 'json' is a flag");
+    s_refused ("\n\ndata =\n", ":3: 'data' needs a value");
+    s_refused ("data /x\n", ":1: expected 'key = value'");
+    s_refused ("= x\n", ":1: missing key");
+    s_refused ("config = other\n", ":1: 'config' cannot be set");
+    s_refused ("help = true\n", ":1: 'help' cannot be set");
+
+    char longline [5000];
+    memset (longline, 'a', sizeof longline - 2);
+    memcpy (longline, "data=", 5);
+    longline [sizeof longline - 2] = '\n';
+    longline [sizeof longline - 1] = '\0';
+    s_refused (longline, ":1: line longer than 4096 bytes");
+}
+
+static void
+test_usage_errors (void **state)
+{
+    (void) state;
+    char err [256] = "";
+    char *missing [] = { "prog", "--config", NULL };
+    int argc = 2;
+    char **out = missing;
+    assert_int_equal (jad_config_expand (&argc, &out, 1, s_opts, NULL,
+                                         err, sizeof err), -1);
+    assert_non_null (strstr (err, "needs a FILE"));
+
+    char *twice [] = { "prog", "--config", "a", "--config=b", NULL };
+    argc = 4;
+    out = twice;
+    assert_int_equal (jad_config_expand (&argc, &out, 1, s_opts, NULL,
+                                         err, sizeof err), -1);
+    assert_non_null (strstr (err, "given twice"));
+
+    char *absent [] = { "prog", "--config", "/nonexistent/jad.conf", NULL };
+    argc = 3;
+    out = absent;
+    assert_int_equal (jad_config_expand (&argc, &out, 1, s_opts, NULL,
+                                         err, sizeof err), -1);
+    assert_non_null (strstr (err, "/nonexistent/jad.conf"));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_settings_go_before_the_command_line),
+        cmocka_unit_test (test_equals_form_and_no_config),
+        cmocka_unit_test (test_errors_name_the_line),
+        cmocka_unit_test (test_usage_errors),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
