@@ -84,7 +84,8 @@ s_usage_run (FILE *out)
 "                    directory, key files, an existing outbox's country)\n"
 "                    and exit: 0 valid, 1 invalid\n"
 "\n"
-"Stops cleanly on SIGTERM or SIGINT.  exit: 0 stopped; 1 failed; 2 usage\n"
+"Stops cleanly on SIGTERM or SIGINT; ignores SIGHUP (restart to apply a new\n"
+"configuration).  exit: 0 stopped; 1 failed; 2 usage\n"
 "or startup error\n");
 }
 
@@ -213,6 +214,9 @@ s_run (int argc, char **argv)
         return 0;
     }
     jad_log_init ("agent", (jad_log_level_t) level);
+    /* The agent reads its configuration once: SIGHUP (`systemctl reload`,
+     * a closed terminal) must not stop it with reports in flight. */
+    signal (SIGHUP, SIG_IGN);
     jad_agent_t *agent = jad_agent_new (&cfg, err, sizeof err);
     if (!agent) {
         jad_log_error ("cannot start: %s", err);
