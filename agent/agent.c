@@ -226,7 +226,12 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
         s_err (err, errlen, "out of memory");
         goto out;
     }
-    if (mkdir (cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+    /* Parents as needed (what --check promised); the directory itself is
+     * the agent's alone. */
+    struct stat st;
+    if (stat (cfg->data_dir, &st) != 0
+    &&  (zsys_dir_create ("%s", cfg->data_dir) != 0
+    ||   chmod (cfg->data_dir, 0700) != 0)) {
         s_err (err, errlen, "%s: mkdir: %s", cfg->data_dir, strerror (errno));
         goto out;
     }

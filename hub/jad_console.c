@@ -22,6 +22,8 @@
 
 #include <czmq.h>
 
+#include "jad/config.h"
+#include "jad/keys.h"
 #include "jad/log.h"
 #include "jad/timefmt.h"
 #include "console_link.h"
@@ -46,8 +48,9 @@ s_usage (FILE *out)
 {
     fprintf (out,
 "usage: jad-console --hub ENDPOINT --feed ENDPOINT --key FILE --hub-key FILE\n"
-"                   [--silent-after SECONDS]\n"
+"                   [--silent-after SECONDS] [--config FILE] [--check]\n"
 "       jad-console --replay DIR [--speed X] [--silent-after SECONDS]\n"
+"                   [--config FILE] [--check]\n"
 "\n"
 "The operation's live picture in the terminal: header, totals (as\n"
 "jad-report counts them), countries, and the feed of notable entries.\n"
@@ -62,11 +65,77 @@ s_usage (FILE *out)
 "              or a journal) instead of connecting\n"
 "  --speed     replay paced by event time, X times real time (default: as\n"
 "              fast as it decodes)\n"
+"  --config    settings from FILE, 'key = value' lines, a key being one of\n"
+"              these options' names; the command line wins\n"
+"  --check     check the options, endpoints and key files (or that the\n"
+"              journal opens) and exit, connecting to nothing\n"
 "Keys: arrows/PgUp/PgDn scroll, Tab switches panel, s sorts the countries,\n"
 "/ filters the feed, Enter opens an entry, r composes a request, q quits.\n"
 "See docs/CONSOLE.md.\n"
 "\n"
-"exit: 0 quit; 2 usage error, or the hub or journal cannot be used\n");
+"exit: 0 quit (--check: valid); 1 --check: invalid; 2 usage error, or the\n"
+"hub or journal cannot be used\n");
+}
+
+/* --silent-after, --speed: a number above 0 and at most MAX (WHAT says so
+ * in the error).  0, or -1 with ERR. */
+static int
+s_positive (const char *name, const char *text, double max, const char *what,
+            double *v_p, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    *v_p = strtod (text, &end);
+    if (errno || end == text || *end || !(*v_p > 0) || *v_p > max) {
+        snprintf (err, errlen, "--%s: \"%s\" is not %s", name, text, what);
+        return -1;
+    }
+    return 0;
+}
+
+/* The replay link of DIR (its journal opened read-only).  0, or -1 with
+ * ERR. */
+static int
+s_open_replay (const char *dir, double speed, jad_link_t **link_p,
+               char *err, size_t errlen)
+{
+    char why[512];
+    *link_p = jad_link_new_replay (dir, speed, why, sizeof why);
+    if (!*link_p) {
+        snprintf (err, errlen, "--replay: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* A live console's settings checked without connecting, for the run and
+ * for --check alike: the endpoints' syntax, our secret key, the hub's
+ * public key.  0, or -1 with ERR naming the option. */
+static int
+s_check_live (const char *hub, const char *feed, const char *key,
+              const char *hub_key, char *err, size_t errlen)
+{
+    char why[512];
+    if (jad_config_check_endpoint ("hub", hub, err, errlen) != 0
+    ||  jad_config_check_endpoint ("feed", feed, err, errlen) != 0)
+        return -1;
+    jad_keys_t *keys = jad_keys_load (key, why, sizeof why);
+    if (!keys || !jad_keys_has_secret (keys)) {
+        if (keys)
+            snprintf (err, errlen, "--key: %s: not a secret key file", key);
+        else
+            snprintf (err, errlen, "--key: %s", why);
+        jad_keys_destroy (&keys);
+        return -1;
+    }
+    jad_keys_destroy (&keys);
+    keys = jad_keys_load (hub_key, why, sizeof why);
+    if (!keys) {
+        snprintf (err, errlen, "--hub-key: %s", why);
+        return -1;
+    }
+    jad_keys_destroy (&keys);
+    return 0;
 }
 
 int
@@ -80,14 +149,19 @@ main (int argc, char **argv)
         { "silent-after", required_argument, NULL, 's' },
         { "replay", required_argument, NULL, 'r' },
         { "speed", required_argument, NULL, 'x' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     const char *hub = NULL, *feed = NULL, *key = NULL, *hub_key = NULL;
-    const char *replay = NULL;
+    const char *replay = NULL, *speed_arg = NULL, *silent_arg = NULL;
     double speed = 0, silent_after = 60;
-    int c, has_speed = 0;
-    char *end;
+    int c, check = 0;
+    char err[1024] = "";
+    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-console: %s\n", err);
+        return jad_config_failure_status (argc, argv);
+    }
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'H': hub = optarg; break;
@@ -95,26 +169,9 @@ main (int argc, char **argv)
         case 'k': key = optarg; break;
         case 'K': hub_key = optarg; break;
         case 'r': replay = optarg; break;
-        case 's':
-            errno = 0;
-            silent_after = strtod (optarg, &end);
-            if (errno || end == optarg || *end || !(silent_after > 0)
-            ||  silent_after > 86400 * 30) {
-                fprintf (stderr, "jad-console: --silent-after: \"%s\" is not a "
-                         "number of seconds above 0\n", optarg);
-                return 2;
-            }
-            break;
-        case 'x':
-            errno = 0;
-            speed = strtod (optarg, &end);
-            if (errno || end == optarg || *end || !(speed > 0) || speed > 1e9) {
-                fprintf (stderr, "jad-console: --speed: \"%s\" is not a number "
-                         "above 0\n", optarg);
-                return 2;
-            }
-            has_speed = 1;
-            break;
+        case 's': silent_arg = optarg; break;
+        case 'x': speed_arg = optarg; break;
+        case 'C': check = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -134,9 +191,29 @@ main (int argc, char **argv)
                  "required, or --replay DIR (--help for usage)\n");
         return 2;
     }
-    if (has_speed && !replay) {
+    if (speed_arg && !replay) {
         fprintf (stderr, "jad-console: --speed is for --replay\n");
         return 2;
+    }
+    /* The values, then what the link needs, for the run and for --check
+     * alike: a replay's journal is opened here (read-only); a live link's
+     * endpoints and keys are checked here, and it connects only later. */
+    jad_link_t *link = NULL;
+    if ((silent_arg && s_positive ("silent-after", silent_arg, 86400 * 30,
+                                   "a number of seconds above 0",
+                                   &silent_after, err, sizeof err) != 0)
+    ||  (speed_arg && s_positive ("speed", speed_arg, 1e9, "a number above 0",
+                                  &speed, err, sizeof err) != 0)
+    ||  (replay ? s_open_replay (replay, speed, &link, err, sizeof err)
+                : s_check_live (hub, feed, key, hub_key, err, sizeof err)) != 0) {
+        fprintf (stderr, check ? "jad-console: configuration invalid: %s\n"
+                               : "jad-console: %s\n", err);
+        return check ? 1 : 2;
+    }
+    if (check) {
+        jad_link_destroy (&link);
+        printf ("jad-console: configuration valid\n");
+        return 0;
     }
     /* Nothing may write to the terminal under ncurses: only errors are
      * logged, and czmq's own log goes nowhere. */
@@ -149,16 +226,14 @@ main (int argc, char **argv)
     signal (SIGHUP, s_on_signal);
 
     int rc = 2;
-    char err[512] = "";
     jad_model_t *model = jad_model_new ();
-    jad_link_t *link = NULL;
     jad_ui_t *ui = NULL;
     if (!model) {
         fprintf (stderr, "jad-console: out of memory\n");
         goto out;
     }
-    link = replay ? jad_link_new_replay (replay, speed, err, sizeof err)
-                  : jad_link_new_live (hub, feed, key, hub_key, err, sizeof err);
+    if (!link)
+        link = jad_link_new_live (hub, feed, key, hub_key, err, sizeof err);
     if (!link) {
         fprintf (stderr, "jad-console: %s\n", err);
         goto out;

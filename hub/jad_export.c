@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "jad/config.h"
 #include "jad/entry.h"
 #include "jad/journal.h"
 #include "jad/report_json.h"
@@ -66,7 +67,8 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-"usage: jad-export --data DIR --format jsonl|csv [--meta]\n"
+"usage: jad-export --data DIR --format jsonl|csv [--meta] [--config FILE]\n"
+"                  [--check]\n"
 "\n"
 "Every report of the journal in DIR (a hub's data directory or an agent's),\n"
 "in hub order, one row each, on stdout.\n"
@@ -77,9 +79,12 @@ s_usage (FILE *out)
 "  --meta  adds hub_seq, origin, origin_seq, received (for analysis; such\n"
 "          lines are not for re-import)\n"
 "Corrections are exported as they are (type correction), not applied.\n"
+"  --config FILE  settings as 'key = value' lines, a key being one of these\n"
+"                 options' names (data, format, meta); the command line wins\n"
+"  --check        check the options and that the journal opens, and exit\n"
 "\n"
-"exit: 0 done; 1 some entries did not decode (named on stderr); 2 usage\n"
-"or I/O error\n");
+"exit: 0 done (--check: valid); 1 some entries did not decode (named on\n"
+"stderr; --check: invalid); 2 usage or I/O error\n");
 }
 
 /* ------------------------------------------------------------ csv */
@@ -396,6 +401,32 @@ s_row (s_export_t *self, jad_entry_t *e)
     self->written++;
 }
 
+/* What an export needs, for the run and for --check alike: a known
+ * FORMAT, and the journal of DIR open (*READER_P) with its head read.
+ * 0, or -1 with ERR naming the option. */
+static int
+s_prepare (s_export_t *self, const char *dir, const char *format,
+           jad_entry_reader_t **reader_p, uint64_t *head_p,
+           char *err, size_t errlen)
+{
+    char why[512];
+    self->csv = strcmp (format, "csv") == 0;
+    if (!self->csv && strcmp (format, "jsonl") != 0) {
+        snprintf (err, errlen, "--format: jsonl or csv, not \"%s\"", format);
+        return -1;
+    }
+    *reader_p = jad_entry_reader_new (dir, why, sizeof why);
+    if (!*reader_p) {
+        snprintf (err, errlen, "--data: %s", why);
+        return -1;
+    }
+    if (jad_journal_head (jad_entry_reader_journal (*reader_p), head_p) != 0) {
+        snprintf (err, errlen, "--data: %s: cannot read the journal", dir);
+        return -1;
+    }
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -403,6 +434,7 @@ main (int argc, char **argv)
         { "data", required_argument, NULL, 'd' },
         { "format", required_argument, NULL, 'f' },
         { "meta", no_argument, NULL, 'm' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -410,13 +442,18 @@ main (int argc, char **argv)
     const char *dir = NULL, *format = NULL;
     jad_entry_reader_t *reader = NULL;
     jad_entry_t *chunk = NULL;
-    int c, rc = 2;
-    char err[512];
+    int c, rc = 2, check = 0;
+    char err[1024];
+    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-export: %s\n", err);
+        return jad_config_failure_status (argc, argv);
+    }
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'f': format = optarg; break;
         case 'm': self->meta = 1; break;
+        case 'C': check = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -426,31 +463,25 @@ main (int argc, char **argv)
                  "required (--help)\n");
         return 2;
     }
-    if (strcmp (format, "csv") == 0)
-        self->csv = 1;
-    else
-    if (strcmp (format, "jsonl") != 0) {
-        fprintf (stderr, "jad-export: --format: jsonl or csv, not \"%s\"\n",
-                 format);
-        return 2;
+    uint64_t head = 0, seq = 1;
+    if (s_prepare (self, dir, format, &reader, &head, err, sizeof err) != 0) {
+        fprintf (stderr, check ? "jad-export: configuration invalid: %s\n"
+                               : "jad-export: %s\n", err);
+        rc = check ? 1 : 2;
+        goto out;
+    }
+    if (check) {
+        printf ("jad-export: configuration valid\n");
+        rc = 0;
+        goto out;
     }
     self->progress = isatty (STDERR_FILENO);
     /* Rows are short and many: write them in large blocks. */
     static char obuf[1 << 16];
     setvbuf (stdout, obuf, _IOFBF, sizeof obuf);
-    reader = jad_entry_reader_new (dir, err, sizeof err);
-    if (!reader) {
-        fprintf (stderr, "jad-export: %s\n", err);
-        goto out;
-    }
     chunk = calloc (S_CHUNK, sizeof *chunk);
     if (!chunk) {
         fprintf (stderr, "jad-export: out of memory\n");
-        goto out;
-    }
-    uint64_t head = 0, seq = 1;
-    if (jad_journal_head (jad_entry_reader_journal (reader), &head) != 0) {
-        fprintf (stderr, "jad-export: %s: cannot read the journal\n", dir);
         goto out;
     }
     if (self->csv)

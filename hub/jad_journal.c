@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "jad/config.h"
 #include "jad/journal.h"
 #include "jad/lines.h"
 #include "jad/report.h"
@@ -32,6 +34,7 @@ s_usage (FILE *out)
 "usage: jad-journal import --data DIR [--operation NAME] FILE|-\n"
 "       jad-journal count  --data DIR [--json]\n"
 "       jad-journal dump   --data DIR [--from SEQ] [--limit N]\n"
+"       every command also takes [--config FILE] [--check]\n"
 "\n"
 "  import  validate each JSON line (each report needs its \"country\") and\n"
 "          journal the valid ones; one result line per rejected line\n"
@@ -39,7 +42,14 @@ s_usage (FILE *out)
 "  dump    one JSON line per entry: hub_seq, origin, origin_seq,\n"
 "          received, and the report as submitted\n"
 "\n"
-"exit: 0 done; 1 some lines rejected; 2 usage or I/O error\n");
+"  --config FILE  settings as 'key = value' lines, a key being a long\n"
+"                 option's name (data, operation, json, from, limit); one\n"
+"                 file serves every command; the command line wins\n"
+"  --check        check the options, the journal (import: that DIR can hold\n"
+"                 one, and FILE) and exit, writing nothing\n"
+"\n"
+"exit: 0 done (--check: valid); 1 some lines rejected (--check: invalid);\n"
+"      2 usage or I/O error\n");
 }
 
 /* Per-country origins for an import: one incarnation per run, sequences
@@ -351,6 +361,66 @@ out:
     return rc;
 }
 
+/* A setting the command cannot use: under --check the configuration is
+ * invalid (exit 1), otherwise the command cannot start (exit 2). */
+static int
+s_refuse (int check, const char *err)
+{
+    fprintf (stderr, check ? "jad-journal: configuration invalid: %s\n"
+                           : "jad-journal: %s\n", err);
+    return check ? 1 : 2;
+}
+
+/* --from, --limit: a sequence number or a count. */
+static int
+s_number (const char *name, const char *text, uint64_t *v_p,
+          char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    *v_p = strtoull (text, &end, 10);
+    if (errno || *end || text[0] == '-' || !*text) {
+        snprintf (err, errlen, "--%s: not a number: %s", name, text);
+        return -1;
+    }
+    return 0;
+}
+
+/* --check: what COMMAND would open, opened read-only, and nothing written:
+ * count and dump need DIR's journal; import needs FILE and a DIR that
+ * holds a journal or can be made into one.  0, or -1 with ERR. */
+static int
+s_check (const char *cmd, const char *dir, const char *input,
+         char *err, size_t errlen)
+{
+    char why[512], path[4200];
+    if (strcmp (cmd, "import") == 0) {
+        if (jad_config_check_dir ("data", dir, err, errlen) != 0)
+            return -1;
+        /* The import makes DIR, not its parents. */
+        snprintf (path, sizeof path, "%s", dir);
+        if (access (dir, F_OK) != 0 && access (dirname (path), F_OK) != 0) {
+            snprintf (err, errlen, "--data: %.900s: %s", path, strerror (errno));
+            return -1;
+        }
+        if (strcmp (input, "-") != 0 && access (input, R_OK) != 0) {
+            snprintf (err, errlen, "import FILE %s: %s", input, strerror (errno));
+            return -1;
+        }
+        snprintf (path, sizeof path, "%s/data.mdb", dir);
+        if (access (path, F_OK) != 0)
+            return 0;       /* the import will create it */
+    }
+    jad_journal_t *journal = jad_journal_open (dir, JAD_JOURNAL_RDONLY,
+                                               why, sizeof why);
+    if (!journal) {
+        snprintf (err, errlen, "--data: %s", why);
+        return -1;
+    }
+    jad_journal_destroy (&journal);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -360,12 +430,14 @@ main (int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "from", required_argument, NULL, 'f' },
         { "limit", required_argument, NULL, 'l' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    const char *dir = NULL, *operation = NULL;
-    int json = 0;
+    const char *dir = NULL, *operation = NULL, *from_arg = NULL, *limit_arg = NULL;
+    int json = 0, check = 0;
     uint64_t from = 0, limit = 0;
+    char err[1024];
     if (argc < 2) {
         s_usage (stderr);
         return 2;
@@ -374,54 +446,60 @@ main (int argc, char **argv)
         s_usage (stdout);
         return 0;
     }
+    /* One table for every command, so one file serves them all. */
+    if (jad_config_expand (&argc, &argv, 2, opts, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-journal: %s\n", err);
+        return jad_config_failure_status (argc, argv);
+    }
     const char *cmd = argv[1];
     optind = 2;
     int c;
-    char *end;
     while ((c = getopt_long (argc, argv, "d:o:jf:l:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'o': operation = optarg; break;
         case 'j': json = 1; break;
-        case 'f':
-        case 'l':
-            errno = 0;
-            uint64_t v = strtoull (optarg, &end, 10);
-            if (errno || *end || optarg[0] == '-' || !*optarg) {
-                fprintf (stderr, "jad-journal: --%s: not a number: %s\n",
-                         c == 'f' ? "from" : "limit", optarg);
-                return 2;
-            }
-            if (c == 'f') from = v; else limit = v;
-            break;
+        case 'f': from_arg = optarg; break;
+        case 'l': limit_arg = optarg; break;
+        case 'C': check = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
+    }
+    int import = strcmp (cmd, "import") == 0;
+    if (!import && strcmp (cmd, "count") != 0 && strcmp (cmd, "dump") != 0) {
+        fprintf (stderr, "jad-journal: unknown command: %s\n", cmd);
+        s_usage (stderr);
+        return 2;
     }
     if (!dir) {
         fprintf (stderr, "jad-journal: --data DIR is required\n");
         return 2;
     }
+    if (import && optind != argc - 1) {
+        fprintf (stderr, "jad-journal: import takes one FILE (or -)\n");
+        return 2;
+    }
+    if (!import && optind != argc) {
+        fprintf (stderr, "jad-journal: unexpected argument: %s\n", argv[optind]);
+        return 2;
+    }
+    if ((from_arg && s_number ("from", from_arg, &from, err, sizeof err) != 0)
+    ||  (limit_arg && s_number ("limit", limit_arg, &limit, err, sizeof err) != 0))
+        return s_refuse (check, err);
+    if (check) {
+        if (s_check (cmd, dir, import ? argv[optind] : NULL, err, sizeof err) != 0)
+            return s_refuse (check, err);
+        printf ("jad-journal: configuration valid\n");
+        return 0;
+    }
     if (sodium_init () < 0) {
         fprintf (stderr, "jad-journal: libsodium failed to initialise\n");
         return 2;
     }
-    if (strcmp (cmd, "import") == 0) {
-        if (optind != argc - 1) {
-            fprintf (stderr, "jad-journal: import takes one FILE (or -)\n");
-            return 2;
-        }
+    if (import)
         return s_import (dir, operation, argv[optind]);
-    }
-    if (optind != argc) {
-        fprintf (stderr, "jad-journal: unexpected argument: %s\n", argv[optind]);
-        return 2;
-    }
     if (strcmp (cmd, "count") == 0)
         return s_walk (dir, 0, json, 0, 0);
-    if (strcmp (cmd, "dump") == 0)
-        return s_walk (dir, 1, 0, from, limit);
-    fprintf (stderr, "jad-journal: unknown command: %s\n", cmd);
-    s_usage (stderr);
-    return 2;
+    return s_walk (dir, 1, 0, from, limit);
 }

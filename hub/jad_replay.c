@@ -29,6 +29,7 @@
 #include <czmq.h>
 #include <sodium.h>
 
+#include "jad/config.h"
 #include "jad/entry.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
@@ -82,6 +83,7 @@ typedef struct {
     int         paced;
     /* the feed (--publish) */
     jad_keys_t *keys;
+    jad_roster_t *roster;       /* whose keys are admitted */
     zactor_t   *zap;
     zsock_t    *pub;
     zsock_t    *router;
@@ -98,7 +100,7 @@ s_usage (FILE *out)
 "                  [--from TIME] [--to TIME] [--after-seq N] [--speed X]\n"
 "                  [--follow] [--quiet]\n"
 "                  [--publish ENDPOINT --key FILE [--roster FILE]\n"
-"                   [--listen ENDPOINT]]\n"
+"                   [--listen ENDPOINT]] [--config FILE] [--check]\n"
 "\n"
 "Prints the entries of the journal in DIR (a hub's data directory or an\n"
 "agent's) in hub order, one JSON line each: the report in the intake format\n"
@@ -119,17 +121,25 @@ s_usage (FILE *out)
 "  --listen EP        with --publish: answer heartbeats and catch-up\n"
 "                     requests on EP, up to the entry played so far\n"
 "  --quiet            print no JSON lines (with --publish)\n"
+"  --config FILE      settings as 'key = value' lines, a key being one of\n"
+"                     these options' names; the command line wins (a\n"
+"                     --country or --type there replaces the file's list)\n"
+"  --check            check the options, that the journal opens and, with\n"
+"                     --publish, the endpoints, key and roster; binds\n"
+"                     nothing and exits\n"
 "Corrections are shown as they are (type correction), not applied.\n"
 "\n"
-"exit: 0 done; 1 some entries did not decode (named on stderr); 2 usage\n"
-"or I/O error\n");
+"exit: 0 done (--check: valid); 1 some entries did not decode (named on\n"
+"stderr; --check: invalid); 2 usage or I/O error\n");
 }
 
 /* ------------------------------------------------------------ options */
 
-/* Add the comma-separated items of ARG to the --country or --type list. */
+/* Add the comma-separated items of ARG to the --country or --type list.
+ * 0, or -1 with ERR. */
 static int
-s_parse_list (s_replay_t *self, const char *arg, int countries)
+s_parse_list (s_replay_t *self, const char *arg, int countries,
+              char *err, size_t errlen)
 {
     char buf[1024];
     snprintf (buf, sizeof buf, "%s", arg);
@@ -139,8 +149,8 @@ s_parse_list (s_replay_t *self, const char *arg, int countries)
         if (countries) {
             if (strlen (item) != 2 || item[0] < 'A' || item[0] > 'Z'
             ||  item[1] < 'A' || item[1] > 'Z') {
-                fprintf (stderr, "jad-replay: --country: \"%s\" is not two "
-                         "upper-case letters\n", item);
+                snprintf (err, errlen, "--country: \"%s\" is not two "
+                          "upper-case letters", item);
                 return -1;
             }
             if (self->n_countries == S_MAX_FILTER)
@@ -150,8 +160,8 @@ s_parse_list (s_replay_t *self, const char *arg, int countries)
         else {
             int type = jad_report_enum_parse (JAD_REPORT_ENUM_TYPE, item);
             if (type < 0) {
-                fprintf (stderr, "jad-replay: --type: unknown report type "
-                         "\"%s\"\n", item);
+                snprintf (err, errlen, "--type: unknown report type \"%s\"",
+                          item);
                 return -1;
             }
             if (self->n_types == S_MAX_FILTER)
@@ -161,7 +171,8 @@ s_parse_list (s_replay_t *self, const char *arg, int countries)
     }
     return 0;
 full:
-    fprintf (stderr, "jad-replay: at most %d items in a filter\n", S_MAX_FILTER);
+    snprintf (err, errlen, "--%s: at most %d items in a filter",
+              countries ? "country" : "type", S_MAX_FILTER);
     return -1;
 }
 
@@ -236,49 +247,68 @@ s_send (zsock_t *sock, zframe_t *rid, const Jad__Frame *frame)
 }
 
 
-/* Load the key and the roster, start the ZAP handler, bind the sockets. */
+/* The feed's identity, for the run and for --check alike: the server's
+ * key (a .secret) and the roster whose keys are admitted (--roster FILE,
+ * else the last one the journal records), which must be the journal's
+ * operation's.  0, or -1 with ERR naming the option. */
+static int
+s_feed_identity (s_replay_t *self, char *err, size_t errlen)
+{
+    char why[512];
+    self->keys = jad_keys_load (self->key_file, why, sizeof why);
+    if (!self->keys) {
+        snprintf (err, errlen, "--key: %s", why);
+        return -1;
+    }
+    if (!jad_keys_has_secret (self->keys)) {
+        snprintf (err, errlen, "--key: %s: a server needs a .secret key file",
+                  self->key_file);
+        return -1;
+    }
+    if (self->roster_file) {
+        self->roster = jad_roster_load (self->roster_file, why, sizeof why);
+        if (!self->roster) {
+            snprintf (err, errlen, "--roster: %s", why);
+            return -1;
+        }
+    }
+    else {
+        const char *text = jad_entry_reader_roster_text (self->reader);
+        if (!text) {
+            snprintf (err, errlen, "--data: %s: the journal records no "
+                      "roster: pass --roster FILE", self->dir);
+            return -1;
+        }
+        self->roster = jad_roster_parse (text, strlen (text), "recorded roster",
+                                         why, sizeof why);
+        if (!self->roster) {
+            snprintf (err, errlen, "--data: %s", why);
+            return -1;
+        }
+    }
+    if (self->meta.has
+    &&  memcmp (jad_roster_id (self->roster), self->meta.id, JAD_ID_BYTES) != 0) {
+        snprintf (err, errlen, "%s: the roster is another operation's than the "
+                  "journal's", self->roster_file ? "--roster" : "--data");
+        return -1;
+    }
+    return 0;
+}
+
+/* Start the ZAP handler admitting the roster's keys, bind the sockets. */
 static int
 s_feed_start (s_replay_t *self, char *err, size_t errlen)
 {
     int rc = -1;
-    jad_roster_t *roster = NULL;
     const char **keys = NULL;
-    self->keys = jad_keys_load (self->key_file, err, errlen);
-    if (!self->keys)
-        goto out;
-    if (!jad_keys_has_secret (self->keys)) {
-        snprintf (err, errlen, "%s: a server needs a .secret key file",
-                  self->key_file);
-        goto out;
-    }
-    if (self->roster_file)
-        roster = jad_roster_load (self->roster_file, err, errlen);
-    else {
-        const char *text = jad_entry_reader_roster_text (self->reader);
-        if (!text) {
-            snprintf (err, errlen, "the journal records no roster: pass "
-                      "--roster FILE");
-            goto out;
-        }
-        roster = jad_roster_parse (text, strlen (text), "recorded roster",
-                                   err, errlen);
-    }
-    if (!roster)
-        goto out;
-    if (self->meta.has
-    &&  memcmp (jad_roster_id (roster), self->meta.id, JAD_ID_BYTES) != 0) {
-        snprintf (err, errlen, "the roster is another operation's than the "
-                  "journal's");
-        goto out;
-    }
-    size_t n = jad_roster_size (roster), admitted = 0;
+    size_t n = jad_roster_size (self->roster), admitted = 0;
     keys = calloc (n ? n : 1, sizeof *keys);
     if (!keys) {
         snprintf (err, errlen, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        const jad_participant_t *p = jad_roster_at (roster, i);
+        const jad_participant_t *p = jad_roster_at (self->roster, i);
         if (!p->revoked)
             keys[admitted++] = p->public_key;
     }
@@ -303,7 +333,6 @@ s_feed_start (s_replay_t *self, char *err, size_t errlen)
     rc = 0;
 out:
     free (keys);
-    jad_roster_destroy (&roster);
     return rc;
 }
 
@@ -314,6 +343,7 @@ s_feed_stop (s_replay_t *self)
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
     zactor_destroy (&self->zap);
+    jad_roster_destroy (&self->roster);
     jad_keys_destroy (&self->keys);
 }
 
@@ -633,6 +663,48 @@ out:
     return rc;
 }
 
+/* How many words at FIRST of the expanded vector (ARGC words) came from
+ * --config FILE: jad_config_expand puts the file's words there, before
+ * the command line's own (ARGC0 words, less "--config FILE" or
+ * "--config=FILE").  0 without --config. */
+static int
+s_file_words (int argc0, char **argv0, int argc, int first)
+{
+    for (int i = first; i < argc0 && strcmp (argv0[i], "--") != 0; i++) {
+        if (strcmp (argv0[i], "--config") == 0)
+            return argc - argc0 + 2;
+        if (strncmp (argv0[i], "--config=", 9) == 0)
+            return argc - argc0 + 1;
+    }
+    return 0;
+}
+
+/* What a replay needs before it plays, for the run and for --check alike:
+ * the journal open and its metadata read; with --publish, well-formed
+ * endpoints and the feed's key and roster.  0, or -1 with ERR. */
+static int
+s_prepare (s_replay_t *self, char *err, size_t errlen)
+{
+    char why[512];
+    self->reader = jad_entry_reader_new (self->dir, why, sizeof why);
+    if (!self->reader) {
+        snprintf (err, errlen, "--data: %s", why);
+        return -1;
+    }
+    if (jad_journal_meta_get (jad_entry_reader_journal (self->reader),
+                              &self->meta) != 0) {
+        snprintf (err, errlen, "--data: %s: cannot read the journal", self->dir);
+        return -1;
+    }
+    if (!self->publish)
+        return 0;
+    if (jad_config_check_endpoint ("publish", self->publish, err, errlen) != 0
+    ||  (self->listen
+         && jad_config_check_endpoint ("listen", self->listen, err, errlen) != 0))
+        return -1;
+    return s_feed_identity (self, err, errlen);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -650,47 +722,57 @@ main (int argc, char **argv)
         { "key", required_argument, NULL, 'k' },
         { "roster", required_argument, NULL, 'r' },
         { "quiet", no_argument, NULL, 'q' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     static s_replay_t replay;
     s_replay_t *self = &replay;
-    int c, rc = 2;
-    char err[512], *end;
+    int c, rc = 2, check = 0;
+    int from_cmdline[2] = { 0, 0 };     /* --type, --country seen there */
+    char err[1024] = "", *end;
+    int argc0 = argc;
+    char **argv0 = argv;
+    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-replay: %s\n", err);
+        return jad_config_failure_status (argc, argv);
+    }
+    int file_end = 1 + s_file_words (argc0, argv0, argc, 1);
+    /* A bad value is kept in ERR (the first one) until the options are all
+     * read: under --check it makes the configuration invalid. */
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': self->dir = optarg; break;
         case 'c':
         case 't':
-            if (s_parse_list (self, optarg, c == 'c') != 0)
-                return 2;
+            /* A list on the command line replaces the file's. */
+            if (optind > file_end && !from_cmdline[c == 'c']) {
+                from_cmdline[c == 'c'] = 1;
+                *(c == 'c' ? &self->n_countries : &self->n_types) = 0;
+            }
+            if (!err[0])
+                s_parse_list (self, optarg, c == 'c', err, sizeof err);
             break;
         case 'F':
         case 'T':
             if (jad_time_parse (optarg, c == 'F' ? &self->from_ms
-                                                 : &self->to_ms) != 0) {
-                fprintf (stderr, "jad-replay: --%s: \"%s\" is not an RFC 3339 "
-                         "time\n", c == 'F' ? "from" : "to", optarg);
-                return 2;
-            }
+                                                 : &self->to_ms) != 0 && !err[0])
+                snprintf (err, sizeof err, "--%s: \"%s\" is not an RFC 3339 "
+                          "time", c == 'F' ? "from" : "to", optarg);
             *(c == 'F' ? &self->has_from : &self->has_to) = 1;
             break;
         case 'a':
             errno = 0;
             self->after_seq = strtoull (optarg, &end, 10);
-            if (errno || *end || !*optarg || *optarg == '-') {
-                fprintf (stderr, "jad-replay: --after-seq: \"%s\" is not a "
-                         "sequence number\n", optarg);
-                return 2;
-            }
+            if ((errno || *end || !*optarg || *optarg == '-') && !err[0])
+                snprintf (err, sizeof err, "--after-seq: \"%s\" is not a "
+                          "sequence number", optarg);
             break;
         case 's':
             self->speed = strtod (optarg, &end);
-            if (*end || !(self->speed > 0) || self->speed > 1e12) {
-                fprintf (stderr, "jad-replay: --speed: \"%s\" is not a "
-                         "positive number\n", optarg);
-                return 2;
-            }
+            if ((*end || !(self->speed > 0) || self->speed > 1e12) && !err[0])
+                snprintf (err, sizeof err, "--speed: \"%s\" is not a "
+                          "positive number", optarg);
             break;
         case 'f': self->follow = 1; break;
         case 'p': self->publish = optarg; break;
@@ -698,6 +780,7 @@ main (int argc, char **argv)
         case 'k': self->key_file = optarg; break;
         case 'r': self->roster_file = optarg; break;
         case 'q': self->quiet = 1; break;
+        case 'C': check = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -717,6 +800,17 @@ main (int argc, char **argv)
     }
     if (sodium_init () < 0)
         return 2;
+    if (err[0] || s_prepare (self, err, sizeof err) != 0) {
+        fprintf (stderr, check ? "jad-replay: configuration invalid: %s\n"
+                               : "jad-replay: %s\n", err);
+        rc = check ? 1 : 2;
+        goto out;
+    }
+    if (check) {
+        printf ("jad-replay: configuration valid\n");
+        rc = 0;
+        goto out;
+    }
     /* Our own handlers: czmq's would only set a flag we do not read. */
     zsys_handler_set (NULL);
     struct sigaction sa = { .sa_handler = s_on_signal };
@@ -725,16 +819,6 @@ main (int argc, char **argv)
     sigaction (SIGTERM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
     self->progress = isatty (STDERR_FILENO);
-    self->reader = jad_entry_reader_new (self->dir, err, sizeof err);
-    if (!self->reader) {
-        fprintf (stderr, "jad-replay: %s\n", err);
-        goto out;
-    }
-    if (jad_journal_meta_get (jad_entry_reader_journal (self->reader),
-                              &self->meta) != 0) {
-        fprintf (stderr, "jad-replay: %s: cannot read the journal\n", self->dir);
-        goto out;
-    }
     if (self->publish) {
         zsys_init ();
         zsys_set_logstream (NULL);

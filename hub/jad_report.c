@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "jad/config.h"
 #include "jad/entry.h"
 #include "jad/figures.h"
 #include "jad/journal.h"
@@ -92,6 +94,7 @@ s_usage (FILE *out)
     fprintf (out,
 "usage: jad-report --data DIR [--format text|json|csv|html] [--out FILE]\n"
 "                  [--country CC] [--from TIME] [--to TIME] [--explain PATH]\n"
+"                  [--config FILE] [--check]\n"
 "\n"
 "The operation's figures from a journal: DIR is a hub's data directory\n"
 "(DIR/journal) or an agent's (DIR/mirror); both give the same figures.\n"
@@ -104,10 +107,15 @@ s_usage (FILE *out)
 "  --explain  list the entries (hub_seq, country, time, value) that add up\n"
 "             to the figure at PATH, e.g. seizures.firearms.by_type.pistol\n"
 "             or by_country.DE.checks.persons; the last line is the total\n"
+"  --config   settings from FILE, 'key = value' lines, a key being one of\n"
+"             these options' names; the command line wins\n"
+"  --check    check the options, that the journal opens and that --out\n"
+"             can be written, and exit without counting or writing\n"
 "See docs/REPORTS.md for what each figure means.\n"
 "\n"
-"exit: 0 done; 1 some entries could not be decoded (named on stderr; the\n"
-"figures leave them out); 2 usage error, or the journal cannot be read\n");
+"exit: 0 done (--check: valid); 1 some entries could not be decoded (named\n"
+"on stderr; the figures leave them out; --check: invalid); 2 usage error,\n"
+"or the journal cannot be read\n");
 }
 
 /* ------------------------------------------------------------ journal */
@@ -119,7 +127,7 @@ s_open (s_report_t *self, char *err, size_t errlen)
     char path[4096], data[4200];
     struct stat st;
     if (stat (self->dir, &st) != 0) {
-        snprintf (err, errlen, "%s: %s", self->dir, strerror (errno));
+        snprintf (err, errlen, "--data: %s: %s", self->dir, strerror (errno));
         return -1;
     }
     for (size_t i = 0; i < 3; i++) {
@@ -127,12 +135,16 @@ s_open (s_report_t *self, char *err, size_t errlen)
                   subdirs[i]);
         snprintf (data, sizeof data, "%s/data.mdb", path);
         if (stat (data, &st) == 0) {
-            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY, err, errlen);
+            char why[512];
+            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY,
+                                              why, sizeof why);
+            if (!self->journal)
+                snprintf (err, errlen, "--data: %s", why);
             return self->journal ? 0 : -1;
         }
     }
-    snprintf (err, errlen, "%s: no journal (neither %s/journal nor %s/mirror)",
-              self->dir, self->dir, self->dir);
+    snprintf (err, errlen, "--data: %s: no journal (neither %s/journal nor "
+              "%s/mirror)", self->dir, self->dir, self->dir);
     return -1;
 }
 
@@ -682,6 +694,81 @@ s_explain (FILE *out, const jad_figures_t *figures, const char *path)
 
 /* ------------------------------------------------------------ main */
 
+/* The options, as given (on the command line or in --config FILE). */
+typedef struct {
+    const char *format;         /* text, json, csv, html */
+    const char *out_path;       /* --out, NULL: stdout */
+    const char *country;        /* --country, NULL: all */
+    const char *from, *to;      /* --from, --to as given, NULL: open */
+    const char *explain;        /* --explain PATH */
+} s_options_t;
+
+/* Check the options and set FIGURES up by them: for the run and for
+ * --check alike.  0, or -1 with ERR naming the option. */
+static int
+s_configure (const s_options_t *o, jad_figures_t *figures, char *err, size_t errlen)
+{
+    int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;
+    if (strcmp (o->format, "text") && strcmp (o->format, "json")
+    &&  strcmp (o->format, "csv") && strcmp (o->format, "html")) {
+        snprintf (err, errlen, "--format: \"%s\" is not text, json, csv or html",
+                  o->format);
+        return -1;
+    }
+    const char *times[2] = { o->from, o->to };
+    int64_t *ms[2] = { &from_ms, &to_ms };
+    for (size_t i = 0; i < 2; i++)
+        if (times[i] && jad_time_parse (times[i], ms[i]) != 0) {
+            snprintf (err, errlen, "--%s: \"%s\" is not an RFC 3339 time "
+                      "(e.g. 2020-11-16T07:00:00Z)", i ? "to" : "from", times[i]);
+            return -1;
+        }
+    if (from_ms > to_ms) {
+        snprintf (err, errlen, "--from is after --to");
+        return -1;
+    }
+    if (o->country && jad_figures_set_country (figures, o->country) != 0) {
+        snprintf (err, errlen, "--country: \"%s\" is not two upper-case "
+                  "letters (ISO 3166 alpha-2)", o->country);
+        return -1;
+    }
+    jad_figures_set_range (figures, from_ms, to_ms);
+    if (o->explain)
+        jad_figures_set_explain (figures, o->explain);
+    if (o->out_path) {
+        /* The report is written beside FILE and renamed onto it. */
+        char dir[4096];
+        struct stat st;
+        snprintf (dir, sizeof dir, "%s", o->out_path);
+        if (stat (o->out_path, &st) == 0 && S_ISDIR (st.st_mode)) {
+            snprintf (err, errlen, "--out: %s is a directory", o->out_path);
+            return -1;
+        }
+        if (access (dirname (dir), W_OK | X_OK) != 0) {
+            snprintf (err, errlen, "--out: %.900s: %s", dir, strerror (errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Open the journal and keep the rosters it records.  0, or -1 with ERR. */
+static int
+s_journal (s_report_t *self, jad_journal_meta_t *meta, uint64_t *head,
+           char *err, size_t errlen)
+{
+    if (s_open (self, err, errlen) != 0)
+        return -1;
+    if (jad_journal_meta_get (self->journal, meta) != 0
+    ||  jad_journal_head (self->journal, head) != 0
+    ||  jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
+                                 s_roster_fn, self) < 0) {
+        snprintf (err, errlen, "--data: %s: cannot read the journal", self->dir);
+        return -1;
+    }
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -693,34 +780,33 @@ main (int argc, char **argv)
         { "from", required_argument, NULL, 'F' },
         { "to", required_argument, NULL, 'T' },
         { "explain", required_argument, NULL, 'e' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     s_report_t report = { 0 }, *self = &report;
-    const char *format = "text", *out_path = NULL, *country = NULL, *explain = NULL;
-    int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;
-    int c, rc = 2;
-    char err[512];
+    s_options_t o = { .format = "text" };
+    int c, rc = 2, check = 0;
+    char err[1024];
     jad_pool_t *pool = NULL;
     jad_figures_t *figures = NULL;
     json_t *fig = NULL;
     FILE *out = NULL;
     char *tmp_path = NULL;
+    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-report: %s\n", err);
+        return jad_config_failure_status (argc, argv);
+    }
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': self->dir = optarg; break;
-        case 'f': format = optarg; break;
-        case 'o': out_path = optarg; break;
-        case 'c': country = optarg; break;
-        case 'e': explain = optarg; break;
-        case 'F':
-        case 'T':
-            if (jad_time_parse (optarg, c == 'F' ? &from_ms : &to_ms) != 0) {
-                fprintf (stderr, "jad-report: --%s: \"%s\" is not an RFC 3339 time "
-                         "(e.g. 2020-11-16T07:00:00Z)\n", c == 'F' ? "from" : "to", optarg);
-                return 2;
-            }
-            break;
+        case 'f': o.format = optarg; break;
+        case 'o': o.out_path = optarg; break;
+        case 'c': o.country = optarg; break;
+        case 'e': o.explain = optarg; break;
+        case 'F': o.from = optarg; break;
+        case 'T': o.to = optarg; break;
+        case 'C': check = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -729,44 +815,31 @@ main (int argc, char **argv)
         fprintf (stderr, "jad-report: --data DIR is required (--help for usage)\n");
         return 2;
     }
-    if (strcmp (format, "text") && strcmp (format, "json") && strcmp (format, "csv")
-    &&  strcmp (format, "html")) {
-        fprintf (stderr, "jad-report: --format: \"%s\" is not text, json, csv or html\n",
-                 format);
-        return 2;
-    }
-    if (from_ms > to_ms) {
-        fprintf (stderr, "jad-report: --from is after --to\n");
-        return 2;
-    }
     figures = jad_figures_new ();
-    for (size_t i = 0; i < 3; i++)
-        self->slots[i].items = calloc (S_CHUNK, sizeof *self->slots[i].items);
-    pool = jad_pool_new (0);
-    if (!figures || !self->slots[0].items || !self->slots[1].items
-    ||  !self->slots[2].items || !pool) {
-        fprintf (stderr, "jad-report: out of memory or threads\n");
-        goto out;
-    }
-    if (country && jad_figures_set_country (figures, country) != 0) {
-        fprintf (stderr, "jad-report: --country: \"%s\" is not two upper-case "
-                 "letters (ISO 3166 alpha-2)\n", country);
-        goto out;
-    }
-    jad_figures_set_range (figures, from_ms, to_ms);
-    if (explain)
-        jad_figures_set_explain (figures, explain);
-    if (s_open (self, err, sizeof err) != 0) {
-        fprintf (stderr, "jad-report: %s\n", err);
+    if (!figures) {
+        fprintf (stderr, "jad-report: out of memory\n");
         goto out;
     }
     jad_journal_meta_t meta;
     uint64_t head;
-    if (jad_journal_meta_get (self->journal, &meta) != 0
-    ||  jad_journal_head (self->journal, &head) != 0
-    ||  jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
-                                 s_roster_fn, self) < 0) {
-        fprintf (stderr, "jad-report: %s: cannot read the journal\n", self->dir);
+    if (s_configure (&o, figures, err, sizeof err) != 0
+    ||  s_journal (self, &meta, &head, err, sizeof err) != 0) {
+        fprintf (stderr, check ? "jad-report: configuration invalid: %s\n"
+                               : "jad-report: %s\n", err);
+        rc = check ? 1 : 2;
+        goto out;
+    }
+    if (check) {
+        printf ("jad-report: configuration valid\n");
+        rc = 0;
+        goto out;
+    }
+    for (size_t i = 0; i < 3; i++)
+        self->slots[i].items = calloc (S_CHUNK, sizeof *self->slots[i].items);
+    pool = jad_pool_new (0);
+    if (!self->slots[0].items || !self->slots[1].items
+    ||  !self->slots[2].items || !pool) {
+        fprintf (stderr, "jad-report: out of memory or threads\n");
         goto out;
     }
 
@@ -831,42 +904,42 @@ main (int argc, char **argv)
         fprintf (stderr, "jad-report: out of memory\n");
         goto out;
     }
-    if (explain && jad_figures_explain_finish (figures, fig, err, sizeof err) != 0) {
+    if (o.explain && jad_figures_explain_finish (figures, fig, err, sizeof err) != 0) {
         fprintf (stderr, "jad-report: --explain %s\n", err);
         goto out;
     }
     /* --out: a temporary file renamed into place, so a reader never sees
      * half a report. */
-    if (out_path) {
-        size_t len = strlen (out_path) + 16;
+    if (o.out_path) {
+        size_t len = strlen (o.out_path) + 16;
         tmp_path = malloc (len);
         if (tmp_path)
-            snprintf (tmp_path, len, "%s.tmp%ld", out_path, (long) getpid ());
+            snprintf (tmp_path, len, "%s.tmp%ld", o.out_path, (long) getpid ());
         out = tmp_path ? fopen (tmp_path, "w") : NULL;
         if (!out) {
-            fprintf (stderr, "jad-report: %s: %s\n", out_path, strerror (errno));
+            fprintf (stderr, "jad-report: %s: %s\n", o.out_path, strerror (errno));
             goto out;
         }
     }
     FILE *to = out ? out : stdout;
-    if (explain)
-        s_explain (to, figures, explain);
+    if (o.explain)
+        s_explain (to, figures, o.explain);
     else
-    if (strcmp (format, "json") == 0) {
+    if (strcmp (o.format, "json") == 0) {
         json_dumpf (fig, to, JSON_INDENT (1));
         fputc ('\n', to);
     }
     else
-    if (strcmp (format, "csv") == 0)
+    if (strcmp (o.format, "csv") == 0)
         s_csv (to, fig);
     else
-    if (strcmp (format, "html") == 0)
+    if (strcmp (o.format, "html") == 0)
         s_html (to, fig, figures);
     else
         s_text (to, fig);
     if (fflush (to) != 0 || ferror (to)
-    ||  (out && (fclose (out) != 0 || rename (tmp_path, out_path) != 0))) {
-        fprintf (stderr, "jad-report: %s: %s\n", out_path ? out_path : "stdout",
+    ||  (out && (fclose (out) != 0 || rename (tmp_path, o.out_path) != 0))) {
+        fprintf (stderr, "jad-report: %s: %s\n", o.out_path ? o.out_path : "stdout",
                  strerror (errno));
         out = NULL;
         goto out;

@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "jad/config.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/lines.h"
@@ -99,6 +100,7 @@ s_usage (FILE *out)
 {
     fprintf (out,
 "usage: jad-sim run SCENARIO.jsonl --data DIR [--operation NAME] [--keep-running]\n"
+"                   [--config FILE] [--check]\n"
 "\n"
 "Runs the operation in SCENARIO (JSON Lines, each line with its \"country\")\n"
 "through a real hub and one real agent per country on loopback:\n"
@@ -108,7 +110,15 @@ s_usage (FILE *out)
 "processes (with --keep-running: waits for SIGINT/SIGTERM first).\n"
 "The last line is a summary: N reports from C countries in S s (R reports/s).\n"
 "\n"
-"exit: 0 done; 1 lines rejected or reports lost; 2 usage or I/O error\n");
+"--config FILE  settings as 'key = value' lines, a key being a long option's\n"
+"               name (data, operation, keep-running); SCENARIO stays on the\n"
+"               command line, which wins where both set one\n"
+"--check        check SCENARIO is readable, DIR can be made and holds no\n"
+"               operation yet, jad-hub and jad-agent are beside jad-sim, and\n"
+"               exit, starting and writing nothing\n"
+"\n"
+"exit: 0 done (--check: valid); 1 lines rejected or reports lost (--check:\n"
+"      invalid); 2 usage or I/O error\n");
 }
 
 static int
@@ -391,6 +401,51 @@ s_head (jad_journal_t **journal_p, const char *dir)
     return head;
 }
 
+/* Everything a run needs before it starts anything, for the run and for
+ * --check alike: the hub and agent binaries beside jad-sim, a readable
+ * SCENARIO, and a --data DIR that can be made and holds no operation yet.
+ * Sets BINDIR.  0, or -1 with ERR. */
+static int
+s_prepare (s_sim_t *self, char *err, size_t errlen)
+{
+    char exe[4096], path[4200];
+    ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        s_fmt (err, errlen, "cannot find my own directory");
+        return -1;
+    }
+    exe[n] = '\0';
+    s_fmt (self->bindir, sizeof self->bindir, "%s", dirname (exe));
+    const char *progs[] = { "jad-hub", "jad-agent" };
+    for (size_t i = 0; i < 2; i++) {
+        s_fmt (path, sizeof path, "%s/%s", self->bindir, progs[i]);
+        if (access (path, X_OK) != 0) {
+            s_fmt (err, errlen, "%s: %s (jad-sim runs the %s beside it)",
+                   path, strerror (errno), progs[i]);
+            return -1;
+        }
+    }
+    if (access (self->scenario, R_OK) != 0) {
+        s_fmt (err, errlen, "SCENARIO %s: %s", self->scenario, strerror (errno));
+        return -1;
+    }
+    if (jad_config_check_dir ("data", self->data, err, errlen) != 0)
+        return -1;
+    /* The run makes DIR, not its parents. */
+    s_fmt (path, sizeof path, "%s", self->data);
+    if (access (self->data, F_OK) != 0 && access (dirname (path), F_OK) != 0) {
+        s_fmt (err, errlen, "--data: %s: %s", path, strerror (errno));
+        return -1;
+    }
+    s_fmt (path, sizeof path, "%s/hub/journal", self->data);
+    if (access (path, F_OK) == 0) {
+        s_fmt (err, errlen, "--data: %s already holds an operation; use an "
+               "empty directory", self->data);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_run (s_sim_t *self)
 {
@@ -412,12 +467,6 @@ s_run (s_sim_t *self)
     if (s_mkdir (self->data) || s_mkdir (keys) || s_mkdir (logs)
     ||  s_mkdir (agents) || s_mkdir (path))
         return 2;
-    s_fmt (path, sizeof path, "%s/hub/journal", self->data);
-    if (access (path, F_OK) == 0) {
-        fprintf (stderr, "jad-sim: %s already holds an operation; use an "
-                 "empty --data directory\n", self->data);
-        return 2;
-    }
     if (s_make_roster (self, keys, roster) != 0)
         return 2;
     self->hub_port = s_free_port ();
@@ -579,6 +628,7 @@ main (int argc, char **argv)
         { "data", required_argument, NULL, 'd' },
         { "operation", required_argument, NULL, 'o' },
         { "keep-running", no_argument, NULL, 'k' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -592,13 +642,19 @@ main (int argc, char **argv)
         s_usage (stderr);
         return 2;
     }
+    char err[4400];
+    if (jad_config_expand (&argc, &argv, 2, opts, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-sim: %s\n", err);
+        return jad_config_failure_status (argc, argv);
+    }
     optind = 2;
-    int c;
+    int c, check = 0;
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': self->data = optarg; break;
         case 'o': self->operation = optarg; break;
         case 'k': self->keep_running = 1; break;
+        case 'C': check = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -608,14 +664,15 @@ main (int argc, char **argv)
         return 2;
     }
     self->scenario = argv[optind];
-    char exe[4096];
-    ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        fprintf (stderr, "jad-sim: cannot find my own directory\n");
-        return 2;
+    if (s_prepare (self, err, sizeof err) != 0) {
+        fprintf (stderr, check ? "jad-sim: configuration invalid: %s\n"
+                               : "jad-sim: %s\n", err);
+        return check ? 1 : 2;
     }
-    exe[n] = '\0';
-    s_fmt (self->bindir, sizeof self->bindir, "%s", dirname (exe));
+    if (check) {
+        printf ("jad-sim: configuration valid\n");
+        return 0;
+    }
     if (sodium_init () < 0)
         return 2;
     struct sigaction sa = { .sa_handler = s_on_signal };

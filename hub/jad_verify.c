@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "jad/config.h"
 #include "jad/journal.h"
 #include "jad/pool.h"
 #include "jad/roster.h"
@@ -77,6 +78,7 @@ s_usage (FILE *out)
 {
     fprintf (out,
 "usage: jad-verify --data DIR [--roster FILE] [--chain-only]\n"
+"                  [--config FILE] [--check]\n"
 "\n"
 "Checks a journal end to end: DIR is a hub's data directory (DIR/journal)\n"
 "or an agent's (DIR/mirror).  Every entry's sequence and hash chain, every\n"
@@ -84,8 +86,15 @@ s_usage (FILE *out)
 "recorded in the journal, anchored in --roster FILE when given), every\n"
 "checkpoint the hub signed.  --chain-only skips the signatures.\n"
 "\n"
-"exit: 0 intact (one summary line); 1 not intact (names the first bad\n"
-"hub_seq and what is wrong); 2 usage or I/O error\n");
+"--config FILE  settings as 'key = value' lines, a key being a long option's\n"
+"               name (data, roster, chain-only); the command line wins\n"
+"--check        check that the journal opens, that --roster FILE is this\n"
+"               operation's (or that the journal records one) and exit,\n"
+"               verifying nothing\n"
+"\n"
+"exit: 0 intact (one summary line; --check: valid); 1 not intact (names\n"
+"the first bad hub_seq and what is wrong; --check: invalid); 2 usage or\n"
+"I/O error\n");
 }
 
 static void
@@ -369,13 +378,76 @@ s_open (s_verify_t *self, char *err, size_t errlen)
         char data[4200];
         snprintf (data, sizeof data, "%s/data.mdb", path);
         if (stat (data, &st) == 0) {
-            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY, err, errlen);
+            char why[512];
+            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY,
+                                              why, sizeof why);
+            if (!self->journal)
+                snprintf (err, errlen, "--data: %s", why);
             return self->journal ? 0 : -1;
         }
     }
-    snprintf (err, errlen, "%s: no journal (neither %s/journal nor %s/mirror)",
-              self->dir, self->dir, self->dir);
+    snprintf (err, errlen, "--data: %s: no journal (neither %s/journal nor "
+              "%s/mirror)", self->dir, self->dir, self->dir);
     return -1;
+}
+
+static int
+s_any_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    (void) seq, (void) buf, (void) len;
+    *(int *) arg = 1;
+    return 1;
+}
+
+/* What a verification starts from, for the run and for --check alike:
+ * the journal, its operation and head, and the trust anchor — --roster
+ * FILE, which must be this operation's, or else a roster recorded in the
+ * journal (unless only the chain is checked).  0; 1 with ERR when FILE is
+ * another operation's roster (the journal is then "not intact"); -1 with
+ * ERR when something cannot be read or is missing. */
+static int
+s_setup (s_verify_t *self, const char *roster_file, char *err, size_t errlen)
+{
+    char why[512];
+    if (s_open (self, err, errlen) != 0)
+        return -1;
+    jad_journal_meta_t meta;
+    if (jad_journal_meta_get (self->journal, &meta) != 0
+    ||  jad_journal_head (self->journal, &self->head) != 0) {
+        snprintf (err, errlen, "--data: %s: cannot read the journal", self->dir);
+        return -1;
+    }
+    memcpy (self->op_id, meta.id, JAD_ID_BYTES);
+    if (roster_file) {
+        self->pinned = jad_roster_load (roster_file, why, sizeof why);
+        if (!self->pinned) {
+            snprintf (err, errlen, "--roster: %s", why);
+            return -1;
+        }
+        if (memcmp (jad_roster_id (self->pinned), self->op_id, JAD_ID_BYTES) != 0) {
+            snprintf (err, errlen, "--roster: %s is the roster of another "
+                      "operation than this journal's", roster_file);
+            return 1;
+        }
+        memcpy (self->hub_key, jad_roster_hub (self->pinned)->sign_key,
+                JAD_SIGN_PUBLIC_BYTES);
+        jad_sign_key_id (self->hub_key, self->hub_key_id);
+        self->anchored = 1;
+        return 0;
+    }
+    int recorded = 0;
+    if (jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, 0, 1,
+                                 s_any_fn, &recorded) < 0) {
+        snprintf (err, errlen, "--data: %s: cannot read the recorded rosters",
+                  self->dir);
+        return -1;
+    }
+    if (!recorded && !self->chain_only && self->head) {
+        snprintf (err, errlen, "--data: %s: the journal records no roster: "
+                  "pass --roster FILE", self->dir);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -385,20 +457,26 @@ main (int argc, char **argv)
         { "data", required_argument, NULL, 'd' },
         { "roster", required_argument, NULL, 'r' },
         { "chain-only", no_argument, NULL, 'c' },
+        { "check", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     static s_verify_t verify;
     s_verify_t *self = &verify;
     const char *roster_file = NULL;
-    int c, rc = 2;
-    char err[512];
+    int c, rc = 2, check = 0;
+    char err[1024];
     jad_pool_t *pool = NULL;
+    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "jad-verify: %s\n", err);
+        return jad_config_failure_status (argc, argv);
+    }
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': self->dir = optarg; break;
         case 'r': roster_file = optarg; break;
         case 'c': self->chain_only = 1; break;
+        case 'C': check = 1; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -409,43 +487,28 @@ main (int argc, char **argv)
     }
     if (sodium_init () < 0)
         return 2;
-    self->progress = isatty (STDERR_FILENO);
-    if (s_open (self, err, sizeof err) != 0) {
+    int bad = s_setup (self, roster_file, err, sizeof err);
+    if (check) {
+        if (bad)
+            fprintf (stderr, "jad-verify: configuration invalid: %s\n", err);
+        else
+            printf ("jad-verify: configuration valid\n");
+        rc = bad ? 1 : 0;
+        goto out;
+    }
+    if (bad == 1) {
+        printf ("not intact: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    if (bad) {
         fprintf (stderr, "jad-verify: %s\n", err);
         goto out;
     }
-    jad_journal_meta_t meta;
-    if (jad_journal_meta_get (self->journal, &meta) != 0
-    ||  jad_journal_head (self->journal, &self->head) != 0) {
-        fprintf (stderr, "jad-verify: %s: cannot read the journal\n", self->dir);
-        goto out;
-    }
-    memcpy (self->op_id, meta.id, JAD_ID_BYTES);
-    if (roster_file) {
-        self->pinned = jad_roster_load (roster_file, err, sizeof err);
-        if (!self->pinned) {
-            fprintf (stderr, "jad-verify: %s\n", err);
-            goto out;
-        }
-        if (memcmp (jad_roster_id (self->pinned), self->op_id, JAD_ID_BYTES) != 0) {
-            printf ("not intact: %s is the roster of another operation than "
-                    "this journal's\n", roster_file);
-            rc = 1;
-            goto out;
-        }
-        memcpy (self->hub_key, jad_roster_hub (self->pinned)->sign_key,
-                JAD_SIGN_PUBLIC_BYTES);
-        jad_sign_key_id (self->hub_key, self->hub_key_id);
-        self->anchored = 1;
-    }
+    self->progress = isatty (STDERR_FILENO);
     if (jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
                                  s_roster_fn, self) < 0) {
         fprintf (stderr, "jad-verify: cannot read the recorded rosters\n");
-        goto out;
-    }
-    if (!self->pinned && self->n_eras == 0 && !self->chain_only && self->head) {
-        fprintf (stderr, "jad-verify: the journal records no roster: pass "
-                 "--roster FILE\n");
         goto out;
     }
     pool = jad_pool_new (0);
