@@ -4,7 +4,7 @@
 #   make test           ASan+UBSan build under build/asan/ (never bin/), all tests
 #   make fuzz           libFuzzer targets under build/fuzz/ (clang)
 #   make demo           the example operation, end to end
-#   make install        PREFIX=/usr/local DESTDIR=
+#   make install        PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc (uninstall)
 #   make clean
 #
 # VARIANT=release|asan selects the build; `make test` re-invokes make with
@@ -39,6 +39,13 @@ else
   BINDIR  := bin
   LIBJAD  := lib/libjad.a
   OPT     := -O2 -g
+endif
+# O=DIR builds the variant into DIR instead (DIR/bin, DIR/libjad.a), so two
+# builds of one checkout never write the same file.
+ifneq ($(O),)
+  B       := $(O)
+  BINDIR  := $(B)/bin
+  LIBJAD  := $(B)/libjad.a
 endif
 
 # pkg-config is only asked when a target needs it (not for `make clean`).
@@ -77,10 +84,11 @@ $(B)/obj/hub/console_ui.o: CPPFLAGS += $(shell $(PKG_CONFIG) --cflags ncursesw)
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
 
 # Test-only programs (not installed): built next to the tested binaries.
-TEST_PROGS := jad-probe jad-tamper jad-jsoncmp
+TEST_PROGS := jad-probe jad-tamper jad-jsoncmp jad-delay
 jad-probe_SRC := tests/tools/jad_probe.c
 jad-jsoncmp_SRC := tests/tools/jad_jsoncmp.c
 jad-tamper_SRC := tests/tools/jad_tamper.c
+jad-delay_SRC := tests/tools/jad_delay.c
 TEST_BINS := $(addprefix $(BINDIR)/,$(TEST_PROGS))
 
 # Benchmark programs (not installed).
@@ -94,7 +102,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all test test-build check fuzz fuzz-long demo install uninstall clean deps bench
+.PHONY: all test test-build test-bins check fuzz fuzz-long demo install uninstall clean deps bench
 all: $(LIBJAD) $(PROG_BINS)
 
 deps:
@@ -144,7 +152,8 @@ test: deps
 	$(MAKE) --no-print-directory VARIANT=asan test-build
 	VARIANT=asan sh tests/run.sh
 
-test-build: $(LIBJAD) $(PROG_BINS) $(TEST_BINS) $(UNIT_BINS) fuzz
+test-build: test-bins fuzz
+test-bins: $(LIBJAD) $(PROG_BINS) $(TEST_BINS) $(UNIT_BINS)
 
 # ---------------------------------------------------------------- fuzz
 # libFuzzer wants clang; the library is compiled into each target with the
@@ -189,17 +198,87 @@ demo: deps
 
 bench: all $(BENCH_BINS)
 	sh bench/run.sh
+bench-peer: all $(BENCH_BINS) ; BIN=$(BINDIR) sh bench/peer/run.sh
+bench-scale: all $(BENCH_BINS) ; BIN=$(BINDIR) sh bench/scale/run.sh
 
 # ---------------------------------------------------------------- install
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)$(PREFIX)/share/jadhub/examples
-	install -m 0644 deploy/examples/* $(DESTDIR)$(PREFIX)/share/jadhub/examples/
+# Where Debian expects things.  PREFIX=/usr is a package's layout, the
+# default /usr/local an install by hand: systemd reads units from
+# PREFIX/lib/systemd/system and users from PREFIX/lib/sysusers.d under both
+# (`systemd-analyze unit-paths`).  Configuration goes to SYSCONFDIR, /etc
+# whatever PREFIX is, and only where none is: an operator's file is never
+# overwritten.  DESTDIR stages the whole tree and needs no root.  The units
+# get the installed paths, and the man pages are each program's --help
+# (deploy/help2man.sh), both made at install time.  Nothing here creates
+# users or touches /var: see docs/OPERATIONS.md.
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/jadhub
+INSTALL     ?= install
+INST_BIN    := $(PREFIX)/bin
+UNITS       := jad-hub.service jad-agent.service
+CONFIGS     := hub.conf agent.conf
+DOCS        := README.md $(wildcard docs/*.md)
+EXAMPLES    := $(wildcard deploy/examples/*) $(addprefix deploy/config/,$(CONFIGS))
+SUBST        = sed -e 's|@BINDIR@|$(INST_BIN)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+                   -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|g'
+# NAME lines of the man pages (a program without one gets its help's first
+# sentence).
+jad-hub_WHATIS     := the central hub: admits participants, journals, acknowledges and publishes their reports
+jad-agent_WHATIS   := a national command centre's link to the hub: outbox, mirror, submit, status, requests
+jad-keygen_WHATIS  := key pairs, the operation's roster and the countries' bundles (the key ceremony)
+jad-journal_WHATIS := import, count and dump a journal
+jad-sim_WHATIS     := run a whole operation on one machine with real processes
+jad-verify_WHATIS  := check a journal end to end: signatures, hash chain, signed checkpoints
+jad-report_WHATIS  := the operation's figures from a journal
+jad-replay_WHATIS  := replay a journal's entries, or serve them again as a hub's feed
+jad-export_WHATIS  := every report of a journal as JSON Lines or CSV
+jad-console_WHATIS := the coordinators' live picture of an operation, in the terminal
 
+install: all
+	$(INSTALL) -d $(DESTDIR)$(INST_BIN) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0755 $(PROG_BINS) $(DESTDIR)$(INST_BIN)/
+	$(SAY) MAN $(DESTDIR)$(MANDIR)/man1
+	$(Q)set -e; $(foreach p,$(PROGS),\
+	    sh deploy/help2man.sh -n "$($(p)_WHATIS)" -s "$(PROGS)" -d "$(DOCDIR)" \
+	        $(BINDIR)/$(p) > $(DESTDIR)$(MANDIR)/man1/$(p).1; \
+	    gzip -9nf $(DESTDIR)$(MANDIR)/man1/$(p).1; \
+	    chmod 0644 $(DESTDIR)$(MANDIR)/man1/$(p).1.gz;)
+	set -e; for u in $(UNITS); do \
+	    $(SUBST) deploy/systemd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; \
+	    $(INSTALL) -m 0644 $(DESTDIR)$(UNITDIR)/$$u $(DESTDIR)$(DOCDIR)/examples/; \
+	done
+	$(SUBST) deploy/systemd/jadhub.sysusers > $(DESTDIR)$(SYSUSERSDIR)/jadhub.conf
+	chmod 0644 $(DESTDIR)$(SYSUSERSDIR)/jadhub.conf
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 0644 deploy/config/README $(DESTDIR)$(DOCDIR)/examples/README.config
+	set -e; for d in $(DESTDIR)$(SYSCONFDIR)/jadhub $(DESTDIR)$(SYSCONFDIR)/jadhub/keys; do \
+	    [ -d $$d ] || $(INSTALL) -d -m 0755 $$d; done; \
+	for f in $(CONFIGS); do \
+	    if [ -e $(DESTDIR)$(SYSCONFDIR)/jadhub/$$f ]; then \
+	        echo "  kept $(DESTDIR)$(SYSCONFDIR)/jadhub/$$f (the sample is in $(DOCDIR)/examples)"; \
+	    else $(INSTALL) -m 0644 deploy/config/$$f $(DESTDIR)$(SYSCONFDIR)/jadhub/; fi; \
+	done
+
+# Removes what install put; a configuration file only if it is still the
+# sample, and /etc/jadhub only if nothing else (no key) is left in it.
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGS))
-	rm -rf $(DESTDIR)$(PREFIX)/share/jadhub
+	rm -f $(addprefix $(DESTDIR)$(INST_BIN)/,$(PROGS))
+	rm -f $(foreach p,$(PROGS),$(DESTDIR)$(MANDIR)/man1/$(p).1 $(DESTDIR)$(MANDIR)/man1/$(p).1.gz)
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(SYSUSERSDIR)/jadhub.conf
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/jadhub
+	for f in $(CONFIGS); do \
+	    if cmp -s deploy/config/$$f $(DESTDIR)$(SYSCONFDIR)/jadhub/$$f; then \
+	        rm -f $(DESTDIR)$(SYSCONFDIR)/jadhub/$$f; \
+	    elif [ -e $(DESTDIR)$(SYSCONFDIR)/jadhub/$$f ]; then \
+	        echo "  kept $(DESTDIR)$(SYSCONFDIR)/jadhub/$$f (changed)"; fi; \
+	done
+	rmdir $(DESTDIR)$(SYSCONFDIR)/jadhub/keys $(DESTDIR)$(SYSCONFDIR)/jadhub 2>/dev/null || true
 
 clean:
 	rm -rf build bin lib/libjad.a

@@ -76,7 +76,8 @@ s_status (const char *dir, int json)
     json_error_t jerr;
     json_t *st = json_load_file (path, 0, &jerr);
     json_int_t pid = st ? json_integer_value (json_object_get (st, "pid")) : 0;
-    int running = pid > 0 && kill ((pid_t) pid, 0) == 0;
+    /* EPERM: it runs, as another user (the jadhub group reading it). */
+    int running = pid > 0 && (kill ((pid_t) pid, 0) == 0 || errno == EPERM);
     json_t *out = json_object ();
     json_object_set_new (out, "operation", json_string (meta.name));
     json_object_set_new (out, "running", json_boolean (running));

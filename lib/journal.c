@@ -26,6 +26,16 @@
 #define S_DEDUPE_VAL     (8 + JAD_JOURNAL_HASH_BYTES)
 #define S_DEDUPE_KEY_MAX (JAD_JOURNAL_ORIGIN_MAX + 1 + JAD_ID_BYTES + 8)
 
+/* Modes of a journal's directory and files, whatever the umask: the owner's
+ * group may read the journal, and may write the lock file because an LMDB
+ * reader, even MDB_RDONLY, registers itself there.  So the post-operation
+ * tools run as members of the hub's group rather than as the hub's user or
+ * root (docs/OPERATIONS.md).  Others get nothing; a directory that must stay
+ * private is made so by its parent (an agent's data directory is 0700). */
+#define S_MODE_DIR       0750
+#define S_MODE_DATA      0640
+#define S_MODE_LOCK      0660
+
 struct _jad_journal_t {
     MDB_env *env;               /* one per directory per process */
     MDB_dbi entries;            /* BE hub_seq -> Entry bytes */
@@ -124,6 +134,24 @@ s_dedupe_key (uint8_t *key, const char *origin, const uint8_t *incarnation,
     memcpy (key + olen + 1, incarnation, JAD_ID_BYTES);
     s_put_be64 (key + olen + 1 + JAD_ID_BYTES, origin_seq);
     return olen + 1 + JAD_ID_BYTES + 8;
+}
+
+/* Give the directory, data.mdb and lock.mdb their S_MODE_*, whatever the
+ * umask they were created under, and whatever mode an older build gave
+ * them.  Only a writer does it: it is normally the owner; a writer that is
+ * not cannot change the modes (EPERM), and the files keep theirs, which
+ * costs readers in the group access but nothing else, so it is not an
+ * error. */
+static void
+s_force_modes (jad_journal_t *self)
+{
+    char lockfile[PATH_MAX];
+    snprintf (lockfile, sizeof lockfile, "%s/lock.mdb", self->path);
+    int fd = -1;
+    if (mdb_env_get_fd (self->env, &fd) == 0 && fd >= 0)
+        (void) fchmod (fd, S_MODE_DATA);
+    (void) chmod (lockfile, S_MODE_LOCK);
+    (void) chmod (self->path, S_MODE_DIR);
 }
 
 /* ------------------------------------------------------------ transactions */
@@ -411,7 +439,8 @@ jad_journal_open (const char *dir, int flags, char *err, size_t errlen)
         s_err (err, errlen, "journal: CREATE and RDONLY are exclusive");
         goto out;
     }
-    if ((flags & JAD_JOURNAL_CREATE) && mkdir (dir, 0700) != 0 && errno != EEXIST) {
+    if ((flags & JAD_JOURNAL_CREATE) && mkdir (dir, S_MODE_DIR) != 0
+    &&  errno != EEXIST) {
         s_err (err, errlen, "journal %s: mkdir: %s", dir, strerror (errno));
         goto out;
     }
@@ -471,6 +500,8 @@ jad_journal_open (const char *dir, int flags, char *err, size_t errlen)
         s_err (err, errlen, "journal %s: %s", dir, mdb_strerror (rc));
         goto out;
     }
+    if (!self->rdonly)
+        s_force_modes (self);
     /* An existing file keeps the map size it last grew to. */
     int dead = 0;
     mdb_reader_check (self->env, &dead);

@@ -58,7 +58,10 @@ typedef struct _jad_journal_t jad_journal_t;
  * JAD_JOURNAL_RDONLY.  Clears reader slots left by dead processes.  Returns
  * NULL with a one-line reason in ERR when the directory or its databases are
  * missing (without CREATE), the schema version is not ours, the directory
- * is already open in this process, or LMDB fails.  Caller owns the result. */
+ * is already open in this process, or LMDB fails.  Caller owns the result.
+ * A writer sets the modes its group's readers need, whatever the umask: DIR
+ * 0750, data.mdb 0640, lock.mdb 0660 (an LMDB reader writes the lock file),
+ * so the hub's group (docs/OPERATIONS.md) may read every entry. */
 jad_journal_t *jad_journal_open (const char *dir, int flags,
                                  char *err, size_t errlen);
 

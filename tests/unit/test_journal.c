@@ -1,7 +1,8 @@
 /* Unit tests: lib/journal.c — append and scan, dedupe and conflicts (also
  * within one batch), reopen, map growth, the prev_hash chain, readers while
  * a writer appends, the mirror's gap check, and a writer SIGKILLed at random
- * instants followed by a full consistency check. */
+ * instants followed by a full consistency check; the files' modes under any
+ * umask. */
 #define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -793,6 +794,59 @@ test_records (void **state)
     jad_journal_destroy (&j);
 }
 
+/* The modes of a journal's files do not depend on the umask: the group may
+ * read data.mdb and write lock.mdb (LMDB readers register there), so the
+ * post-operation tools run as members of the hub's group.  A writer also
+ * repairs the modes of an older journal; a reader changes nothing. */
+static mode_t
+s_mode (const char *dir, const char *name)
+{
+    char path[600];
+    struct stat st;
+    snprintf (path, sizeof path, "%s%s%s", dir, name ? "/" : "", name ? name : "");
+    assert_int_equal (stat (path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+static void
+test_file_modes (void **state)
+{
+    char err[512] = "";
+    char *path = s_path (state, "modes");
+    mode_t old = umask (077);
+    jad_journal_t *j = jad_journal_open (path, JAD_JOURNAL_CREATE, err, sizeof err);
+    umask (old);
+    assert_non_null (j);
+    jad_journal_destroy (&j);
+    assert_int_equal (s_mode (path, NULL), 0750);
+    assert_int_equal (s_mode (path, "data.mdb"), 0640);
+    assert_int_equal (s_mode (path, "lock.mdb"), 0660);
+
+    /* A reader leaves the modes alone, even private ones ... */
+    char file[600];
+    snprintf (file, sizeof file, "%s/data.mdb", path);
+    assert_int_equal (chmod (file, 0600), 0);
+    snprintf (file, sizeof file, "%s/lock.mdb", path);
+    assert_int_equal (chmod (file, 0600), 0);
+    assert_int_equal (chmod (path, 0700), 0);
+    j = jad_journal_open (path, JAD_JOURNAL_RDONLY, err, sizeof err);
+    assert_non_null (j);
+    jad_journal_destroy (&j);
+    assert_int_equal (s_mode (path, NULL), 0700);
+    assert_int_equal (s_mode (path, "data.mdb"), 0600);
+    assert_int_equal (s_mode (path, "lock.mdb"), 0600);
+
+    /* ... and a writer opening that journal under umask 077 restores them. */
+    old = umask (077);
+    j = jad_journal_open (path, 0, err, sizeof err);
+    umask (old);
+    assert_non_null (j);
+    jad_journal_destroy (&j);
+    assert_int_equal (s_mode (path, NULL), 0750);
+    assert_int_equal (s_mode (path, "data.mdb"), 0640);
+    assert_int_equal (s_mode (path, "lock.mdb"), 0660);
+}
+
 int
 main (void)
 {
@@ -805,6 +859,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_mirror, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_crash, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_records, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_file_modes, s_setup, s_teardown),
     };
     if (sodium_init () < 0)
         return 1;
