@@ -73,6 +73,8 @@ struct _jad_agent_t {
     zsock_t *dealer;            /* to the hub's collector */
     zsock_t *sub;               /* to the hub's feed */
     zpoller_t *poller;
+    char *hub_endpoint;         /* --hub, --feed: dialled again by s_redial */
+    char *feed_endpoint;
 
     /* the hub session */
     int has_operation;          /* the hub told us its operation id */
@@ -118,6 +120,7 @@ struct _jad_agent_t {
     int64_t heartbeat_due;
     int64_t status_due;
     int64_t resend_due;
+    int64_t redial_due;         /* silent this long: dial the hub again */
 };
 
 static void s_err (char *err, size_t errlen, const char *fmt, ...)
@@ -219,10 +222,13 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
         goto out;
     }
     self->dir = strdup (cfg->data_dir);
+    self->hub_endpoint = strdup (cfg->hub_endpoint);
+    self->feed_endpoint = strdup (cfg->feed_endpoint);
     self->status_path = s_join (cfg->data_dir, "status.json");
     self->status_tmp = s_join (cfg->data_dir, "status.json.tmp");
     self->live = calloc (S_LIVE_BUF_MAX, sizeof *self->live);
-    if (!self->dir || !self->status_path || !self->status_tmp || !self->live) {
+    if (!self->dir || !self->status_path || !self->status_tmp || !self->live
+    ||  !self->hub_endpoint || !self->feed_endpoint) {
         s_err (err, errlen, "out of memory");
         goto out;
     }
@@ -330,6 +336,8 @@ jad_agent_destroy (jad_agent_t **self_p)
     jad_keys_destroy (&self->keys);
     jad_keys_destroy (&self->hub_keys);
     free (self->dir);
+    free (self->hub_endpoint);
+    free (self->feed_endpoint);
     free (self->status_path);
     free (self->status_tmp);
     free (self);
@@ -1140,6 +1148,25 @@ s_write_status (jad_agent_t *self, const jad_outbox_stats_t *st, int64_t now)
         jad_log_warn ("%s: %s", self->status_path, strerror (errno));
 }
 
+/* libzmq never reconnects a session the hub refused at the handshake
+ * (ZAP said no: a key not yet in the roster, or revoked).  An agent whose
+ * key is admitted later by a roster reload must not stay deaf until
+ * restarted, so a silent hub is dialled again from scratch every
+ * JAD_AGENT_REDIAL_MS.  Nothing is lost by it: unacknowledged reports are
+ * resent from the outbox and the mirror catches up on the next entry. */
+static void
+s_redial (jad_agent_t *self, int64_t now)
+{
+    self->redial_due = now + JAD_AGENT_REDIAL_MS;
+    jad_log_notice ("hub silent: dialling %s and %s again",
+                    self->hub_endpoint, self->feed_endpoint);
+    zsock_disconnect (self->dealer, "%s", self->hub_endpoint);
+    zsock_disconnect (self->sub, "%s", self->feed_endpoint);
+    if (zsock_connect (self->dealer, "%s", self->hub_endpoint) != 0
+    ||  zsock_connect (self->sub, "%s", self->feed_endpoint) != 0)
+        jad_log_error ("cannot dial the hub again: %s", zmq_strerror (zmq_errno ()));
+}
+
 static void
 s_timers (jad_agent_t *self, int64_t now)
 {
@@ -1148,6 +1175,11 @@ s_timers (jad_agent_t *self, int64_t now)
         self->connected = 0;
         jad_log_warn ("hub silent for %d s", JAD_AGENT_SILENT_MS / 1000);
     }
+    if (connected)
+        self->redial_due = now + JAD_AGENT_REDIAL_MS;
+    else
+    if (now >= self->redial_due)
+        s_redial (self, now);
     if (now >= self->heartbeat_due || now >= self->status_due) {
         jad_outbox_stats_t st;
         if (jad_outbox_stats (self->outbox, &st) != 0) {
@@ -1179,6 +1211,7 @@ jad_agent_run (jad_agent_t *self)
         jad_log_notice ("agent %s (%s) running: outbox %" PRIu64 " reports, "
                         "mirror at %" PRIu64, jad_keys_name (self->keys),
                         self->country, st.depth, self->mirror_head);
+    self->redial_due = jad_time_mono_ms () + JAD_AGENT_REDIAL_MS;
     while (!zsys_interrupted) {
         void *which = zpoller_wait (self->poller, S_POLL_MS);
         if (!which && (zpoller_terminated (self->poller) || zsys_interrupted))

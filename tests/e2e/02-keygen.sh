@@ -1,7 +1,7 @@
 #!/bin/sh
 # bin/jad-keygen as a process: files and their modes, the printed public
 # keys and key id (never a secret), refusal to overwrite a secret, --help
-# and usage errors.
+# and usage errors, the ceremony's command words.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -58,6 +58,16 @@ expect_eq "$(status "$BIN/jad-keygen" agent-fr --out)" 2 "--out without DIR"
 expect_eq "$(status "$BIN/jad-keygen" agent-fr --out "$T/k" --bogus)" 2 "unknown option"
 expect_eq "$(status "$BIN/jad-keygen" ../evil --out "$T/keys")" 2 "bad name"
 expect_eq "$(status "$BIN/jad-keygen" Agent --out "$T/keys")" 2 "upper-case name"
+# The ceremony's commands (tests/e2e/57-key-ceremony.sh) own the words
+# roster, bundle and unbundle in first place; a participant of that name
+# still gets its keys with --out first.
+for cmd in roster bundle unbundle; do
+    expect_eq "$(status "$BIN/jad-keygen" $cmd --help)" 0 "$cmd --help"
+    grep -q "^usage: jad-keygen $cmd" "$T/out" || fail "$cmd --help text"
+    expect_eq "$(status "$BIN/jad-keygen" $cmd)" 2 "$cmd without options"
+done
+expect_eq "$(status "$BIN/jad-keygen" --out "$T/keys/words" roster)" 0 "participant named roster"
+expect_eq "$(stat -c %a "$T/keys/words/roster.secret")" 600 "roster.secret mode"
 # An I/O error: DIR is a file.
 : > "$T/plain"
 expect_eq "$(status "$BIN/jad-keygen" x --out "$T/plain")" 2 "DIR is a file"
