@@ -102,7 +102,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all test test-build test-bins check fuzz fuzz-long demo install uninstall clean deps bench
+.PHONY: all test test-build test-bins check fuzz fuzz-long demo install uninstall clean deps \
+        bench bench-peer bench-scale
 all: $(LIBJAD) $(PROG_BINS)
 
 deps:
@@ -221,7 +222,8 @@ INST_BIN    := $(PREFIX)/bin
 UNITS       := jad-hub.service jad-agent.service
 CONFIGS     := hub.conf agent.conf
 DOCS        := README.md $(wildcard docs/*.md)
-EXAMPLES    := $(wildcard deploy/examples/*) $(addprefix deploy/config/,$(CONFIGS))
+EXAMPLES    := $(wildcard deploy/examples/*) $(addprefix deploy/config/,$(CONFIGS)) \
+               deploy/new-operation.sh
 SUBST        = sed -e 's|@BINDIR@|$(INST_BIN)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
                    -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|g'
 # NAME lines of the man pages (a program without one gets its help's first
