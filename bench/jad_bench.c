@@ -11,11 +11,27 @@
  *
  *  jad-bench flood --hub EP --hub-key F [--feed EP --watch-key F]
  *                  [--window 1000] [--duration 10] [--count N [--presign]]
+ *                  [--watchers N] [--rate R] [--drain S] [--acked-out FILE]
  *                  KEY...
  *      One DEALER per agent KEY, each keeping WINDOW envelopes
  *      unacknowledged (the agent protocol's limit), for DURATION seconds
- *      or until N envelopes in all are sent, then waits for the last acks.  Prints reports/s acknowledged and,
- *      with --watch-key, how many entries one subscriber saw.
+ *      or until N envelopes in all are sent, then waits up to S seconds
+ *      (30) for the last acks.  Prints reports/s acknowledged and, with
+ *      --watch-key, how many entries one subscriber saw.
+ *      --watchers N: N subscribers on the feed (one SUB each, all with the
+ *      --watch-key), each decoding every entry down to its envelope:
+ *      prints submit->seen latency over every (report, subscriber) pair
+ *      and "delivered": reports every subscriber saw, per second from the
+ *      first send to the last such delivery (publisher -> every subscriber,
+ *      the figure bench/peer compares with an MQTT broker).
+ *      --rate R: send at most R envelopes/s in all (paced on a 1 ms tick),
+ *      for latency below saturation.
+ *      --acked-out FILE: writes "ORIGIN ORIGIN_SEQ" for every acknowledged
+ *      envelope, so bench/peer can look for each in the journal after a
+ *      kill -9 of the hub (a run with one incarnation per agent on a fresh
+ *      hub: the pair names one entry).
+ *      Also prints the mean size of the Submit frames sent and of the
+ *      Entry frames seen on the feed.
  *
  *  jad-bench free-ports N
  *      N free TCP ports on 127.0.0.1, one a line (for bench/run.sh).
@@ -53,7 +69,7 @@
 #include "jad/sign.h"
 #include "jad/wire.h"
 
-#define S_MAX_AGENTS   64
+#define S_MAX_AGENTS   256      /* bench/scale connects 200 */
 #define S_N_REPORTS    4        /* size of the report mix */
 #define S_DRAIN_MS     30000    /* wait this long for the last acks */
 
@@ -68,6 +84,7 @@ typedef struct {
     uint64_t  errors;           /* error replies received */
     int64_t  *sent_us;          /* send time by origin_seq; 0 once acked */
     int64_t  *ack_us;           /* ack time by origin_seq (latency mode) */
+    uint8_t  *seen_n;           /* subscribers that saw it, by origin_seq */
     size_t    cap;              /* entries in sent_us / ack_us */
     jad_keys_t *keys;           /* its keys: signs every envelope */
     uint8_t **pre;              /* --presign: Submit frames by origin_seq */
@@ -85,6 +102,7 @@ static jad_keys_t *s_hub_keys;
 static uint8_t     s_op_id[JAD_ID_BYTES];
 static uint8_t    *s_reports[S_N_REPORTS];    /* packed Report mix */
 static size_t      s_report_len[S_N_REPORTS];
+static uint64_t    s_submit_bytes;              /* Submit frames sent */
 
 static int64_t
 s_now_us (void)
@@ -187,7 +205,8 @@ s_send_heartbeat (void *raw)
 }
 
 /* Receive one message without waiting and decode it as a Frame; NULL when
- * nothing is waiting or it does not decode (*GOT_P says which). */
+ * nothing is waiting or it does not decode (*GOT_P says which; *GOT_P is
+ * the message's size in bytes when one was received). */
 static Jad__Frame *
 s_recv_frame (void *raw, int *got_p)
 {
@@ -198,7 +217,7 @@ s_recv_frame (void *raw, int *got_p)
         zmq_msg_close (&msg);
         return NULL;
     }
-    *got_p = 1;
+    *got_p = zmq_msg_size (&msg) > 0 ? (int) zmq_msg_size (&msg) : 1;
     char err[256];
     Jad__Frame *frame = jad_wire_frame_decode (zmq_msg_data (&msg),
                                                zmq_msg_size (&msg),
@@ -377,9 +396,11 @@ s_submit (s_agent_t *a, int64_t now_us)
         size_t cap = a->cap * 2;
         a->sent_us = realloc (a->sent_us, cap * sizeof *a->sent_us);
         a->ack_us = realloc (a->ack_us, cap * sizeof *a->ack_us);
-        assert (a->sent_us && a->ack_us);
+        a->seen_n = realloc (a->seen_n, cap * sizeof *a->seen_n);
+        assert (a->sent_us && a->ack_us && a->seen_n);
         memset (a->sent_us + a->cap, 0, (cap - a->cap) * sizeof *a->sent_us);
         memset (a->ack_us + a->cap, 0, (cap - a->cap) * sizeof *a->ack_us);
+        memset (a->seen_n + a->cap, 0, (cap - a->cap) * sizeof *a->seen_n);
         a->cap = cap;
     }
     size_t len;
@@ -396,6 +417,7 @@ s_submit (s_agent_t *a, int64_t now_us)
     if (!pre)
         free (buf);
     if (rc == 0) {
+        s_submit_bytes += len;
         if (pre) {
             free (a->pre[seq]);
             a->pre[seq] = NULL;
@@ -506,7 +528,8 @@ s_agent_open (s_agent_t *a, const char *key_path, const char *hub)
     a->cap = 1 << 16;
     a->sent_us = calloc (a->cap, sizeof *a->sent_us);
     a->ack_us = calloc (a->cap, sizeof *a->ack_us);
-    assert (a->sent_us && a->ack_us);
+    a->seen_n = calloc (a->cap, sizeof *a->seen_n);
+    assert (a->sent_us && a->ack_us && a->seen_n);
     return s_hello (a);
 }
 
@@ -517,7 +540,9 @@ s_agent_close (s_agent_t *a)
     jad_keys_destroy (&a->keys);
     free (a->sent_us);
     free (a->ack_us);
+    free (a->seen_n);
     a->sent_us = a->ack_us = NULL;
+    a->seen_n = NULL;
     for (uint64_t i = 1; a->pre && i <= a->n_pre; i++)
         free (a->pre[i]);
     free (a->pre);
@@ -610,20 +635,103 @@ out:
 
 /* ------------------------------------------------------------ flood */
 
+/* What the flood's subscribers saw (--watchers): every entry decoded down
+ * to its envelope and matched to the agent and origin_seq that sent it. */
+typedef struct {
+    size_t       n;             /* subscribers; a report is delivered when all saw it */
+    zsock_t    **subs;          /* their SUB sockets */
+    int          decode;        /* 0: only count entries (no --watchers) */
+    uint64_t     delivered;     /* reports every subscriber saw */
+    int64_t      last_us;       /* when the last of those was completed */
+    uint64_t     entries;       /* Entry frames seen, all subscribers */
+    uint64_t     entry_bytes;   /* their size */
+    s_samples_t  seen;          /* submit->seen per (report, subscriber) */
+} s_watch_t;
+
+/* Read every waiting entry on SUB; with W->decode, match each to its
+ * agent in AGENTS and count it towards that report's delivery. */
+static void
+s_drain_watcher (zsock_t *sub, s_agent_t *agents, size_t n_agents,
+                 s_watch_t *w)
+{
+    int got;
+    Jad__Frame *frame;
+    void *raw = zsock_resolve (sub);
+    while ((frame = s_recv_frame (raw, &got)) || got) {
+        if (!frame || frame->body_case != JAD__FRAME__BODY_ENTRY) {
+            jad_wire_free (&frame);
+            continue;
+        }
+        w->entries++;
+        w->entry_bytes += (uint64_t) got;
+        if (!w->decode) {
+            jad_wire_free (&frame);
+            continue;
+        }
+        int64_t now = s_now_us ();
+        char err[256];
+        Jad__Entry *entry = jad_wire_entry_decode (frame->entry.data,
+                                                   frame->entry.len,
+                                                   err, sizeof err);
+        Jad__Envelope *env = entry && entry->has_envelope
+            ? jad_wire_envelope_decode (entry->envelope.data,
+                                        entry->envelope.len, err, sizeof err)
+            : NULL;
+        s_agent_t *a = NULL;
+        for (size_t i = 0; env && env->origin && i < n_agents && !a; i++)
+            if (strcmp (env->origin, agents[i].name) == 0)
+                a = &agents[i];
+        uint64_t seq = env ? env->origin_seq : 0;
+        if (a && env->incarnation.len == JAD_ID_BYTES
+        &&  memcmp (env->incarnation.data, a->incarnation, JAD_ID_BYTES) == 0
+        &&  seq > 0 && seq < a->next_seq && a->sent_us[seq]) {
+            s_sample_add (&w->seen, now - a->sent_us[seq]);
+            if (++a->seen_n[seq] == w->n) {
+                w->delivered++;
+                w->last_us = now;
+            }
+        }
+        jad_wire_free (&env);
+        jad_wire_free (&entry);
+        jad_wire_free (&frame);
+    }
+}
+
+/* Write "ORIGIN ORIGIN_SEQ" for every acknowledged envelope to PATH. */
+static int
+s_write_acked (const char *path, const s_agent_t *agents, size_t n_agents)
+{
+    FILE *f = fopen (path, "w");
+    if (!f) {
+        fprintf (stderr, "jad-bench: cannot write %s: %s\n", path, strerror (errno));
+        return -1;
+    }
+    for (size_t i = 0; i < n_agents; i++)
+        for (uint64_t seq = 1; seq < agents[i].next_seq; seq++)
+            if (agents[i].ack_us[seq])
+                fprintf (f, "%s %" PRIu64 "\n", agents[i].name, seq);
+    return fclose (f) == 0 ? 0 : -1;
+}
+
 static int
 s_flood (const char *hub, const char *feed, const char *watch_key,
          char **keys, size_t n_keys, uint64_t window, double duration,
-         uint64_t count, int presign)
+         uint64_t count, int presign, size_t n_watchers, double rate,
+         double drain, const char *acked_out)
 {
     int rc = 2;
     s_agent_t *agents = calloc (n_keys, sizeof *agents);
     s_samples_t acks = { 0 };
-    zsock_t *sub = NULL;
-    zmq_pollitem_t *items = calloc (n_keys + 1, sizeof *items);
-    assert (agents && items);
+    s_watch_t w = { 0 };
+    w.decode = n_watchers > 0;
+    w.n = watch_key && feed ? (n_watchers ? n_watchers : 1) : 0;
+    w.subs = calloc (w.n + 1, sizeof *w.subs);
+    zmq_pollitem_t *items = calloc (n_keys + w.n, sizeof *items);
+    assert (agents && items && w.subs);
     size_t opened = 0;
-    if (watch_key && feed && !(sub = s_watcher_open (watch_key, feed)))
-        goto out;
+    for (size_t i = 0; i < w.n; i++)
+        if (!(w.subs[i] = s_watcher_open (watch_key, feed)))
+            goto out;
     for (; opened < n_keys; opened++)
         if (s_agent_open (&agents[opened], keys[opened], hub) != 0) {
             opened++;
@@ -642,30 +750,40 @@ s_flood (const char *hub, const char *feed, const char *watch_key,
         fprintf (stderr, "jad-bench: presigned %zu x %" PRIu64 " envelopes in %.1f s\n",
                  n_keys, per, (double) (s_now_us () - t0) / 1e6);
     }
+    fprintf (stderr, "jad-bench: %zu agents and %zu subscribers connected\n",
+             n_keys, w.n);
     for (size_t i = 0; i < n_keys; i++)
         items[i] = (zmq_pollitem_t) { agents[i].raw, 0, ZMQ_POLLIN, 0 };
     size_t n_items = n_keys;
-    if (sub)
-        items[n_items++] = (zmq_pollitem_t) { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
+    for (size_t i = 0; i < w.n; i++)
+        items[n_items++] = (zmq_pollitem_t) { zsock_resolve (w.subs[i]), 0, ZMQ_POLLIN, 0 };
 
     int64_t start = s_now_us ();
     int64_t end = start + (int64_t) (duration * 1e6);
     int64_t next_hb = start + 1000000, last_ack = start;
-    uint64_t seen = 0, acked = 0, sent = 0;
+    uint64_t acked = 0, sent = 0;
     /* COUNT (0: none) ends the run early, when that many are sent. */
     while (1) {
         int64_t now = s_now_us ();
         int sending = now < end && (!count || sent < count);
-        if (sending)
+        /* RATE (0: none) caps what is due by now, in all. */
+        uint64_t due = rate > 0 ? (uint64_t) ((double) (now - start) * rate / 1e6) + 1
+                                : UINT64_MAX;
+        /* One envelope per agent per pass: round robin, so a rate cap
+         * and the window are shared fairly. */
+        for (int progress = sending; progress; ) {
+            progress = 0;
             for (size_t i = 0; i < n_keys; i++) {
                 s_agent_t *a = &agents[i];
-                while (a->next_seq - 1 - a->acked < window
-                &&     (!count || sent < count)) {
-                    if (s_submit (a, now) != 0)
-                        break;
-                    sent++;
-                }
+                if (a->next_seq - 1 - a->acked >= window
+                ||  (count && sent >= count) || sent >= due)
+                    continue;
+                if (s_submit (a, now) != 0)
+                    continue;
+                sent++;
+                progress = 1;
             }
+        }
         if (now >= next_hb) {
             for (size_t i = 0; i < n_keys; i++)
                 s_send_heartbeat (agents[i].raw);
@@ -678,24 +796,26 @@ s_flood (const char *hub, const char *feed, const char *watch_key,
         }
         if (!sending && acked == sent)
             break;
-        if (now > end + S_DRAIN_MS * 1000)
+        if (now > end + (int64_t) (drain * 1e6))
             break;
-        zmq_poll (items, (int) n_items, sending ? (int) ((end - now) / 1000) + 1 : 100);
+        int timeout = !sending ? 100 : rate > 0 ? 1 : (int) ((end - now) / 1000) + 1;
+        zmq_poll (items, (int) n_items, timeout);
         uint64_t before = acks.n;
         for (size_t i = 0; i < n_keys; i++)
             s_drain_answers (&agents[i], &acks);
         if (acks.n > before)
             last_ack = s_now_us ();
-        if (sub)
-            seen += s_drain_feed (sub, NULL, NULL);
+        for (size_t i = 0; i < w.n; i++)
+            s_drain_watcher (w.subs[i], agents, n_keys, &w);
     }
-    /* The feed may trail the last ack by a little. */
-    if (sub) {
-        int64_t until = s_now_us () + 2000000;
-        zmq_pollitem_t item = { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
-        while (seen < acked && s_now_us () < until) {
-            zmq_poll (&item, 1, 100);
-            seen += s_drain_feed (sub, NULL, NULL);
+    /* The feed may trail the last ack by a little (by more with several
+     * decoding subscribers on the same cores). */
+    if (w.n) {
+        int64_t until = s_now_us () + (w.decode ? 10000000 : 2000000);
+        while ((w.decode ? w.delivered : w.entries) < acked && s_now_us () < until) {
+            zmq_poll (items + n_keys, (int) w.n, 100);
+            for (size_t i = 0; i < w.n; i++)
+                s_drain_watcher (w.subs[i], agents, n_keys, &w);
         }
     }
     uint64_t errors = 0;
@@ -706,15 +826,36 @@ s_flood (const char *hub, const char *feed, const char *watch_key,
             " sent, %" PRIu64 " acked in %.2f s (%.0f reports/s acked), %"
             PRIu64 " errors", n_keys, window, duration, sent, acked, secs,
             secs > 0 ? (double) acked / secs : 0.0, errors);
-    if (sub)
-        printf (", %" PRIu64 " seen on the feed", seen);
+    if (w.n && !w.decode)
+        printf (", %" PRIu64 " seen on the feed", w.entries);
+    printf ("\n");
+    if (w.decode) {
+        double dsecs = (double) (w.last_us - start) / 1e6;
+        printf ("delivered: %" PRIu64 " reports to every one of %zu subscribers"
+                " in %.2f s (%.0f reports/s delivered)\n", w.delivered, w.n,
+                dsecs, dsecs > 0 ? (double) w.delivered / dsecs : 0.0);
+    }
+    printf ("sizes: Submit frame mean %.1f bytes",
+            sent ? (double) s_submit_bytes / (double) sent : 0.0);
+    if (w.entries)
+        printf (", feed Entry frame mean %.1f bytes",
+                (double) w.entry_bytes / (double) w.entries);
     printf ("\n");
     s_sample_print ("submit->ack", &acks);
+    if (w.decode)
+        s_sample_print ("submit->seen", &w.seen);
     rc = acked == sent && errors == 0 ? 0 : 1;
+    if (w.decode && w.delivered != acked)
+        rc = 1;
+    if (acked_out && s_write_acked (acked_out, agents, n_keys) != 0)
+        rc = 2;
 out:
     for (size_t i = 0; i < opened; i++)
         s_agent_close (&agents[i]);
-    zsock_destroy (&sub);
+    for (size_t i = 0; i < w.n; i++)
+        zsock_destroy (&w.subs[i]);
+    free (w.subs);
+    free (w.seen.v);
     free (agents);
     free (items);
     free (acks.v);
@@ -755,6 +896,7 @@ s_usage (FILE *out)
 "                         [--rate 2000] [--duration 10]\n"
 "       jad-bench flood --hub EP --hub-key F [--feed EP --watch-key F]\n"
 "                       [--window 1000] [--duration 10] [--count N [--presign]]\n"
+"                       [--watchers N] [--rate R] [--drain S] [--acked-out FILE]\n"
 "                       KEY...\n"
 "       jad-bench free-ports N\n");
 }
@@ -773,12 +915,17 @@ main (int argc, char **argv)
         { "window", required_argument, NULL, 'W' },
         { "count", required_argument, NULL, 'n' },
         { "presign", no_argument, NULL, 'P' },
+        { "watchers", required_argument, NULL, 'N' },
+        { "drain", required_argument, NULL, 'D' },
+        { "acked-out", required_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     const char *hub = NULL, *feed = NULL, *hub_key = NULL, *key = NULL;
-    const char *watch_key = NULL;
-    double rate = 2000, duration = 10;
+    const char *watch_key = NULL, *acked_out = NULL;
+    double rate = 2000, duration = 10, drain = S_DRAIN_MS / 1000.0;
+    int rate_given = 0;
+    long watchers = 0;
     uint64_t window = 1000, count = 0;
     int c, presign = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
@@ -788,7 +935,10 @@ main (int argc, char **argv)
         case 'K': hub_key = optarg; break;
         case 'k': key = optarg; break;
         case 'w': watch_key = optarg; break;
-        case 'r': rate = atof (optarg); break;
+        case 'r': rate = atof (optarg); rate_given = 1; break;
+        case 'N': watchers = atol (optarg); break;
+        case 'D': drain = atof (optarg); break;
+        case 'A': acked_out = optarg; break;
         case 'd': duration = atof (optarg); break;
         case 'W': window = strtoull (optarg, NULL, 10); break;
         case 'n': count = strtoull (optarg, NULL, 10); break;
@@ -807,7 +957,8 @@ main (int argc, char **argv)
     int is_latency = strcmp (cmd, "latency") == 0;
     int is_flood = strcmp (cmd, "flood") == 0;
     if ((!is_latency && !is_flood) || !hub || !hub_key || rate <= 0
-    ||  duration <= 0 || window < 1
+    ||  duration <= 0 || window < 1 || watchers < 0 || watchers > 255
+    ||  drain < 0 || (watchers > 0 && (!feed || !watch_key))
     ||  (is_latency && (!feed || !key || !watch_key || optind != argc))
     ||  (is_flood && (optind == argc || argc - optind > S_MAX_AGENTS))) {
         s_usage (stderr);
@@ -828,7 +979,8 @@ main (int argc, char **argv)
         ? s_latency (hub, feed, key, watch_key, rate, duration)
         : s_flood (hub, feed, watch_key, argv + optind,
                    (size_t) (argc - optind), window, duration, count,
-                   presign);
+                   presign, (size_t) watchers, rate_given ? rate : 0,
+                   drain, acked_out);
     for (size_t i = 0; i < S_N_REPORTS; i++)
         free (s_reports[i]);
     jad_keys_destroy (&s_hub_keys);
