@@ -134,13 +134,9 @@ static int
 s_config (const char *name, int *argc_p, char ***argv_p,
           const struct option *opts)
 {
-    char err[1024];
-    if (jad_config_expand (argc_p, argv_p, 1, opts, s_agent_keys,
-                           err, sizeof err) != 0) {
-        fprintf (stderr, "jad-agent %s: %s\n", name, err);
-        return jad_config_failure_status (*argc_p, *argv_p);
-    }
-    return 0;
+    char prog[64];
+    snprintf (prog, sizeof prog, "jad-agent %s", name);
+    return jad_config_apply (prog, argc_p, argv_p, 1, opts, s_agent_keys);
 }
 
 static char *

@@ -444,10 +444,9 @@ main (int argc, char **argv)
     jad_entry_t *chunk = NULL;
     int c, rc = 2, check = 0;
     char err[1024];
-    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
-        fprintf (stderr, "jad-export: %s\n", err);
-        return jad_config_failure_status (argc, argv);
-    }
+    int config_rc = jad_config_apply ("jad-export", &argc, &argv, 1, opts, NULL);
+    if (config_rc != 0)
+        return config_rc;
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;

@@ -150,10 +150,9 @@ main (int argc, char **argv)
         optind = 2;
     }
     char err[1024];
-    if (jad_config_expand (&argc, &argv, optind, opts, NULL, err, sizeof err)) {
-        fprintf (stderr, "jad-hub: %s\n", err);
-        return jad_config_failure_status (argc, argv);
-    }
+    int config_rc = jad_config_apply ("jad-hub", &argc, &argv, optind, opts, NULL);
+    if (config_rc != 0)
+        return config_rc;
     int c;
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {

@@ -447,10 +447,9 @@ main (int argc, char **argv)
         return 0;
     }
     /* One table for every command, so one file serves them all. */
-    if (jad_config_expand (&argc, &argv, 2, opts, NULL, err, sizeof err) != 0) {
-        fprintf (stderr, "jad-journal: %s\n", err);
-        return jad_config_failure_status (argc, argv);
-    }
+    int config_rc = jad_config_apply ("jad-journal", &argc, &argv, 2, opts, NULL);
+    if (config_rc != 0)
+        return config_rc;
     const char *cmd = argv[1];
     optind = 2;
     int c;

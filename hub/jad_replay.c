@@ -733,10 +733,9 @@ main (int argc, char **argv)
     char err[1024] = "", *end;
     int argc0 = argc;
     char **argv0 = argv;
-    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
-        fprintf (stderr, "jad-replay: %s\n", err);
-        return jad_config_failure_status (argc, argv);
-    }
+    int config_rc = jad_config_apply ("jad-replay", &argc, &argv, 1, opts, NULL);
+    if (config_rc != 0)
+        return config_rc;
     int file_end = 1 + s_file_words (argc0, argv0, argc, 1);
     /* A bad value is kept in ERR (the first one) until the options are all
      * read: under --check it makes the configuration invalid. */

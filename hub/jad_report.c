@@ -793,10 +793,9 @@ main (int argc, char **argv)
     json_t *fig = NULL;
     FILE *out = NULL;
     char *tmp_path = NULL;
-    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
-        fprintf (stderr, "jad-report: %s\n", err);
-        return jad_config_failure_status (argc, argv);
-    }
+    int config_rc = jad_config_apply ("jad-report", &argc, &argv, 1, opts, NULL);
+    if (config_rc != 0)
+        return config_rc;
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': self->dir = optarg; break;

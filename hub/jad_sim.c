@@ -643,10 +643,9 @@ main (int argc, char **argv)
         return 2;
     }
     char err[4400];
-    if (jad_config_expand (&argc, &argv, 2, opts, NULL, err, sizeof err) != 0) {
-        fprintf (stderr, "jad-sim: %s\n", err);
-        return jad_config_failure_status (argc, argv);
-    }
+    int config_rc = jad_config_apply ("jad-sim", &argc, &argv, 2, opts, NULL);
+    if (config_rc != 0)
+        return config_rc;
     optind = 2;
     int c, check = 0;
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {

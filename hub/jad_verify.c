@@ -467,10 +467,9 @@ main (int argc, char **argv)
     int c, rc = 2, check = 0;
     char err[1024];
     jad_pool_t *pool = NULL;
-    if (jad_config_expand (&argc, &argv, 1, opts, NULL, err, sizeof err) != 0) {
-        fprintf (stderr, "jad-verify: %s\n", err);
-        return jad_config_failure_status (argc, argv);
-    }
+    int config_rc = jad_config_apply ("jad-verify", &argc, &argv, 1, opts, NULL);
+    if (config_rc != 0)
+        return config_rc;
     while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': self->dir = optarg; break;

@@ -296,6 +296,18 @@ jad_config_expand (int *argc_p, char ***argv_p, int first,
 }
 
 int
+jad_config_apply (const char *prog, int *argc_p, char ***argv_p, int first,
+                  const struct option *opts, const char *const *others)
+{
+    char err [1024];
+    if (jad_config_expand (argc_p, argv_p, first, opts, others,
+                           err, sizeof err) == 0)
+        return 0;
+    fprintf (stderr, "%s: %s\n", prog, err);
+    return jad_config_failure_status (*argc_p, *argv_p);
+}
+
+int
 jad_config_failure_status (int argc, char **argv)
 {
     for (int i = 1; i < argc && strcmp (argv [i], "--") != 0; i++)

@@ -42,6 +42,13 @@ int jad_config_expand (int *argc_p, char ***argv_p, int first,
                        char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* jad_config_expand for a program's main: 0, or after printing
+ * "PROG: reason" on stderr the exit status to return (1 under --check,
+ * else 2). */
+int jad_config_apply (const char *prog, int *argc_p, char ***argv_p, int first,
+                      const struct option *opts, const char *const *others)
+    __attribute__((warn_unused_result));
+
 /* The exit status for a failed jad_config_expand: 1 when ARGV asks for
  * --check (the configuration was checked and is invalid), else 2. */
 int jad_config_failure_status (int argc, char **argv);

@@ -178,6 +178,47 @@ test_usage_errors (void **state)
     assert_non_null (strstr (err, "/nonexistent/jad.conf"));
 }
 
+static void
+test_checks (void **state)
+{
+    (void) state;
+    char err [256];
+    assert_int_equal (jad_config_check_endpoint ("hub", "tcp://127.0.0.1:7401", err, sizeof err), 0);
+    assert_int_equal (jad_config_check_endpoint ("hub", "tcp://[::1]:1", err, sizeof err), 0);
+    assert_int_equal (jad_config_check_endpoint ("hub", "tcp://*:65535", err, sizeof err), 0);
+    assert_int_equal (jad_config_check_endpoint ("hub", "ipc:///run/jad", err, sizeof err), 0);
+    assert_int_equal (jad_config_check_endpoint ("hub", "tcp://host:0", err, sizeof err), -1);
+    assert_non_null (strstr (err, "--hub: 'tcp://host:0': port must be 1..65535"));
+    assert_int_equal (jad_config_check_endpoint ("feed", "tcp://host:7x", err, sizeof err), -1);
+    assert_int_equal (jad_config_check_endpoint ("feed", "tcp://:7401", err, sizeof err), -1);
+    assert_int_equal (jad_config_check_endpoint ("feed", "udp://h:1", err, sizeof err), -1);
+    assert_non_null (strstr (err, "--feed: 'udp://h:1' is not tcp://HOST:PORT"));
+    assert_int_equal (jad_config_check_endpoint ("feed", NULL, err, sizeof err), -1);
+
+    char dir [] = "/tmp/jad-config-dir-XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char path [128];
+    assert_int_equal (jad_config_check_dir ("data", dir, err, sizeof err), 0);
+    snprintf (path, sizeof path, "%s/a/b/c", dir);     /* creatable */
+    assert_int_equal (jad_config_check_dir ("data", path, err, sizeof err), 0);
+    snprintf (path, sizeof path, "%s/file", dir);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fclose (f);
+    assert_int_equal (jad_config_check_file ("roster", path, err, sizeof err), 0);
+    assert_int_equal (jad_config_check_dir ("data", path, err, sizeof err), -1);
+    assert_non_null (strstr (err, "is not a directory"));
+    unlink (path);
+    assert_int_equal (jad_config_check_file ("roster", path, err, sizeof err), -1);
+    assert_non_null (strstr (err, "--roster: "));
+    rmdir (dir);
+
+    char *check [] = { "prog", "--json", "--check", NULL };
+    char *plain [] = { "prog", "--", "--check", NULL };
+    assert_int_equal (jad_config_failure_status (3, check), 1);
+    assert_int_equal (jad_config_failure_status (3, plain), 2);
+}
+
 int
 main (void)
 {
@@ -186,6 +227,7 @@ main (void)
         cmocka_unit_test (test_equals_form_and_no_config),
         cmocka_unit_test (test_errors_name_the_line),
         cmocka_unit_test (test_usage_errors),
+        cmocka_unit_test (test_checks),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
