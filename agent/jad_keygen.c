@@ -37,6 +37,7 @@
 
 #include "jad/bundle.h"
 #include "jad/config.h"
+#include "jad/file.h"
 #include "jad/keys.h"
 #include "jad/roster.h"
 #include "jad/sign.h"
@@ -209,37 +210,6 @@ s_usage_unbundle (FILE *out)
 
 /* ------------------------------------------------------------ NAME --out */
 
-/* mkdir -p with mode 0700 for each directory it creates: a key directory
- * nobody else can list. */
-static int
-s_make_dirs (const char *dir)
-{
-    char path [4096];
-    if ((size_t) snprintf (path, sizeof path, "%s", dir) >= sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = path + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir (path, 0700) && errno != EEXIST)
-                return -1;
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    struct stat st;
-    if (stat (dir, &st))
-        return -1;
-    if (!S_ISDIR (st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
 static int
 s_keygen (int argc, char *argv [])
 {
@@ -275,7 +245,8 @@ s_keygen (int argc, char *argv [])
                  " [a-z0-9._-], starting with a letter or digit)\n", name);
         return 2;
     }
-    if (s_make_dirs (dir)) {
+    /* A key directory nobody else can list. */
+    if (jad_file_make_dirs (dir, 0700)) {
         fprintf (stderr, "jad-keygen: %s: %s\n", dir, strerror (errno));
         return 2;
     }
@@ -361,147 +332,6 @@ s_exists (const char *path)
     return lstat (path, &st) == 0;
 }
 
-static int
-s_write_all (int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write (fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-/* The directory part of PATH, in DIR (PATH_MAX). */
-static void
-s_dirname (const char *path, char *dir)
-{
-    snprintf (dir, PATH_MAX, "%s", path);
-    char *slash = strrchr (dir, '/');
-    if (slash == dir)
-        dir [1] = '\0';
-    else
-    if (slash)
-        *slash = '\0';
-    else
-        strcpy (dir, ".");
-}
-
-/* Write TEXT to PATH with MODE through a temporary file in the same
- * directory, fsync'd; EXCLUSIVE: PATH must not exist (link(), which never
- * replaces), else rename() over it.  Then the directory is fsync'd.  0, or
- * -1 with a reason in ERR. */
-static int
-s_write_file (const char *path, const char *text, size_t len, mode_t mode,
-              int exclusive, char *err, size_t errlen)
-{
-    int rc = -1;
-    char tmp [PATH_MAX], dir [PATH_MAX];
-    s_dirname (path, dir);
-    if ((size_t) snprintf (tmp, sizeof tmp, "%s/.jad-keygen.XXXXXX", dir)
-        >= sizeof tmp) {
-        snprintf (err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    int fd = mkstemp (tmp);     /* 0600 from the start */
-    if (fd < 0) {
-        snprintf (err, errlen, "%s: cannot create a file: %s", dir,
-                  strerror (errno));
-        return -1;
-    }
-    int failed = s_write_all (fd, text, len) || fchmod (fd, mode)
-              || fsync (fd);
-    int saved = errno;
-    if (close (fd) && !failed) {
-        failed = 1;
-        saved = errno;
-    }
-    if (failed) {
-        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (saved));
-        goto out;
-    }
-    if (exclusive ? link (tmp, path) : rename (tmp, path)) {
-        snprintf (err, errlen, "%s: %s", path, errno == EEXIST
-                  ? "exists; refusing to overwrite it" : strerror (errno));
-        goto out;
-    }
-    if (!exclusive)
-        tmp [0] = '\0';
-    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync (dfd)) {
-        snprintf (err, errlen, "%s: cannot sync: %s", dir, strerror (errno));
-        if (dfd >= 0)
-            close (dfd);
-        goto out;
-    }
-    close (dfd);
-    rc = 0;
-out:
-    if (tmp [0])
-        unlink (tmp);
-    return rc;
-}
-
-/* Read the whole file at PATH (at most MAX bytes) into a malloc'd,
- * NUL-terminated buffer.  NULL with a reason. */
-static char *
-s_read_file (const char *path, size_t max, size_t *len_p, mode_t *mode_p,
-             char *err, size_t errlen)
-{
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat (fd, &st)) {
-        snprintf (err, errlen, "%s: %s", path, strerror (errno));
-        goto fail;
-    }
-    if (!S_ISREG (st.st_mode)) {
-        snprintf (err, errlen, "%s: not a regular file", path);
-        goto fail;
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap >= max) {
-                snprintf (err, errlen, "%s: larger than %zu bytes", path, max);
-                goto fail;
-            }
-            cap = cap ? cap * 2 : 65536;
-            char *grown = realloc (buf, cap + 1);
-            if (!grown) {
-                snprintf (err, errlen, "%s: out of memory", path);
-                goto fail;
-            }
-            buf = grown;
-        }
-        ssize_t n = read (fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf (err, errlen, "%s: %s", path, strerror (errno));
-            goto fail;
-        }
-        if (n == 0)
-            break;
-        len += (size_t) n;
-    }
-    close (fd);
-    buf [len] = '\0';
-    *len_p = len;
-    if (mode_p)
-        *mode_p = st.st_mode & 07777;
-    return buf;
-fail:
-    if (fd >= 0)
-        close (fd);
-    free (buf);
-    return NULL;
-}
-
 /* ------------------------------------------------------------ passphrase */
 
 static struct termios s_tty_saved;
@@ -534,7 +364,7 @@ s_tty_read (int fd, const char *prompt, char *buf, size_t cap)
     signal (SIGINT, s_tty_restore);
     signal (SIGTERM, s_tty_restore);
     signal (SIGHUP, s_tty_restore);
-    if (s_write_all (fd, prompt, strlen (prompt))
+    if (jad_file_write_all (fd, prompt, strlen (prompt))
     ||  tcsetattr (fd, TCSAFLUSH, &quiet))
         goto out;
     for (;;) {
@@ -556,7 +386,7 @@ s_tty_read (int fd, const char *prompt, char *buf, size_t cap)
     }
 out:
     tcsetattr (fd, TCSAFLUSH, &s_tty_saved);
-    s_write_all (fd, "\n", 1);
+    (void) jad_file_write_all (fd, "\n", 1);  /* ends the silent line */
     signal (SIGINT, SIG_DFL);
     signal (SIGTERM, SIG_DFL);
     signal (SIGHUP, SIG_DFL);
@@ -877,7 +707,12 @@ s_roster_append (const char *path, const char *const *lines,
         return access (path, R_OK) ? 2 : 1;
     }
     jad_roster_destroy (&old);
-    text = s_read_file (path, S_ROSTER_MAX, &len, &mode, err, sizeof err);
+    /* The rewritten roster keeps the mode it had (0640 for a hub group,
+     * say). */
+    struct stat st;
+    if (stat (path, &st) == 0)
+        mode = st.st_mode & 07777;
+    text = jad_file_read (path, S_ROSTER_MAX, &len, err, sizeof err);
     if (!text) {
         fprintf (stderr, "jad-keygen roster: %s\n", err);
         goto out;
@@ -917,7 +752,7 @@ s_roster_append (const char *path, const char *const *lines,
         rc = 1;
         goto out;
     }
-    if (!dry_run && s_write_file (path, text, len, mode, 0, err, sizeof err)) {
+    if (!dry_run && jad_file_put (path, text, len, mode, 0, err, sizeof err)) {
         fprintf (stderr, "jad-keygen roster: %s\n", err);
         jad_roster_destroy (&roster);
         goto out;
@@ -1361,7 +1196,7 @@ s_bundle (int argc, char **argv)
         fprintf (stderr, "jad-keygen bundle: out of memory\n");
         goto out;
     }
-    if (s_write_file (out, text, strlen (text),
+    if (jad_file_put (out, text, strlen (text),
                       jad_bundle_has_secret (bundle) ? 0600 : 0644, 1,
                       err, sizeof err)) {
         fprintf (stderr, "jad-keygen bundle: %s\n", err);

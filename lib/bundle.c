@@ -14,6 +14,7 @@
  *  are wiped by sodium_free.
  */
 #include "jad/bundle.h"
+#include "jad/file.h"
 #include "jad/keys.h"
 #include "jad/log.h"
 #include "jad/sign.h"
@@ -883,52 +884,23 @@ jad_bundle_t *
 jad_bundle_load (const char *path, int *io_error, char *err, size_t errlen)
 {
     jad_bundle_t *self = NULL;
-    char *buf = NULL;
     char why [512];
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
     size_t len = 0;
     if (io_error)
         *io_error = 1;
-    if (fd < 0) {
-        snprintf (err, errlen, "%s: %s", path, strerror (errno));
-        goto out;
-    }
-    struct stat st;
-    if (fstat (fd, &st)) {
-        snprintf (err, errlen, "%s: %s", path, strerror (errno));
-        goto out;
-    }
-    if (!S_ISREG (st.st_mode)) {
-        snprintf (err, errlen, "%s: not a regular file", path);
-        goto out;
-    }
-    buf = malloc (JAD_BUNDLE_MAX + 1);
-    if (!buf) {
-        snprintf (err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    for (;;) {
-        ssize_t n = read (fd, buf + len, JAD_BUNDLE_MAX + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf (err, errlen, "%s: %s", path, strerror (errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t) n;
-        if (len > JAD_BUNDLE_MAX)
-            break;
-    }
+    char *buf = jad_file_read (path, JAD_BUNDLE_MAX, &len, err, errlen);
+    if (!buf && errno != EFBIG)
+        return NULL;
     if (io_error)
         *io_error = 0;
+    if (!buf) {     /* too large: refused like any text that is no bundle */
+        snprintf (err, errlen, "%s: bundle: larger than %d bytes: not a"
+                  " bundle", path, JAD_BUNDLE_MAX);
+        return NULL;
+    }
     self = jad_bundle_parse (buf, len, 0, why, sizeof why);
     if (!self)
         snprintf (err, errlen, "%s: %s", path, why);
-out:
-    if (fd >= 0)
-        close (fd);
     free (buf);
     return self;
 }
@@ -1154,90 +1126,6 @@ out:
 
 /* ------------------------------------------------------------ files */
 
-static int
-s_write_all (int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write (fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-/* Write TEXT to a new temporary file in DIR with MODE, fsync'd; its path
- * in TMP (PATH_MAX).  0, or -1 with a reason. */
-static int
-s_write_temp (const char *dir, const char *text, size_t len, mode_t mode,
-              char *tmp, char *err, size_t errlen)
-{
-    if ((size_t) snprintf (tmp, PATH_MAX, "%s/.bundle.XXXXXX", dir)
-        >= PATH_MAX) {
-        snprintf (err, errlen, "%s: path too long", dir);
-        tmp [0] = '\0';
-        return -1;
-    }
-    int fd = mkstemp (tmp);     /* mode 0600 from the start */
-    if (fd < 0) {
-        snprintf (err, errlen, "%s: cannot create a file: %s", dir,
-                  strerror (errno));
-        tmp [0] = '\0';
-        return -1;
-    }
-    int failed = s_write_all (fd, text, len) || fchmod (fd, mode)
-              || fsync (fd);
-    int saved = errno;
-    if (close (fd) && !failed) {
-        failed = 1;
-        saved = errno;
-    }
-    if (failed) {
-        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (saved));
-        unlink (tmp);
-        tmp [0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-/* mkdir -p with mode 0700 for each directory it creates. */
-static int
-s_make_dirs (const char *dir, char *err, size_t errlen)
-{
-    char path [PATH_MAX];
-    if ((size_t) snprintf (path, sizeof path, "%s", dir) >= sizeof path) {
-        snprintf (err, errlen, "%s: path too long", dir);
-        return -1;
-    }
-    for (char *p = path + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir (path, 0700) && errno != EEXIST) {
-                snprintf (err, errlen, "%s: %s", path, strerror (errno));
-                return -1;
-            }
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    struct stat st;
-    if (stat (dir, &st)) {
-        snprintf (err, errlen, "%s: %s", dir, strerror (errno));
-        return -1;
-    }
-    if (!S_ISDIR (st.st_mode)) {
-        snprintf (err, errlen, "%s: not a directory", dir);
-        return -1;
-    }
-    return 0;
-}
-
 /* Does the key file at PATH hold P's public keys?  1 yes, 0 no (reason in
  * ERR), -1 it could not be loaded (reason in ERR). */
 static int
@@ -1383,8 +1271,10 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
     char pub_text [512], hub_text [512];
     int write_pub = 0, write_hub = 0, state = 'm';
 
-    if (s_make_dirs (dir, err, errlen))
+    if (jad_file_make_dirs (dir, 0700)) {
+        snprintf (err, errlen, "%s: %s", dir, strerror (errno));
         goto out;
+    }
     abs = realpath (dir, NULL);
     if (!abs) {
         snprintf (err, errlen, "%s: %s", dir, strerror (errno));
@@ -1419,7 +1309,7 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
         if (rc)
             goto out;
         rc = JAD_BUNDLE_IO;
-        if (s_write_temp (abs, secret, secret_len, 0600, tmp_sec, err,
+        if (jad_file_temp (abs, secret, secret_len, 0600, tmp_sec, err,
                           errlen))
             goto out;
         /* keys.c's loader is the judge of a key file. */
@@ -1433,11 +1323,11 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
     }
     s_pub_text (&self->own, pub_text, sizeof pub_text);
     s_pub_text (&self->hub, hub_text, sizeof hub_text);
-    if ((write_pub && s_write_temp (abs, pub_text, strlen (pub_text), 0644,
+    if ((write_pub && jad_file_temp (abs, pub_text, strlen (pub_text), 0644,
                                     tmp_pub, err, errlen))
-    ||  (write_hub && s_write_temp (abs, hub_text, strlen (hub_text), 0644,
+    ||  (write_hub && jad_file_temp (abs, hub_text, strlen (hub_text), 0644,
                                     tmp_hub, err, errlen))
-    ||  s_write_temp (abs, conf, strlen (conf), 0644, tmp_conf, err, errlen))
+    ||  jad_file_temp (abs, conf, strlen (conf), 0644, tmp_conf, err, errlen))
         goto out;
 
     /* Put the files in place: the secret with link(), which never
@@ -1460,14 +1350,10 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
         goto out;
     }
     tmp_pub [0] = tmp_hub [0] = tmp_conf [0] = '\0';
-    int dfd = open (abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync (dfd)) {
+    if (jad_file_sync_dir (abs)) {
         snprintf (err, errlen, "%s: cannot sync: %s", abs, strerror (errno));
-        if (dfd >= 0)
-            close (dfd);
         goto out;
     }
-    close (dfd);
     if (secret_state)
         *secret_state = state;
     rc = 0;
@@ -1551,21 +1437,14 @@ jad_bundle_keys_generate (const char *name, jad_participant_t *p,
                   text ? strerror (errno) : "out of locked memory");
         goto out;
     }
-    for (;;) {
-        ssize_t n = read (fd, text + len, S_SECRET_MAX - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf (err, errlen, "%s: %s", sec_path, strerror (errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t) n;
-        if (len == S_SECRET_MAX) {
-            snprintf (err, errlen, "%s: too long", sec_path);
-            goto out;
-        }
+    /* Into the guarded buffer: jad_file_read's would be ordinary heap. */
+    if (jad_file_read_fd (fd, text, S_SECRET_MAX, &len)) {
+        snprintf (err, errlen, "%s: %s", sec_path, strerror (errno));
+        goto out;
+    }
+    if (len == S_SECRET_MAX) {
+        snprintf (err, errlen, "%s: too long", sec_path);
+        goto out;
     }
     text [len] = '\0';
     memset (p, 0, sizeof *p);

@@ -12,6 +12,7 @@
  *  derived from the other.
  */
 #include "jad/keys.h"
+#include "jad/file.h"
 #include "jad/sign.h"
 
 #include <errno.h>
@@ -106,79 +107,6 @@ jad_keys_z85_valid (const char *text)
     return ok;
 }
 
-static int
-s_write_all (int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write (fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-/* Make a rename or file creation in DIR durable. */
-static int
-s_sync_dir (const char *dir)
-{
-    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync (fd);
-    close (fd);
-    return rc;
-}
-
-/* Write the public file atomically: temporary file in DIR, 0644, fsync,
- * rename over DIR/NAME.pub. */
-static int
-s_write_public (const char *dir, const char *name, const char *text,
-                const char *path, char *err, size_t errlen)
-{
-    int rc = -1;
-    char tmp [PATH_MAX];
-    int fd = -1;
-    if ((size_t) snprintf (tmp, sizeof tmp, "%s/.%s.pub.XXXXXX", dir, name)
-        >= sizeof tmp) {
-        snprintf (err, errlen, "%s: path too long", dir);
-        goto out;
-    }
-    fd = mkstemp (tmp);
-    if (fd < 0) {
-        snprintf (err, errlen, "%s: cannot create: %s", tmp, strerror (errno));
-        tmp [0] = '\0';
-        goto out;
-    }
-    if (s_write_all (fd, text, strlen (text)) || fchmod (fd, 0644)
-    ||  fsync (fd)) {
-        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
-        goto out;
-    }
-    if (close (fd)) {
-        fd = -1;
-        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename (tmp, path)) {
-        snprintf (err, errlen, "%s: cannot rename into place: %s",
-                  path, strerror (errno));
-        goto out;
-    }
-    tmp [0] = '\0';
-    rc = 0;
-out:
-    if (fd >= 0)
-        close (fd);
-    if (tmp [0])
-        unlink (tmp);
-    return rc;
-}
-
 int
 jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
 {
@@ -252,7 +180,7 @@ jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
     sodium_bin2hex (text + len, S_FILE_MAX - (size_t) len, sign_sk,
                     S_SEED_BYTES);
     strcat (text + len, "\n");
-    if (s_write_all (fd, text, strlen (text)) || fsync (fd)) {
+    if (jad_file_write_all (fd, text, strlen (text)) || fsync (fd)) {
         snprintf (err, errlen, "%s: cannot write: %s", sec_path,
                   strerror (errno));
         goto out;
@@ -267,12 +195,10 @@ jad_keys_generate (const char *name, const char *dir, char *err, size_t errlen)
     snprintf (text, S_FILE_MAX, "# jadhub public keys for %s\n"
               "name = %s\npublic-key = %s\nsign-public-key = %s\n"
               "key-id = %s\n", name, name, pub_z85, sign_pk_hex, key_id_hex);
-    if (s_write_public (dir, name, text, pub_path, err, errlen))
+    /* Put in place by rename (a stale .pub is replaced); the directory
+     * fsync that follows makes the secret's creation durable too. */
+    if (jad_file_put (pub_path, text, strlen (text), 0644, 0, err, errlen))
         goto out;
-    if (s_sync_dir (dir)) {
-        snprintf (err, errlen, "%s: cannot sync: %s", dir, strerror (errno));
-        goto out;
-    }
     rc = 0;
 out:
     if (fd >= 0)
@@ -383,23 +309,17 @@ jad_keys_load (const char *path, char *err, size_t errlen)
         snprintf (err, errlen, "out of memory");
         goto out;
     }
+    /* Into the guarded buffer, not through jad_file_read's heap one: the
+     * text may hold a secret. */
     size_t len = 0;
-    for (;;) {
-        ssize_t n = read (fd, buf + len, S_FILE_MAX + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf (err, errlen, "%s: %s", path, strerror (errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t) n;
-        if (len > S_FILE_MAX) {
-            snprintf (err, errlen, "%s: larger than %d bytes: not a key file",
-                      path, S_FILE_MAX);
-            goto out;
-        }
+    if (jad_file_read_fd (fd, buf, S_FILE_MAX + 1, &len)) {
+        snprintf (err, errlen, "%s: %s", path, strerror (errno));
+        goto out;
+    }
+    if (len > S_FILE_MAX) {
+        snprintf (err, errlen, "%s: larger than %d bytes: not a key file",
+                  path, S_FILE_MAX);
+        goto out;
     }
     buf [len] = '\0';
     if (memchr (buf, '\0', len)) {

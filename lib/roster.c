@@ -5,23 +5,20 @@
  *  set of participant checks (s_participant_add, fed the text fields of a
  *  roster line; structs go through s_participant_add_struct, which prints
  *  them as such a line first), so the simulator can never write a roster
- *  that the hub then refuses.  Formatting and saving share s_write, so a
+ *  that the hub then refuses.  Formatting and saving share s_format, so a
  *  saved file is exactly jad_roster_format's canonical text.
  */
 #include "jad/roster.h"
+#include "jad/file.h"
 #include "jad/keys.h"
 #include "jad/sign.h"
 #include "jad/timefmt.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -463,44 +460,15 @@ out:
 jad_roster_t *
 jad_roster_load (const char *path, char *err, size_t errlen)
 {
-    jad_roster_t *self = NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf (err, errlen, "%s: %s", path, strerror (errno));
-        goto out;
+    size_t len = 0;
+    char *buf = jad_file_read (path, S_FILE_MAX, &len, err, errlen);
+    if (!buf) {
+        if (errno == EFBIG)
+            snprintf (err, errlen, "%s: larger than %d bytes: not a roster",
+                      path, S_FILE_MAX);
+        return NULL;
     }
-    for (;;) {
-        if (len == cap) {
-            if (cap >= S_FILE_MAX) {
-                snprintf (err, errlen, "%s: larger than %d bytes: not a roster",
-                          path, S_FILE_MAX);
-                goto out;
-            }
-            cap = cap ? cap * 2 : 16384;
-            char *grown = realloc (buf, cap + 1);
-            if (!grown) {
-                snprintf (err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            buf = grown;
-        }
-        ssize_t n = read (fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf (err, errlen, "%s: %s", path, strerror (errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t) n;
-    }
-    self = jad_roster_parse (buf ? buf : "", len, path, err, errlen);
-out:
-    if (fd >= 0)
-        close (fd);
+    jad_roster_t *self = jad_roster_parse (buf, len, path, err, errlen);
     free (buf);
     return self;
 }
@@ -669,12 +637,18 @@ s_hex_write (FILE *file, const uint8_t *bytes, size_t n)
         fprintf (file, "%02x", bytes [i]);
 }
 
-/* Write the canonical roster text to FILE; 0 or -1 (errno from stdio). */
-static int
-s_write (FILE *file, const char *operation, const uint8_t id [16],
-         int64_t start_ms, int64_t end_ms, const jad_participant_t *p,
-         size_t n)
+/* The canonical roster text, in a malloc'd string (its length in *LEN_P)
+ * the caller frees; NULL when memory runs out. */
+static char *
+s_format (const char *operation, const uint8_t id [16], int64_t start_ms,
+          int64_t end_ms, const jad_participant_t *p, size_t n,
+          size_t *len_p)
 {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *file = open_memstream (&text, &len);
+    if (!file)
+        return NULL;
     char start [JAD_TIME_STRLEN], end [JAD_TIME_STRLEN];
     jad_time_format (start_ms, start);
     jad_time_format (end_ms, end);
@@ -700,24 +674,21 @@ s_write (FILE *file, const char *operation, const uint8_t id [16],
             fputs (" revoked", file);
         fputc ('\n', file);
     }
-    return fflush (file) == 0 && !ferror (file) ? 0 : -1;
+    int bad = ferror (file);
+    if (fclose (file) || bad) {
+        free (text);
+        return NULL;
+    }
+    *len_p = len;
+    return text;
 }
 
 char *
 jad_roster_format (const jad_roster_t *self)
 {
-    char *text = NULL;
     size_t len = 0;
-    FILE *file = open_memstream (&text, &len);
-    if (!file)
-        return NULL;
-    int rc = s_write (file, self->operation, self->id, self->start_ms,
-                      self->end_ms, self->parts, self->size);
-    if (fclose (file) || rc) {
-        free (text);
-        return NULL;
-    }
-    return text;
+    return s_format (self->operation, self->id, self->start_ms, self->end_ms,
+                     self->parts, self->size, &len);
 }
 
 int
@@ -729,10 +700,8 @@ jad_roster_save (const char *path, const char *operation,
     int rc = -1;
     jad_roster_t check = { .parts = NULL };
     char why [256];
-    char tmp [PATH_MAX], dir [PATH_MAX];
-    FILE *file = NULL;
-    int fd = -1;
-    tmp [0] = '\0';
+    char *text = NULL;
+    size_t len = 0;
 
     /* The same checks as loading, on a scratch roster. */
     if (!operation || !s_operation_valid (operation)) {
@@ -757,70 +726,16 @@ jad_roster_save (const char *path, const char *operation,
         goto out;
     }
 
-    if ((size_t) snprintf (tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
-        snprintf (err, errlen, "%s: path too long", path);
-        tmp [0] = '\0';
+    text = s_format (operation, id, start_ms, end_ms, check.parts, n, &len);
+    if (!text) {
+        snprintf (err, errlen, "%s: out of memory", path);
         goto out;
     }
-    fd = mkstemp (tmp);
-    if (fd < 0) {
-        snprintf (err, errlen, "%s: cannot create: %s", tmp, strerror (errno));
-        tmp [0] = '\0';
+    if (jad_file_put (path, text, len, 0644, 0, err, errlen))
         goto out;
-    }
-    if (fchmod (fd, 0644)) {
-        snprintf (err, errlen, "%s: %s", tmp, strerror (errno));
-        goto out;
-    }
-    file = fdopen (fd, "w");
-    if (!file) {
-        snprintf (err, errlen, "%s: %s", tmp, strerror (errno));
-        goto out;
-    }
-    fd = -1;    /* the FILE owns it now */
-    if (s_write (file, operation, id, start_ms, end_ms, check.parts, n)
-    ||  fsync (fileno (file))) {
-        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
-        goto out;
-    }
-    int close_rc = fclose (file);
-    file = NULL;
-    if (close_rc) {
-        snprintf (err, errlen, "%s: cannot write: %s", tmp, strerror (errno));
-        goto out;
-    }
-    if (rename (tmp, path)) {
-        snprintf (err, errlen, "%s: cannot rename into place: %s",
-                  path, strerror (errno));
-        goto out;
-    }
-    tmp [0] = '\0';
-    /* The rename is durable once the directory is synced. */
-    snprintf (dir, sizeof dir, "%s", path);
-    char *slash = strrchr (dir, '/');
-    if (slash == dir)
-        dir [1] = '\0';
-    else
-    if (slash)
-        *slash = '\0';
-    else
-        strcpy (dir, ".");
-    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync (dfd)) {
-        snprintf (err, errlen, "%s: cannot sync: %s", dir, strerror (errno));
-        if (dfd >= 0)
-            close (dfd);
-        goto out;
-    }
-    close (dfd);
     rc = 0;
 out:
-    if (file)
-        fclose (file);
-    if (fd >= 0)
-        close (fd);
-    if (tmp [0])
-        unlink (tmp);
+    free (text);
     free (check.parts);
     return rc;
 }
