@@ -23,6 +23,7 @@
 
 #include "jad/client.h"
 #include "jad/config.h"
+#include "jad/file.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/sign.h"
@@ -234,10 +235,7 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     }
     /* Parents as needed (what --check promised); the directory itself is
      * the agent's alone. */
-    struct stat st;
-    if (stat (cfg->data_dir, &st) != 0
-    &&  (zsys_dir_create ("%s", cfg->data_dir) != 0
-    ||   chmod (cfg->data_dir, 0700) != 0)) {
+    if (jad_file_make_dirs (cfg->data_dir, 0700) != 0) {
         s_err (err, errlen, "%s: mkdir: %s", cfg->data_dir, strerror (errno));
         goto out;
     }
