@@ -103,7 +103,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all test test-build test-bins check fuzz fuzz-long demo install uninstall clean deps \
-        bench bench-peer bench-scale
+        bench bench-peer bench-scale bench-field
 all: $(LIBJAD) $(PROG_BINS)
 
 deps:
@@ -201,6 +201,7 @@ bench: all $(BENCH_BINS)
 	sh bench/run.sh
 bench-peer: all $(BENCH_BINS) ; BIN=$(BINDIR) sh bench/peer/run.sh
 bench-scale: all $(BENCH_BINS) ; BIN=$(BINDIR) sh bench/scale/run.sh
+bench-field: all $(TEST_BINS) ; BIN=$(abspath $(BINDIR)) sh bench/field/run.sh
 
 # ---------------------------------------------------------------- install
 # Where Debian expects things.  PREFIX=/usr is a package's layout, the
