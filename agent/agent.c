@@ -50,8 +50,10 @@
 /* One report sent and not yet answered. */
 typedef struct {
     uint64_t seq;               /* origin_seq */
+    int64_t  sent_at;           /* monotonic ms of the last send */
     int64_t  due;               /* monotonic ms of the next resend */
     int64_t  backoff;           /* current resend interval */
+    int      resent;            /* sent more than once: no RTT sample */
     int      done;              /* acked or finally refused */
 } s_flight_t;
 
@@ -109,6 +111,7 @@ struct _jad_agent_t {
     int need_catchup;
     int catchup_inflight;
     int64_t catchup_sent;
+    int64_t catchup_heard;      /* the last catch-up entry arrived then */
     int64_t mirror_hold;        /* no catch-up before this (after a failure) */
 
     /* trust: checkpoints and rosters from the hub */
@@ -121,6 +124,8 @@ struct _jad_agent_t {
     int64_t heartbeat_due;
     int64_t status_due;
     int64_t resend_due;
+    int64_t srtt, rttvar;       /* submit->ack round trip, smoothed; 0 none */
+    int64_t rto_backoff;        /* resend interval backed off since a sample */
     int64_t redial_due;         /* silent this long: dial the hub again */
 };
 
@@ -405,6 +410,40 @@ s_flight_done (jad_agent_t *self, long i)
         self->flo = self->fhi = 0;
 }
 
+/* The first resend interval: the round trip as measured (RFC 6298's
+ * srtt + 4 rttvar, from acks of reports sent once), never under
+ * S_RESEND_MIN_MS.  On a slow link a report waits behind a window's worth
+ * of others; a fixed 2 s would resend everything in flight again and
+ * again, and the duplicates would crowd out the link that carries them. */
+static int64_t
+s_rto (const jad_agent_t *self)
+{
+    int64_t rto = self->srtt + 4 * self->rttvar;
+    /* Karn: while every report times out before its ack comes, no sample
+     * is taken (an ack of a resent report is ambiguous), so the interval
+     * stays backed off until a report sent once is acked. */
+    if (rto < self->rto_backoff)
+        rto = self->rto_backoff;
+    return rto < S_RESEND_MIN_MS ? S_RESEND_MIN_MS
+         : rto > S_RESEND_MAX_MS ? S_RESEND_MAX_MS : rto;
+}
+
+static void
+s_rtt_sample (jad_agent_t *self, int64_t rtt)
+{
+    self->rto_backoff = 0;
+    if (self->srtt == 0) {
+        self->srtt = rtt > 0 ? rtt : 1;
+        self->rttvar = rtt / 2;
+        return;
+    }
+    int64_t diff = self->srtt > rtt ? self->srtt - rtt : rtt - self->srtt;
+    self->rttvar = (3 * self->rttvar + diff) / 4;
+    self->srtt = (7 * self->srtt + rtt) / 8;
+    if (self->srtt == 0)
+        self->srtt = 1;
+}
+
 static void
 s_flight_add (jad_agent_t *self, uint64_t seq, int64_t now)
 {
@@ -420,8 +459,10 @@ s_flight_add (jad_agent_t *self, uint64_t seq, int64_t now)
     assert (self->fhi < S_FLIGHT_CAP);
     s_flight_t *f = &self->flight[self->fhi++];
     f->seq = seq;
-    f->due = now + S_RESEND_MIN_MS;
-    f->backoff = S_RESEND_MIN_MS;
+    f->sent_at = now;
+    f->backoff = s_rto (self);
+    f->due = now + f->backoff;
+    f->resent = 0;
     f->done = 0;
     self->inflight++;
 }
@@ -510,8 +551,12 @@ s_resend (jad_agent_t *self, int64_t now)
         if (!c.sent)
             break;
         resent++;
+        f->sent_at = now;
+        f->resent = 1;
         f->due = now + f->backoff;
         f->backoff = f->backoff * 2 > S_RESEND_MAX_MS ? S_RESEND_MAX_MS : f->backoff * 2;
+        if (f->backoff > self->rto_backoff)
+            self->rto_backoff = f->backoff;
     }
     if (resent)
         jad_log_info ("resent %zu unacknowledged reports", resent);
@@ -524,7 +569,7 @@ s_flight_reset (jad_agent_t *self, int64_t now)
 {
     for (size_t i = self->flo; i < self->fhi; i++) {
         self->flight[i].due = now;
-        self->flight[i].backoff = S_RESEND_MIN_MS;
+        self->flight[i].backoff = s_rto (self);
     }
 }
 
@@ -753,6 +798,8 @@ s_on_entry (jad_agent_t *self, const uint8_t *buf, size_t len, int live,
     }
     uint64_t seq = entry->hub_seq;
     jad_wire_free (&entry);
+    if (!live)
+        self->catchup_heard = now;
     if (seq > self->hub_head)
         self->hub_head = seq;
     if (live && self->catchup_inflight) {
@@ -779,7 +826,12 @@ s_catchup_tick (jad_agent_t *self, int64_t now)
      * rosters a catch-up brings are verified against it. */
     if (self->mirror_off || !self->welcomed || !self->has_operation)
         return;
-    if (self->catchup_inflight && now - self->catchup_sent >= S_CATCHUP_TIMEOUT) {
+    /* Unanswered: nothing of the answer for a while.  On a slow link one
+     * answer takes longer than that to arrive whole; asking again then
+     * would only queue a second copy behind the first. */
+    int64_t heard = self->catchup_heard > self->catchup_sent
+                  ? self->catchup_heard : self->catchup_sent;
+    if (self->catchup_inflight && now - heard >= S_CATCHUP_TIMEOUT) {
         jad_log_warn ("mirror: catch-up from %" PRIu64 " unanswered for %d s, "
                       "asking again", self->pending_head + 1,
                       S_CATCHUP_TIMEOUT / 1000);
@@ -894,15 +946,36 @@ s_incarnation_ours (jad_agent_t *self, protobuf_c_boolean has,
         && memcmp (inc->data, jad_outbox_incarnation (self->outbox), JAD_ID_BYTES) == 0;
 }
 
+/* An ack for flight entry I, sent at SENT_AT.  One connection delivers in
+ * order and the hub answers in the order it received, so an entry still
+ * unanswered that was sent before it was lost on the way, or its answer
+ * was (a hub drops what a full pipe to us cannot take): resend it now
+ * rather than at its timer, which after a long outage may be 30 s away. */
 static void
-s_on_ack (jad_agent_t *self, const Jad__Ack *ack)
+s_flight_answered (jad_agent_t *self, long i, int64_t now)
+{
+    if (i < 0 || self->flight[i].done)
+        return;
+    s_flight_t *acked = &self->flight[i];
+    if (!acked->resent)
+        s_rtt_sample (self, now - acked->sent_at);
+    for (long j = (long) self->flo; j < i; j++) {
+        s_flight_t *f = &self->flight[j];
+        if (!f->done && f->sent_at < acked->sent_at && f->due > now)
+            f->due = now;
+    }
+    s_flight_done (self, i);
+}
+
+static void
+s_on_ack (jad_agent_t *self, const Jad__Ack *ack, int64_t now)
 {
     if (!s_incarnation_ours (self, ack->has_incarnation, &ack->incarnation)
     ||  !ack->has_origin_seq || !ack->has_hub_seq) {
         jad_log_warn ("ack for another incarnation or incomplete: ignored");
         return;
     }
-    s_flight_done (self, s_flight_find (self, ack->origin_seq));
+    s_flight_answered (self, s_flight_find (self, ack->origin_seq), now);
     if (self->n_acks == S_ACKS_MAX)
         s_flush_acks (self);
     self->ack_seqs[self->n_acks] = ack->origin_seq;
@@ -991,7 +1064,7 @@ s_on_dealer (jad_agent_t *self, const uint8_t *buf, size_t len, int64_t now)
     }
     switch (frame->body_case) {
         case JAD__FRAME__BODY_ACK:
-            s_on_ack (self, frame->ack);
+            s_on_ack (self, frame->ack, now);
             break;
         case JAD__FRAME__BODY_ERROR:
             s_on_error (self, frame->error, now);
