@@ -40,6 +40,7 @@
 #define S_RESEND_MAX_MS    30000
 #define S_RESEND_CHECK_MS  100      /* how often in-flight timers are looked at */
 #define S_CATCHUP_TIMEOUT  5000
+#define S_REDIAL_MAX_MS    300000   /* redial at least this often while silent */
 #define S_MIRROR_HOLD_MS   5000     /* after a mirror append failed */
 #define S_DRAIN_MAX        2000     /* messages per socket per loop */
 #define S_PENDING_MAX      2000     /* mirror entries per commit at most */
@@ -54,6 +55,7 @@ typedef struct {
     int64_t  due;               /* monotonic ms of the next resend */
     int64_t  backoff;           /* current resend interval */
     int      resent;            /* sent more than once: no RTT sample */
+    int      fast;              /* a later ack showed it lost: resend now */
     int      done;              /* acked or finally refused */
 } s_flight_t;
 
@@ -127,6 +129,7 @@ struct _jad_agent_t {
     int64_t srtt, rttvar;       /* submit->ack round trip, smoothed; 0 none */
     int64_t rto_backoff;        /* resend interval backed off since a sample */
     int64_t redial_due;         /* silent this long: dial the hub again */
+    int64_t redial_ms;          /* the interval, doubling while refused */
 };
 
 static void s_err (char *err, size_t errlen, const char *fmt, ...)
@@ -463,6 +466,7 @@ s_flight_add (jad_agent_t *self, uint64_t seq, int64_t now)
     f->backoff = s_rto (self);
     f->due = now + f->backoff;
     f->resent = 0;
+    f->fast = 0;
     f->done = 0;
     self->inflight++;
 }
@@ -554,6 +558,12 @@ s_resend (jad_agent_t *self, int64_t now)
         f->sent_at = now;
         f->resent = 1;
         f->due = now + f->backoff;
+        if (f->fast) {
+            /* Loss seen from acks says nothing about a slow round trip:
+             * no backing off (RFC 6298 backs off on timeouts only). */
+            f->fast = 0;
+            continue;
+        }
         f->backoff = f->backoff * 2 > S_RESEND_MAX_MS ? S_RESEND_MAX_MS : f->backoff * 2;
         if (f->backoff > self->rto_backoff)
             self->rto_backoff = f->backoff;
@@ -961,8 +971,10 @@ s_flight_answered (jad_agent_t *self, long i, int64_t now)
         s_rtt_sample (self, now - acked->sent_at);
     for (long j = (long) self->flo; j < i; j++) {
         s_flight_t *f = &self->flight[j];
-        if (!f->done && f->sent_at < acked->sent_at && f->due > now)
+        if (!f->done && f->sent_at < acked->sent_at && f->due > now) {
             f->due = now;
+            f->fast = 1;
+        }
     }
     s_flight_done (self, i);
 }
@@ -1228,7 +1240,10 @@ s_write_status (jad_agent_t *self, const jad_outbox_stats_t *st, int64_t now)
 static void
 s_redial (jad_agent_t *self, int64_t now)
 {
-    self->redial_due = now + JAD_AGENT_REDIAL_MS;
+    /* A revoked key is refused for ever: ask less and less often. */
+    self->redial_due = now + self->redial_ms;
+    self->redial_ms = self->redial_ms * 2 > S_REDIAL_MAX_MS
+                    ? S_REDIAL_MAX_MS : self->redial_ms * 2;
     jad_log_notice ("hub silent: dialling %s and %s again",
                     self->hub_endpoint, self->feed_endpoint);
     zsock_disconnect (self->dealer, "%s", self->hub_endpoint);
@@ -1246,8 +1261,10 @@ s_timers (jad_agent_t *self, int64_t now)
         self->connected = 0;
         jad_log_warn ("hub silent for %d s", JAD_AGENT_SILENT_MS / 1000);
     }
-    if (connected)
-        self->redial_due = now + JAD_AGENT_REDIAL_MS;
+    if (connected) {
+        self->redial_ms = JAD_AGENT_REDIAL_MS;
+        self->redial_due = now + self->redial_ms;
+    }
     else
     if (now >= self->redial_due)
         s_redial (self, now);
@@ -1282,7 +1299,8 @@ jad_agent_run (jad_agent_t *self)
         jad_log_notice ("agent %s (%s) running: outbox %" PRIu64 " reports, "
                         "mirror at %" PRIu64, jad_keys_name (self->keys),
                         self->country, st.depth, self->mirror_head);
-    self->redial_due = jad_time_mono_ms () + JAD_AGENT_REDIAL_MS;
+    self->redial_ms = JAD_AGENT_REDIAL_MS;
+    self->redial_due = jad_time_mono_ms () + self->redial_ms;
     while (!zsys_interrupted) {
         void *which = zpoller_wait (self->poller, S_POLL_MS);
         if (!which && (zpoller_terminated (self->poller) || zsys_interrupted))

@@ -19,7 +19,8 @@ typedef struct _jad_agent_t jad_agent_t;
 #define JAD_AGENT_WINDOW        1000    /* unacknowledged reports in flight */
 #define JAD_AGENT_CREDIT        1000    /* catch-up entries asked at once */
 #define JAD_AGENT_SILENT_MS     5000    /* hub heard within this: connected */
-#define JAD_AGENT_REDIAL_MS    30000    /* silent this long: dial again */
+#define JAD_AGENT_REDIAL_MS    30000    /* silent this long: dial again (then
+                                           doubling, up to 5 min) */
 
 typedef struct {
     const char *data_dir;       /* DIR: outbox/, mirror/, status.json */

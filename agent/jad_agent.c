@@ -124,8 +124,8 @@ s_usage_status (FILE *out)
 /* Every key of every command: one agent.conf serves them all, each command
  * taking the keys it knows and skipping the others'. */
 static const char *const s_agent_keys[] = {
-    "data", "country", "key", "hub-key", "hub", "feed", "log-level", "check",
-    "json", "text", NULL
+    "data", "country", "key", "hub-key", "hub", "feed", "log-level", "json",
+    "text", NULL
 };
 
 /* --config FILE for command NAME with option table OPTS.  0, or the exit

@@ -119,31 +119,52 @@ s_word_add (char ***words_p, size_t *n_p, size_t *cap_p, char *word)
     return 0;
 }
 
+/* The next line of F into LINE (CONFIG_LINE_MAX + 1 bytes), without its
+ * newline: 1 a line, 2 too long, 3 a NUL byte in it, 0 at the end. */
+static int
+s_line_read (FILE *f, char *line)
+{
+    size_t len = 0;
+    int c, result = 1;
+    while ((c = getc (f)) != EOF && c != '\n') {
+        if (c == '\0')
+            result = 3;
+        else
+        if (len == CONFIG_LINE_MAX)
+            return 2;
+        else
+            line [len++] = (char) c;
+    }
+    line [len] = '\0';
+    if (c == EOF && len == 0 && result == 1)
+        return 0;
+    return result;
+}
+
 /* Read PATH's settings as `--key=value` / `--flag` words. */
 static int
 s_read (const char *path, const struct option *opts, const char *const *others,
         char ***words_p, size_t *n_p, char *err, size_t errlen)
 {
-    size_t cap = 0, settings = 0, lineno = 0, size = 0;
-    char *line = NULL;
-    ssize_t got;
+    size_t cap = 0, settings = 0, lineno = 0;
+    char line [CONFIG_LINE_MAX + 1];
+    int got;
     FILE *f = fopen (path, "r");
     int rc = -1;
     if (!f) {
         s_err (err, errlen, "--config: %s: %s", path, strerror (errno));
         goto done;
     }
-    while ((got = getline (&line, &size, f)) >= 0) {
+    /* Byte by byte, so that neither a line without end nor a NUL byte can
+     * make it read more than CONFIG_LINE_MAX. */
+    while ((got = s_line_read (f, line)) > 0) {
         lineno++;
-        size_t len = (size_t) got;
-        if (len > 0 && line [len - 1] == '\n')
-            line [--len] = '\0';
-        if (len > CONFIG_LINE_MAX) {
+        if (got == 2) {
             s_err (err, errlen, "%s:%zu: line longer than %d bytes",
                    path, lineno, CONFIG_LINE_MAX);
             goto done;
         }
-        if (strlen (line) != len) {
+        if (got == 3) {
             s_err (err, errlen, "%s:%zu: NUL byte in line", path, lineno);
             goto done;
         }
@@ -162,7 +183,10 @@ s_read (const char *path, const struct option *opts, const char *const *others,
             s_err (err, errlen, "%s:%zu: missing key before '='", path, lineno);
             goto done;
         }
-        if (strcmp (key, "config") == 0 || strcmp (key, "help") == 0) {
+        /* "check" in a unit's file would make ExecStart validate and exit
+         * 0: a service that looks started and does nothing. */
+        if (strcmp (key, "config") == 0 || strcmp (key, "help") == 0
+        ||  strcmp (key, "check") == 0) {
             s_err (err, errlen, "%s:%zu: '%s' cannot be set in a configuration file",
                    path, lineno, key);
             goto done;
@@ -211,7 +235,6 @@ s_read (const char *path, const struct option *opts, const char *const *others,
 done:
     if (f)
         fclose (f);
-    free (line);
     return rc;
 }
 
@@ -367,6 +390,10 @@ jad_config_check_dir (const char *name, const char *dir, char *err, size_t errle
         }
         char *slash = strrchr (path, '/');
         if (!slash) {
+            if (strcmp (path, ".") == 0) {     /* the working directory is gone */
+                s_err (err, errlen, "--%s: %s: %s", name, dir, strerror (ENOENT));
+                return -1;
+            }
             snprintf (path, sizeof path, ".");
             continue;
         }

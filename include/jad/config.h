@@ -31,8 +31,8 @@
  * drop the --config words.  OPTS is the getopt_long table of the command;
  * OTHERS, if not NULL, a NULL-terminated list of keys that belong to the
  * program's other commands, skipped silently (one agent file serves
- * `jad-agent run` and `jad-agent status`).  "config" and "help" are never
- * accepted as keys.  Words after "--" are left alone.
+ * `jad-agent run` and `jad-agent status`).  "config", "help" and "check"
+ * are never accepted as keys.  Words after "--" are left alone.
  *
  * Returns 0 with *ARGC_P and *ARGV_P replaced by a vector the module owns
  * (valid until exit), or unchanged if there was no --config; -1 with a

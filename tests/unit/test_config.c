@@ -74,7 +74,7 @@ test_settings_go_before_the_command_line (void **state)
                        "  data = /var/lib/x y  \n"
                        "country=DE\n"
                        "json = false\n"
-                       "check = yes\n"
+                       "json = yes\n"
                        "hub = tcp://elsewhere:1\n",
                        argv, 2, &argc, &out, err, sizeof err);
     assert_int_equal (rc, 0);
@@ -83,7 +83,7 @@ test_settings_go_before_the_command_line (void **state)
     assert_string_equal (out [1], "status");
     assert_string_equal (out [2], "--data=/var/lib/x y");
     assert_string_equal (out [3], "--country=DE");
-    assert_string_equal (out [4], "--check");
+    assert_string_equal (out [4], "--json");
     assert_string_equal (out [5], "--country");
     assert_string_equal (out [6], "FR");
     assert_string_equal (out [7], "--json");
@@ -142,6 +142,7 @@ test_errors_name_the_line (void **state)
     s_refused ("= x\n", ":1: missing key");
     s_refused ("config = other\n", ":1: 'config' cannot be set");
     s_refused ("help = true\n", ":1: 'help' cannot be set");
+    s_refused ("check = true\n", ":1: 'check' cannot be set");
 
     char longline [5000];
     memset (longline, 'a', sizeof longline - 2);
@@ -149,6 +150,25 @@ test_errors_name_the_line (void **state)
     longline [sizeof longline - 2] = '\n';
     longline [sizeof longline - 1] = '\0';
     s_refused (longline, ":1: line longer than 4096 bytes");
+}
+
+static void
+test_nul_byte (void **state)
+{
+    (void) state;
+    char path [] = "/tmp/jad-config-nul-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, "json = true\ndata = a\0b\n", 24), 24);
+    close (fd);
+    char *argv [] = { "prog", "--config", path, NULL };
+    int argc = 3;
+    char **out = argv, err [256] = "";
+    assert_int_equal (jad_config_expand (&argc, &out, 1, s_opts, NULL,
+                                         err, sizeof err), -1);
+    unlink (path);
+    if (!strstr (err, ":2: NUL byte in line"))
+        fail_msg ("error '%s'", err);
 }
 
 static void
@@ -227,6 +247,7 @@ main (void)
         cmocka_unit_test (test_equals_form_and_no_config),
         cmocka_unit_test (test_errors_name_the_line),
         cmocka_unit_test (test_usage_errors),
+        cmocka_unit_test (test_nul_byte),
         cmocka_unit_test (test_checks),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
