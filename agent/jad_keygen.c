@@ -12,6 +12,11 @@
  *  paths, the CURVE public key, the signing public key and its key id (what
  *  the roster needs); secret keys are never printed.
  *
+ *  Every command takes --config FILE (its long options as `key = value`)
+ *  and --check (validate, write nothing: "jad-keygen[ CMD]: configuration
+ *  valid", exit 0, or one line "jad-keygen[ CMD]: configuration invalid:
+ *  REASON", exit 1; usage and I/O errors stay 2) — s_fail tells which.
+ *
  *  The words roster, bundle and unbundle in first place are commands; a
  *  participant of that name gets its keys with `jad-keygen --out DIR NAME`.
  *  This file is the command layer: the bundle is lib/bundle.c's, the roster
@@ -26,9 +31,11 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -49,7 +56,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: jad-keygen NAME --out DIR\n"
+        "usage: jad-keygen NAME --out DIR [--config FILE] [--check]\n"
         "       jad-keygen roster --out FILE --operation NAME --start TIME\n"
         "                  --end TIME --hub HUB.pub [--operation-id HEX] SPEC...\n"
         "       jad-keygen roster --add FILE SPEC...\n"
@@ -64,6 +71,11 @@ s_usage (FILE *out)
         "  DIR/NAME.pub     mode 0644, goes to the roster's keeper\n"
         "DIR is created (mode 0700) if missing.  Exit status 0 on success,\n"
         "2 on a usage or I/O error, or if DIR/NAME.secret already exists.\n"
+        "  --config FILE    the options as 'key = value' lines (out); NAME\n"
+        "                   stays on the command line, which wins\n"
+        "  --check          check NAME and that DIR can hold the keys (it can\n"
+        "                   be made or written, no NAME.secret in it); write\n"
+        "                   nothing: exit 0 valid, 1 invalid\n"
         "\n"
         "The key ceremony of an operation (docs/SECURITY.md):\n"
         "  roster    the coordinator makes the roster from the .pub files the\n"
@@ -94,7 +106,9 @@ s_usage_roster (FILE *out)
         "admits the new keys.\n"
         "\n"
         "  --out FILE          the new roster (never overwritten: use --add)\n"
-        "  --add FILE          the existing roster to extend, in place\n"
+        "  --add FILE          the existing roster to extend, in place (the\n"
+        "                      file a link points to; its mode, owner and\n"
+        "                      group kept; one --add at a time, by a lock)\n"
         "  --operation NAME    the operation's name (1..127 bytes of UTF-8)\n"
         "  --operation-id HEX  32 hex digits; default: 16 fresh random bytes\n"
         "  --start TIME        planned start, RFC 3339 (2026-03-02T06:00:00Z)\n"
@@ -151,12 +165,14 @@ s_usage_bundle (FILE *out)
         "  --log-level LEVEL    the agent's log level in agent.conf (info)\n"
         "\n"
         "--generate-secrets: only for a country that cannot run jad-keygen\n"
-        "itself.  The coordinator generates NAME's key pairs here, adds NAME\n"
-        "(an agent of --country CC) to the roster, and seals the secret key\n"
-        "into the bundle under a passphrase (Argon2id, then XChaCha20-Poly1305;\n"
-        "the passphrase also authenticates the whole bundle).  This WEAKENS\n"
-        "NON-REPUDIATION: the coordinator has held the country's signing key,\n"
-        "so a signature no longer proves that the country alone made a report.\n"
+        "itself.  The coordinator generates NAME's key pairs here, seals the\n"
+        "secret key into the bundle under a passphrase (Argon2id, then\n"
+        "XChaCha20-Poly1305; the passphrase also authenticates the whole\n"
+        "bundle) and, once the bundle is written, adds NAME (an agent of\n"
+        "--country CC) to the roster: a refused run changes nothing.  This\n"
+        "WEAKENS NON-REPUDIATION: the coordinator has held the country's\n"
+        "signing key, so a signature no longer proves that the country alone\n"
+        "made a report.\n"
         "Send the passphrase by another channel than the bundle.\n"
         "  --country CC           the new agent's country\n"
         "  --kdf K                moderate (default: 3 passes, 256 MiB) or\n"
@@ -168,8 +184,9 @@ s_usage_bundle (FILE *out)
         "  --config FILE    the options as 'key = value' lines (roster, name,\n"
         "                   hub-endpoint, ..., generate-secrets = true); the\n"
         "                   command line wins\n"
-        "  --check          check the roster, NAME, endpoints and --out, make\n"
-        "                   nothing, ask no passphrase: exit 0 valid, 1 invalid\n"
+        "  --check          check the roster, NAME, endpoints, --data,\n"
+        "                   --log-level and --out, make nothing, ask no\n"
+        "                   passphrase: exit 0 valid, 1 invalid\n"
         "\n"
         "exit: 0 written; 1 refused (NAME not an active agent, or already in\n"
         "the roster with --generate-secrets); 2 usage or I/O error\n",
@@ -208,31 +225,152 @@ s_usage_unbundle (FILE *out)
         "(including an existing secret key where the bundle brings one)\n");
 }
 
+/* ------------------------------------------------------------ failures */
+
+/* How the running command tells what went wrong (s_fail). */
+static const char *s_cmd = NULL;    /* "roster", "bundle", "unbundle"; NULL
+                                       for `NAME --out DIR` */
+static int s_checking = 0;          /* --check, once the options are read:
+                                       a reason about the configuration
+                                       makes it invalid */
+
+/* What kind of failure a reason is, which gives the exit status. */
+typedef enum {
+    S_REFUSED,  /* an input refused (a duplicate, a bad key file or bundle,
+                   a wrong passphrase): 1 */
+    S_BAD,      /* a bad value, or a file the options name that is missing,
+                   unreadable or in the way (an existing --out): 2 as a
+                   usage or I/O error, 1 under --check (invalid) */
+    S_IO        /* a fault of this machine rather than of the
+                   configuration (memory, a read or write error,
+                   libsodium): 2, also under --check */
+} s_kind_t;
+
+/* Print "jad-keygen[ CMD]: REASON" on stderr — under --check, for a reason
+ * that makes the configuration invalid, "jad-keygen[ CMD]: configuration
+ * invalid: REASON" (docs/TOOLS.md: one line, the common format) — and
+ * return the exit status for KIND. */
+static int
+s_fail (s_kind_t kind, const char *fmt, ...)
+    __attribute__((format (printf, 2, 3)));
+
+static int
+s_fail (s_kind_t kind, const char *fmt, ...)
+{
+    int invalid = s_checking && kind != S_IO;
+    va_list args;
+    fprintf (stderr, "jad-keygen%s%s: %s", s_cmd ? " " : "", s_cmd ? s_cmd : "",
+             invalid ? "configuration invalid: " : "");
+    va_start (args, fmt);
+    vfprintf (stderr, fmt, args);
+    va_end (args);
+    fputc ('\n', stderr);
+    return invalid || kind == S_REFUSED ? 1 : 2;
+}
+
+/* The end of a command run with --check: "configuration valid" when RC is
+ * 0 (a failure has told its reason already, in s_fail's format). */
+static int
+s_check_verdict (int rc)
+{
+    if (rc == 0) {
+        printf ("jad-keygen%s%s: configuration valid\n", s_cmd ? " " : "",
+                s_cmd ? s_cmd : "");
+        if (fflush (stdout))
+            rc = 2;
+    }
+    return rc;
+}
+
+/* Does PATH exist (as anything, a dangling link included)? */
+static int
+s_exists (const char *path)
+{
+    struct stat st;
+    return lstat (path, &st) == 0;
+}
+
+/* The option parser of a command: getopt_long over ARGV (ARGV[0] the
+ * program or the command word), with our own message for an unknown
+ * option. */
+static int
+s_getopt (int argc, char **argv, const struct option *opts)
+{
+    int c = getopt_long (argc, argv, ":h", opts, NULL);
+    if (c == '?' || c == ':') {
+        fprintf (stderr, "jad-keygen%s%s: %s '%s'\n", s_cmd ? " " : "",
+                 s_cmd ? s_cmd : "",
+                 c == ':' ? "missing value for" : "unexpected argument",
+                 argv [optind - 1]);
+        return '?';
+    }
+    return c;
+}
+
+/* --config FILE for the command with option table OPTS: the file's
+ * settings become options (config.h).  0, or the exit status after
+ * printing why. */
+static int
+s_config (int *argc_p, char ***argv_p, const struct option *opts)
+{
+    char prog [64];
+    snprintf (prog, sizeof prog, "jad-keygen%s%s", s_cmd ? " " : "",
+              s_cmd ? s_cmd : "");
+    return jad_config_apply (prog, argc_p, argv_p, 1, opts, NULL);
+}
+
 /* ------------------------------------------------------------ NAME --out */
+
+/* --check for `NAME --out DIR`: DIR can be made or written, and holds no
+ * NAME.secret (which would be refused).  0, or the status after s_fail. */
+static int
+s_keygen_check (const char *name, const char *dir)
+{
+    char err [PATH_MAX + 128], path [PATH_MAX];
+    struct stat st;
+    if (jad_config_check_dir ("out", dir, err, sizeof err))
+        return s_fail (S_BAD, "%s", err);
+    if ((size_t) snprintf (path, sizeof path, "%s/%s.secret", dir, name)
+        >= sizeof path)
+        return s_fail (S_BAD, "--out %s: path too long", dir);
+    if (lstat (path, &st) == 0)
+        return s_fail (S_BAD, "--out: %s: a secret key already exists;"
+                       " refusing to overwrite it", path);
+    return 0;
+}
 
 static int
 s_keygen (int argc, char *argv [])
 {
+    static const struct option opts [] = {
+        { "out",   required_argument, NULL, 'o' },
+        { "check", no_argument,       NULL, 'C' },
+        { "help",  no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
     const char *name = NULL, *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
-            s_usage (stdout);
-            return 0;
+    int c, check = 0;
+
+    int bad = s_config (&argc, &argv, opts);
+    if (bad)
+        return bad;
+    while ((c = s_getopt (argc, argv, opts)) != -1) {
+        switch (c) {
+            case 'o': dir = optarg; break;
+            case 'C': check = 1; break;
+            case 'h': s_usage (stdout); return 0;
+            default:
+                s_usage (stderr);
+                return 2;
         }
-        if (strcmp (argv [i], "--out") == 0 && i + 1 < argc && !dir)
-            dir = argv [++i];
-        else
-        if (strncmp (argv [i], "--out=", 6) == 0 && !dir)
-            dir = argv [i] + 6;
-        else
-        if (argv [i][0] != '-' && !name)
-            name = argv [i];
-        else {
-            fprintf (stderr, "jad-keygen: unexpected argument '%s'\n",
-                     argv [i]);
-            s_usage (stderr);
-            return 2;
-        }
+    }
+    if (optind < argc)
+        name = argv [optind];
+    if (optind + 1 < argc) {
+        fprintf (stderr, "jad-keygen: unexpected argument '%s'\n",
+                 argv [optind + 1]);
+        s_usage (stderr);
+        return 2;
     }
     if (!name || !dir || !*dir) {
         fprintf (stderr, "jad-keygen: %s\n",
@@ -240,11 +378,13 @@ s_keygen (int argc, char *argv [])
         s_usage (stderr);
         return 2;
     }
-    if (!jad_keys_name_valid (name)) {
-        fprintf (stderr, "jad-keygen: invalid name '%s' (1..64 characters of"
-                 " [a-z0-9._-], starting with a letter or digit)\n", name);
-        return 2;
-    }
+    s_checking = check;
+    if (!jad_keys_name_valid (name))
+        return s_fail (S_BAD, "invalid name '%s' (1..64 characters of"
+                       " [a-z0-9._-], starting with a letter or digit)",
+                       name);
+    if (check)
+        return s_check_verdict (s_keygen_check (name, dir));
     /* A key directory nobody else can list. */
     if (jad_file_make_dirs (dir, 0700)) {
         fprintf (stderr, "jad-keygen: %s: %s\n", dir, strerror (errno));
@@ -279,57 +419,6 @@ s_keygen (int argc, char *argv [])
         return 2;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------ helpers */
-
-/* The option parser of a command: getopt_long over ARGV (ARGV[0] the
- * command word), with our own message for an unknown option. */
-static int
-s_getopt (int argc, char **argv, const struct option *opts, const char *cmd)
-{
-    int c = getopt_long (argc, argv, ":", opts, NULL);
-    if (c == '?' || c == ':') {
-        fprintf (stderr, "jad-keygen %s: %s '%s'\n", cmd,
-                 c == ':' ? "missing value for" : "unexpected argument",
-                 argv [optind - 1]);
-        return '?';
-    }
-    return c;
-}
-
-/* --config FILE for command CMD (ARGV[0]) with option table OPTS: the
- * file's settings become options (config.h).  0, or the exit status after
- * printing why. */
-static int
-s_config (const char *cmd, int *argc_p, char ***argv_p,
-          const struct option *opts)
-{
-    char err [1024];
-    if (jad_config_expand (argc_p, argv_p, 1, opts, NULL, err, sizeof err)) {
-        fprintf (stderr, "jad-keygen %s: %s\n", cmd, err);
-        return jad_config_failure_status (*argc_p, *argv_p);
-    }
-    return 0;
-}
-
-/* The end of a command run with --check: the verdict, and its status. */
-static int
-s_check_verdict (const char *cmd, int rc)
-{
-    if (rc == 0)
-        printf ("jad-keygen %s: configuration valid\n", cmd);
-    else
-        fprintf (stderr, "jad-keygen %s: configuration invalid\n", cmd);
-    return rc == 0 ? 0 : 1;
-}
-
-/* Does PATH exist (as anything, a dangling link included)? */
-static int
-s_exists (const char *path)
-{
-    struct stat st;
-    return lstat (path, &st) == 0;
 }
 
 /* ------------------------------------------------------------ passphrase */
@@ -534,44 +623,38 @@ s_roster_line (char *line, size_t len, const char *name, const char *role,
 }
 
 /* Read a public key file for participant NAME given by argument ARG.
- * 0; 1 refused (reason printed); 2 I/O error (printed). */
+ * 0, or the status after s_fail (a file that is not there: S_BAD; one
+ * that is not a participant's public file: S_REFUSED). */
 static int
 s_pub_load (const char *arg, const char *path, const char *name,
             const char *role, const char *cc, char *line, size_t len)
 {
     char err [512];
-    if (access (path, R_OK)) {
-        fprintf (stderr, "jad-keygen roster: %s: %s: %s\n", arg, path,
-                 strerror (errno));
-        return 2;
-    }
+    if (access (path, R_OK))
+        return s_fail (S_BAD, "%s: %s: %s", arg, path, strerror (errno));
     jad_keys_t *keys = jad_keys_load (path, err, sizeof err);
-    if (!keys) {
-        fprintf (stderr, "jad-keygen roster: %s: %s\n", arg, err);
-        return 1;
-    }
-    int rc = 1;
+    if (!keys)
+        return s_fail (S_REFUSED, "%s: %s", arg, err);
+    int rc = 0;
     if (jad_keys_has_secret (keys))
-        fprintf (stderr, "jad-keygen roster: %s: %s holds a secret key: give"
-                 " the participant's .pub file (and keep the secret where it"
-                 " was made)\n", arg, path);
+        rc = s_fail (S_REFUSED, "%s: %s holds a secret key: give the"
+                     " participant's .pub file (and keep the secret where it"
+                     " was made)", arg, path);
     else
     if (name && strcmp (jad_keys_name (keys), name) != 0)
-        fprintf (stderr, "jad-keygen roster: %s: %s is the key of '%s', not"
-                 " of '%s' (the roster name must be the one the keys were"
-                 " made for)\n", arg, path, jad_keys_name (keys), name);
-    else {
+        rc = s_fail (S_REFUSED, "%s: %s is the key of '%s', not of '%s' (the"
+                     " roster name must be the one the keys were made for)",
+                     arg, path, jad_keys_name (keys), name);
+    else
         s_roster_line (line, len, jad_keys_name (keys), role, cc,
                        jad_keys_public (keys), jad_keys_sign_public (keys),
                        jad_keys_key_id (keys));
-        rc = 0;
-    }
     jad_keys_destroy (&keys);
     return rc;
 }
 
 /* Parse SPEC "NAME:ROLE[:CC]=FILE" and load FILE into SPEC->line.
- * 0; 1 refused; 2 usage or I/O error; the reason printed. */
+ * 0, or the status after s_fail. */
 static int
 s_spec_parse (const char *arg, s_spec_t *spec)
 {
@@ -579,17 +662,12 @@ s_spec_parse (const char *arg, s_spec_t *spec)
     char name [JAD_KEYS_NAME_MAX + 1] = "", role [16] = "", cc [8] = "";
     const char *hint = "";
     spec->arg = arg;
-    if (strlen (arg) >= sizeof buf) {
-        fprintf (stderr, "jad-keygen roster: %.60s...: too long\n", arg);
-        return 2;
-    }
+    if (strlen (arg) >= sizeof buf)
+        return s_fail (S_BAD, "%.60s...: too long", arg);
     strcpy (buf, arg);
     char *eq = strchr (buf, '=');
-    if (!eq || eq [1] == '\0') {
-        fprintf (stderr, "jad-keygen roster: '%s': expected"
-                 " NAME:ROLE[:CC]=FILE.pub\n", arg);
-        return 2;
-    }
+    if (!eq || eq [1] == '\0')
+        return s_fail (S_BAD, "'%s': expected NAME:ROLE[:CC]=FILE.pub", arg);
     *eq = '\0';
     const char *file = eq + 1;
     char *fields [4] = { NULL };
@@ -601,120 +679,214 @@ s_spec_parse (const char *arg, s_spec_t *spec)
             break;
         *colon = '\0';
     }
-    if (n < 2 || n > 3 || strchr (fields [n - 1], ':')) {
-        fprintf (stderr, "jad-keygen roster: '%s': expected"
-                 " NAME:ROLE[:CC]=FILE.pub\n", arg);
-        return 2;
-    }
-    if (!jad_keys_name_valid (fields [0])) {
-        fprintf (stderr, "jad-keygen roster: '%s': bad NAME '%.64s' (1..64"
-                 " characters of [a-z0-9._-], starting with a letter or"
-                 " digit)\n", arg, fields [0]);
-        return 2;
-    }
+    if (n < 2 || n > 3 || strchr (fields [n - 1], ':'))
+        return s_fail (S_BAD, "'%s': expected NAME:ROLE[:CC]=FILE.pub", arg);
+    if (!jad_keys_name_valid (fields [0]))
+        return s_fail (S_BAD, "'%s': bad NAME '%.64s' (1..64 characters of"
+                       " [a-z0-9._-], starting with a letter or digit)", arg,
+                       fields [0]);
     strcpy (name, fields [0]);
     int r = jad_roster_role_parse (fields [1]);
-    if (r < 0 || r == JAD_ROLE_HUB) {
-        fprintf (stderr, "jad-keygen roster: '%s': bad ROLE '%.16s' (agent,"
-                 " coordinator or observer; the hub is --hub)\n", arg,
-                 fields [1]);
-        return 2;
-    }
+    if (r < 0 || r == JAD_ROLE_HUB)
+        return s_fail (S_BAD, "'%s': bad ROLE '%.16s' (agent, coordinator or"
+                       " observer; the hub is --hub)", arg, fields [1]);
     snprintf (role, sizeof role, "%s", fields [1]);
     if (r == JAD_ROLE_AGENT) {
-        if (n != 3) {
-            fprintf (stderr, "jad-keygen roster: '%s': an agent needs its"
-                     " country: NAME:agent:CC=FILE.pub\n", arg);
-            return 2;
-        }
-        if (!jad_bundle_country_known (fields [2], &hint)) {
-            fprintf (stderr, "jad-keygen roster: '%s': country '%.8s' is not"
-                     " an ISO 3166-1 alpha-2 code%s\n", arg, fields [2], hint);
-            return 2;
-        }
+        if (n != 3)
+            return s_fail (S_BAD, "'%s': an agent needs its country:"
+                           " NAME:agent:CC=FILE.pub", arg);
+        if (!jad_bundle_country_known (fields [2], &hint))
+            return s_fail (S_BAD, "'%s': country '%.8s' is not an ISO 3166-1"
+                           " alpha-2 code%s", arg, fields [2], hint);
         strcpy (cc, fields [2]);
     }
     else
-    if (n == 3) {
-        fprintf (stderr, "jad-keygen roster: '%s': a%s %s has no country\n",
-                 arg, r == JAD_ROLE_OBSERVER ? "n" : "", role);
-        return 2;
-    }
+    if (n == 3)
+        return s_fail (S_BAD, "'%s': a%s %s has no country", arg,
+                       r == JAD_ROLE_OBSERVER ? "n" : "", role);
     return s_pub_load (arg, file, name, role, cc, spec->line,
                        sizeof spec->line);
 }
 
-/* Parse TEXT with the hub's roster parser.  On an error on line L, name
- * what made that line: WHAT [L - 1] if L <= NWHAT (NULL: the roster file
- * itself, FILE).  Returns the roster, or NULL after printing why. */
-static jad_roster_t *
+/* Parse TEXT with the hub's roster parser into *ROSTER_P.  On an error on
+ * line L, name what made that line: WHAT [L - 1] if L <= NWHAT (NULL: the
+ * roster file itself, FILE); lines 1..USAGE_UPTO are the command line's
+ * values (S_BAD), the rest participants that clash (S_REFUSED).  0, or
+ * the status after s_fail. */
+static int
 s_roster_check (const char *text, size_t len, const char *file,
-                const char **what, int nwhat, int *bad_line)
+                const char **what, int nwhat, int usage_upto,
+                jad_roster_t **roster_p)
 {
     char err [600];
-    jad_roster_t *roster = jad_roster_parse (text, len, "roster", err,
-                                             sizeof err);
-    if (roster)
-        return roster;
+    *roster_p = jad_roster_parse (text, len, "roster", err, sizeof err);
+    if (*roster_p)
+        return 0;
     int line = 0, at = 0;
     if (sscanf (err, "roster:%d: %n", &line, &at) != 1)
         at = 0;         /* "roster: reason": the file as a whole */
-    *bad_line = at > 0 ? line : 0;
+    s_kind_t kind = at > 0 && line >= 1 && line <= usage_upto ? S_BAD
+                                                              : S_REFUSED;
     if (at > 0 && line >= 1 && line <= nwhat && what [line - 1])
-        fprintf (stderr, "jad-keygen roster: %s: %s\n", what [line - 1],
-                 err + at);
-    else
+        return s_fail (kind, "%s: %s", what [line - 1], err + at);
     if (at > 0)
-        fprintf (stderr, "jad-keygen roster: %s:%d: %s\n", file, line,
-                 err + at);
-    else
-        fprintf (stderr, "jad-keygen roster: %s%s\n", file,
-                 err + strlen ("roster"));
-    return NULL;
+        return s_fail (kind, "%s:%d: %s", file, line, err + at);
+    return s_fail (kind, "%s%s", file, err + strlen ("roster"));
 }
 
 /* One line per control-free value, so that parser line numbers map back
- * to the option that made them. */
+ * to the option that made them.  0, or the status after s_fail. */
 static int
 s_one_line (const char *option, const char *value)
 {
     for (const char *c = value; *c; c++)
-        if (*c == '\n' || *c == '\r') {
-            fprintf (stderr, "jad-keygen roster: %s: a line break in the"
-                     " value\n", option);
-            return 0;
+        if (*c == '\n' || *c == '\r')
+            return s_fail (S_BAD, "%s: a line break in the value", option);
+    return 0;
+}
+
+/* The directory part of PATH in DIR (PATH_MAX bytes). */
+static void
+s_dirname (const char *path, char *dir)
+{
+    snprintf (dir, PATH_MAX, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (slash == dir)
+        dir [1] = '\0';
+    else
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy (dir, ".");
+}
+
+/* Hold the roster at REAL (a resolved path) for a read-modify-write: an
+ * exclusive flock on its directory, which the atomic replace leaves in
+ * place (a lock on the file itself would go with the old inode), so two
+ * `--add` runs — or --generate-secrets and --add — take turns instead of
+ * one losing the other's lines.  Advisory: it binds jad-keygen, not an
+ * editor.  The descriptor to close, or -1 after s_fail. */
+static int
+s_roster_lock (const char *real)
+{
+    char dir [PATH_MAX];
+    s_dirname (real, dir);
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        s_fail (S_IO, "%s: %s", dir, strerror (errno));
+        return -1;
+    }
+    int rc;
+    while ((rc = flock (fd, LOCK_EX)) != 0 && errno == EINTR)
+        ;
+    if (rc) {
+        s_fail (S_IO, "%s: cannot lock: %s", dir, strerror (errno));
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Replace the roster at REAL by TEXT (LEN bytes) as jad_file_put does — a
+ * temporary file beside it, fsync'd, renamed over it, the directory
+ * fsync'd — with the mode, owner and group of the file it replaces (ST):
+ * a roster of root:jadhub 0640 rewritten by `sudo jad-keygen roster --add`
+ * stays readable by the hub.  The owner is set on the temporary file, so
+ * the roster never has the wrong one under its name.  0, or -1 with a
+ * reason in ERR (the roster as it was). */
+static int
+s_roster_replace (const char *real, const char *text, size_t len,
+                  const struct stat *st, char *err, size_t errlen)
+{
+    char dir [PATH_MAX], tmp [PATH_MAX];
+    struct stat now;
+    mode_t mode = st->st_mode & 07777;
+    int rc = -1;
+    s_dirname (real, dir);
+    if (jad_file_temp (dir, text, len, mode, tmp, err, errlen))
+        return -1;
+    int fd = open (tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat (fd, &now)) {
+        snprintf (err, errlen, "%s: %s", tmp, strerror (errno));
+        goto out;
+    }
+    if (now.st_uid != st->st_uid || now.st_gid != st->st_gid) {
+        /* EPERM is let pass only when we are not root: a user cannot give
+         * a file away (nor to a group he is not in), so the roster then
+         * belongs to whoever ran --add — who could write it anyway.  As
+         * root (`sudo jad-keygen roster --add`, the usual way) the owner
+         * and group must be kept, or the hub cannot read its roster on the
+         * next reload: any failure is an error. */
+        if (fchown (fd, st->st_uid, st->st_gid)
+        &&  !(errno == EPERM && geteuid () != 0)) {
+            snprintf (err, errlen, "%s: cannot keep its owner %u:%u: %s",
+                      real, (unsigned) st->st_uid, (unsigned) st->st_gid,
+                      strerror (errno));
+            goto out;
         }
-    return 1;
+        /* chown may clear set-id bits: the mode as it was, exactly. */
+        if (fchmod (fd, mode) || fsync (fd)) {
+            snprintf (err, errlen, "%s: %s", tmp, strerror (errno));
+            goto out;
+        }
+    }
+    if (rename (tmp, real)) {
+        snprintf (err, errlen, "%s: cannot rename into place: %s", real,
+                  strerror (errno));
+        goto out;
+    }
+    tmp [0] = '\0';
+    if (jad_file_sync_dir (dir)) {
+        snprintf (err, errlen, "%s: cannot sync: %s", dir, strerror (errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close (fd);
+    if (tmp [0])
+        unlink (tmp);
+    return rc;
 }
 
 /* Append LINES (N roster lines) to the roster at PATH, keeping every byte
  * of it, after checking the result with the roster parser (DRY_RUN: only
- * that).  WHAT names each line's origin for messages.  The new roster in
- * *RESULT.  0, 1 refused, 2 I/O. */
+ * that, and nothing written: the result is the roster as it would be).
+ * WHAT names each line's origin for messages.  A symbolic link is
+ * followed: the file it points to is rewritten, with its mode, owner and
+ * group, and the link stays.  The read, check and write happen under
+ * s_roster_lock.  The new roster in *RESULT (if not NULL).  0, or the
+ * status after s_fail. */
 static int
 s_roster_append (const char *path, const char *const *lines,
                  const char **what, int n, int dry_run, jad_roster_t **result)
 {
-    char err [600];
+    char err [PATH_MAX + 600];
     size_t len = 0;
-    mode_t mode = 0644;
-    int rc = 2;
-    char *text = NULL, *grown = NULL;
+    int rc = 2, lock = -1;
+    char *text = NULL, *grown = NULL, *real = NULL;
     const char **origin = NULL;
-    jad_roster_t *old = jad_roster_load (path, err, sizeof err);
-    if (!old) {
-        fprintf (stderr, "jad-keygen roster: %s\n", err);
-        return access (path, R_OK) ? 2 : 1;
-    }
-    jad_roster_destroy (&old);
-    /* The rewritten roster keeps the mode it had (0640 for a hub group,
-     * say). */
+    jad_roster_t *roster = NULL;
     struct stat st;
-    if (stat (path, &st) == 0)
-        mode = st.st_mode & 07777;
-    text = jad_file_read (path, S_ROSTER_MAX, &len, err, sizeof err);
+
+    real = realpath (path, NULL);
+    if (!real)
+        return s_fail (S_BAD, "%s: %s", path, strerror (errno));
+    if (!dry_run && (lock = s_roster_lock (real)) < 0)
+        goto out;
+    roster = jad_roster_load (real, err, sizeof err);
+    if (!roster) {
+        rc = s_fail (access (real, R_OK) ? S_BAD : S_REFUSED, "%s", err);
+        goto out;
+    }
+    jad_roster_destroy (&roster);
+    if (stat (real, &st)) {
+        rc = s_fail (S_IO, "%s: %s", real, strerror (errno));
+        goto out;
+    }
+    text = jad_file_read (real, S_ROSTER_MAX, &len, err, sizeof err);
     if (!text) {
-        fprintf (stderr, "jad-keygen roster: %s\n", err);
+        rc = s_fail (S_IO, "%s", err);
         goto out;
     }
     size_t extra = 1;
@@ -722,7 +894,7 @@ s_roster_append (const char *path, const char *const *lines,
         extra += strlen (lines [i]);
     grown = realloc (text, len + extra + 1);
     if (!grown) {
-        fprintf (stderr, "jad-keygen roster: out of memory\n");
+        rc = s_fail (S_IO, "out of memory");
         goto out;
     }
     text = grown;
@@ -740,31 +912,30 @@ s_roster_append (const char *path, const char *const *lines,
     text [len] = '\0';
     origin = calloc ((size_t) old_lines + (size_t) n + 1, sizeof *origin);
     if (!origin) {
-        fprintf (stderr, "jad-keygen roster: out of memory\n");
+        rc = s_fail (S_IO, "out of memory");
         goto out;
     }
     for (int i = 0; i < n; i++)
         origin [old_lines + i] = what [i];
-    int bad_line = 0;
-    jad_roster_t *roster = s_roster_check (text, len, path, origin,
-                                           old_lines + n, &bad_line);
-    if (!roster) {
-        rc = 1;
+    rc = s_roster_check (text, len, path, origin, old_lines + n, 0, &roster);
+    if (rc)
+        goto out;
+    if (!dry_run && s_roster_replace (real, text, len, &st, err, sizeof err)) {
+        rc = s_fail (S_IO, "%s", err);
         goto out;
     }
-    if (!dry_run && jad_file_put (path, text, len, mode, 0, err, sizeof err)) {
-        fprintf (stderr, "jad-keygen roster: %s\n", err);
-        jad_roster_destroy (&roster);
-        goto out;
-    }
-    if (result)
+    if (result) {
         *result = roster;
-    else
-        jad_roster_destroy (&roster);
+        roster = NULL;
+    }
     rc = 0;
 out:
+    if (lock >= 0)
+        close (lock);   /* and with it the lock */
+    jad_roster_destroy (&roster);
     free (origin);
     free (text);
+    free (real);
     return rc;
 }
 
@@ -785,16 +956,17 @@ s_roster (int argc, char **argv)
     };
     const char *out = NULL, *add = NULL, *operation = NULL, *op_id = NULL;
     const char *start = NULL, *end = NULL, *hub = NULL;
-    int rc = 2, c, check = 0, validating = 0;
+    int rc = 2, c, check = 0;
     s_spec_t *specs = NULL;
     const char **what = NULL, **lines = NULL;
     char *text = NULL;
     jad_roster_t *roster = NULL;
 
-    int bad = s_config ("roster", &argc, &argv, opts);
+    s_cmd = "roster";
+    int bad = s_config (&argc, &argv, opts);
     if (bad)
         return bad;
-    while ((c = s_getopt (argc, argv, opts, "roster")) != -1) {
+    while ((c = s_getopt (argc, argv, opts)) != -1) {
         switch (c) {
             case 'C': check = 1; break;
             case 'o': out = optarg; break;
@@ -827,17 +999,17 @@ s_roster (int argc, char **argv)
         s_usage_roster (stderr);
         return 2;
     }
-    validating = 1;
+    /* From here on a bad value makes the configuration invalid. */
+    s_checking = check;
     specs = calloc ((size_t) n + 1, sizeof *specs);
     what = calloc ((size_t) n + 6, sizeof *what);
     lines = calloc ((size_t) n + 1, sizeof *lines);
     if (!specs || !what || !lines) {
-        fprintf (stderr, "jad-keygen roster: out of memory\n");
+        rc = s_fail (S_IO, "out of memory");
         goto out;
     }
     if (sodium_init () < 0) {
-        fprintf (stderr, "jad-keygen roster: libsodium failed to"
-                 " initialise\n");
+        rc = s_fail (S_IO, "libsodium failed to initialise");
         goto out;
     }
     for (int i = 0; i < n; i++) {
@@ -846,7 +1018,6 @@ s_roster (int argc, char **argv)
             goto out;
         lines [i] = specs [i].line;
     }
-    rc = 2;
 
     if (add) {
         for (int i = 0; i < n; i++)
@@ -870,12 +1041,13 @@ s_roster (int argc, char **argv)
         goto out;
     }
     if (s_exists (out)) {
-        fprintf (stderr, "jad-keygen roster: --out %s: exists; refusing to"
-                 " overwrite it (to add participants: --add %s)\n", out, out);
+        rc = s_fail (S_BAD, "--out %s: exists; refusing to overwrite it (to"
+                     " add participants: --add %s)", out, out);
         goto out;
     }
-    if (!s_one_line ("--operation", operation) || !s_one_line ("--start", start)
-    ||  !s_one_line ("--end", end))
+    if ((rc = s_one_line ("--operation", operation))
+    ||  (rc = s_one_line ("--start", start))
+    ||  (rc = s_one_line ("--end", end)))
         goto out;
     uint8_t id [JAD_ROSTER_ID_BYTES];
     char id_hex [2 * JAD_ROSTER_ID_BYTES + 1];
@@ -886,8 +1058,7 @@ s_roster (int argc, char **argv)
         ||  sodium_hex2bin (id, sizeof id, op_id, strlen (op_id), NULL,
                             &bin_len, &stop) || bin_len != sizeof id
         ||  *stop) {
-            fprintf (stderr, "jad-keygen roster: --operation-id: expected 32"
-                     " hex digits\n");
+            rc = s_fail (S_BAD, "--operation-id: expected 32 hex digits");
             goto out;
         }
     }
@@ -898,11 +1069,10 @@ s_roster (int argc, char **argv)
     rc = s_pub_load ("--hub", hub, NULL, "hub", "", hub_line, sizeof hub_line);
     if (rc)
         goto out;
-    rc = 2;
     size_t size = 0;
     FILE *file = open_memstream (&text, &size);
     if (!file) {
-        fprintf (stderr, "jad-keygen roster: out of memory\n");
+        rc = s_fail (S_IO, "out of memory");
         goto out;
     }
     fprintf (file, "operation %s\noperation_id %s\nstart %s\nend %s\n%s",
@@ -917,26 +1087,19 @@ s_roster (int argc, char **argv)
         what [5 + i] = specs [i].arg;
     }
     if (fclose (file) || !text) {
-        fprintf (stderr, "jad-keygen roster: out of memory\n");
+        rc = s_fail (S_IO, "out of memory");
         goto out;
     }
-    int bad_line = 0;
-    roster = s_roster_check (text, size, out, what, 5 + n, &bad_line);
-    if (!roster) {
-        /* A bad name or time is the command line's fault (usage), a
-         * clash between participants the keys' (refused). */
-        rc = bad_line >= 1 && bad_line <= 4 ? 2 : 1;
+    /* A bad name or time is the command line's fault (usage), a clash
+     * between participants the keys' (refused). */
+    rc = s_roster_check (text, size, out, what, 5 + n, 4, &roster);
+    if (rc || check)
         goto out;
-    }
-    if (check) {
-        rc = 0;
-        goto out;
-    }
     char err [600];
     size_t count = jad_roster_size (roster);
     jad_participant_t *parts = calloc (count, sizeof *parts);
     if (!parts) {
-        fprintf (stderr, "jad-keygen roster: out of memory\n");
+        rc = s_fail (S_IO, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < count; i++)
@@ -947,7 +1110,7 @@ s_roster (int argc, char **argv)
                                  err, sizeof err);
     free (parts);
     if (saved) {
-        fprintf (stderr, "jad-keygen roster: %s\n", err);
+        rc = s_fail (S_IO, "%s", err);
         goto out;
     }
     printf ("roster = %s\noperation = %s\noperation-id = %s\n"
@@ -955,8 +1118,8 @@ s_roster (int argc, char **argv)
             id_hex, count);
     rc = fflush (stdout) ? 2 : 0;
 out:
-    if (check && validating)
-        rc = s_check_verdict ("roster", rc);
+    if (check && s_checking)
+        rc = s_check_verdict (rc);
     jad_roster_destroy (&roster);
     free (text);
     free (specs);
@@ -975,42 +1138,40 @@ s_print_id (const char *label, const uint8_t *bytes, size_t n)
     printf ("%s = %s\n", label, hex);
 }
 
-/* --generate-secrets: NAME's key pairs made here, NAME added to the roster
- * at ROSTER_PATH as an agent of CC (the new roster in *ROSTER_P), the
- * secret's text in *SECRET_P (guarded; sodium_free).  DRY_RUN: only check
- * that the roster loads and has no NAME yet.  0, 1, 2. */
+/* The roster at PATH, or NULL after s_fail (missing or unreadable: S_BAD;
+ * refused by the parser: S_REFUSED) with the status in *RC. */
+static jad_roster_t *
+s_roster_load (const char *path, int *rc)
+{
+    char err [PATH_MAX + 600];
+    jad_roster_t *roster = jad_roster_load (path, err, sizeof err);
+    if (!roster)
+        *rc = s_fail (access (path, R_OK) ? S_BAD : S_REFUSED, "%s", err);
+    return roster;
+}
+
+/* --generate-secrets: NAME's key pairs made here, and the roster at
+ * ROSTER_PATH as it will be with NAME in it as an agent of CC — in memory
+ * only (*ROSTER_P), for the bundle to be made and written against it
+ * before anything is added to the file.  The roster line in LINE (LEN
+ * bytes), for s_roster_append once the bundle is written; the secret's
+ * text in *SECRET_P (guarded; sodium_free).  0, or the status after
+ * s_fail. */
 static int
 s_generate (const char *roster_path, const char *name, const char *cc,
-            int dry_run, jad_roster_t **roster_p, char **secret_p,
-            size_t *len_p)
+            char *line, size_t len, jad_roster_t **roster_p,
+            char **secret_p, size_t *len_p)
 {
-    char err [600], line [512];
+    char err [600];
     jad_participant_t p;
-    jad_roster_t *roster = jad_roster_load (roster_path, err, sizeof err);
-    if (!roster) {
-        fprintf (stderr, "jad-keygen bundle: %s\n", err);
-        return access (roster_path, R_OK) ? 2 : 1;
-    }
-    int known = jad_roster_find_name (roster, name) != NULL;
-    jad_roster_destroy (&roster);
-    if (known) {
-        fprintf (stderr, "jad-keygen bundle: --name %s: already in the roster;"
-                 " --generate-secrets makes a new participant (without it, the"
-                 " bundle uses the roster's key)\n", name);
-        return 1;
-    }
-    if (dry_run)
-        return 0;
     if (jad_bundle_keys_generate (name, &p, secret_p, len_p, err,
-                                  sizeof err)) {
-        fprintf (stderr, "jad-keygen bundle: %s\n", err);
-        return 2;
-    }
-    s_roster_line (line, sizeof line, name, "agent", cc, p.public_key,
-                   p.sign_key, p.key_id);
+                                  sizeof err))
+        return s_fail (S_IO, "%s", err);
+    s_roster_line (line, len, name, "agent", cc, p.public_key, p.sign_key,
+                   p.key_id);
     const char *lines [1] = { line };
     const char *what [1] = { "--name/--country" };
-    int rc = s_roster_append (roster_path, lines, what, 1, 0, roster_p);
+    int rc = s_roster_append (roster_path, lines, what, 1, 1, roster_p);
     if (rc) {
         sodium_free (*secret_p);
         *secret_p = NULL;
@@ -1042,17 +1203,18 @@ s_bundle (int argc, char **argv)
     const char *cc = NULL, *kdf_name = NULL, *pass_file = NULL;
     const char *hint = "";
     int generate = 0, c, rc = 2, kdf = JAD_BUNDLE_KDF_MODERATE;
-    char err [600];
+    char err [600], line [512];
     char *pass = NULL, *secret = NULL, *text = NULL;
     size_t passlen = 0, secret_len = 0;
-    jad_roster_t *roster = NULL;
+    jad_roster_t *roster = NULL, *added = NULL;
     jad_bundle_t *bundle = NULL;
-    int roster_changed = 0, check = 0, validating = 0;
+    int check = 0;
 
-    int bad = s_config ("bundle", &argc, &argv, opts);
+    s_cmd = "bundle";
+    int bad = s_config (&argc, &argv, opts);
     if (bad)
         return bad;
-    while ((c = s_getopt (argc, argv, opts, "bundle")) != -1) {
+    while ((c = s_getopt (argc, argv, opts)) != -1) {
         switch (c) {
             case 'C': check = 1; break;
             case 'r': roster_path = optarg; break;
@@ -1093,89 +1255,88 @@ s_bundle (int argc, char **argv)
                  " --country CC\n");
         return 2;
     }
-    /* From here on a bad value makes the configuration invalid. */
-    validating = 1;
+    /* From here on a bad value makes the configuration invalid.  Every
+     * value is checked before the roster is read, a passphrase asked or a
+     * key made: a typo costs nothing. */
+    s_checking = check;
     if (!jad_keys_name_valid (name)) {
-        fprintf (stderr, "jad-keygen bundle: --name '%s': 1..64 characters"
-                 " of [a-z0-9._-], starting with a letter or digit\n", name);
+        rc = s_fail (S_BAD, "--name '%s': 1..64 characters of [a-z0-9._-],"
+                     " starting with a letter or digit", name);
         goto out;
     }
-    if (!jad_bundle_endpoint_valid (hub_ep)
-    ||  !jad_bundle_endpoint_valid (feed_ep)) {
-        fprintf (stderr, "jad-keygen bundle: %s '%s': expected"
-                 " tcp://HOST:PORT, as the country reaches the hub\n",
-                 jad_bundle_endpoint_valid (hub_ep) ? "--feed-endpoint"
-                                                    : "--hub-endpoint",
-                 jad_bundle_endpoint_valid (hub_ep) ? feed_ep : hub_ep);
+    if (jad_bundle_check_settings (hub_ep, feed_ep, data, level, err,
+                                   sizeof err)) {
+        rc = s_fail (S_BAD, "%s", err);
         goto out;
     }
     if (generate) {
         if (!jad_bundle_country_known (cc, &hint)) {
-            fprintf (stderr, "jad-keygen bundle: --country '%s': not an ISO"
-                     " 3166-1 alpha-2 code%s\n", cc, hint);
+            rc = s_fail (S_BAD, "--country '%s': not an ISO 3166-1 alpha-2"
+                         " code%s", cc, hint);
             goto out;
         }
         if (kdf_name && strcmp (kdf_name, "interactive") == 0)
             kdf = JAD_BUNDLE_KDF_INTERACTIVE;
         else
         if (kdf_name && strcmp (kdf_name, "moderate") != 0) {
-            fprintf (stderr, "jad-keygen bundle: --kdf '%s': moderate or"
-                     " interactive\n", kdf_name);
+            rc = s_fail (S_BAD, "--kdf '%s': moderate or interactive",
+                         kdf_name);
+            goto out;
+        }
+        if (check && pass_file
+        &&  jad_config_check_file ("passphrase-file", pass_file, err,
+                                   sizeof err)) {
+            rc = s_fail (S_BAD, "%s", err);
             goto out;
         }
     }
     if (s_exists (out)) {
-        fprintf (stderr, "jad-keygen bundle: --out %s: exists; refusing to"
-                 " overwrite it\n", out);
+        rc = s_fail (S_BAD, "--out %s: exists; refusing to overwrite it",
+                     out);
         goto out;
     }
     if (sodium_init () < 0) {
-        fprintf (stderr, "jad-keygen bundle: libsodium failed to"
-                 " initialise\n");
+        rc = s_fail (S_IO, "libsodium failed to initialise");
         goto out;
     }
-
+    roster = s_roster_load (roster_path, &rc);
+    if (!roster)
+        goto out;
+    if (generate && jad_roster_find_name (roster, name)) {
+        rc = s_fail (S_REFUSED, "--name %s: already in the roster;"
+                     " --generate-secrets makes a new participant (without"
+                     " it, the bundle uses the roster's key)", name);
+        goto out;
+    }
     if (generate && check) {
-        if (pass_file && jad_config_check_file ("--passphrase-file",
-                                                pass_file, err, sizeof err)) {
-            fprintf (stderr, "jad-keygen bundle: %s\n", err);
-            goto out;
-        }
-        rc = s_generate (roster_path, name, cc, 1, NULL, NULL, NULL);
+        /* NAME is not in the roster yet and no key is made under --check:
+         * jad_bundle_new's own checks of the values (above) and of the
+         * roster (it loads, NAME is new) are all there is to check. */
+        rc = 0;
         goto out;
     }
     if (generate) {
         /* The passphrase first: nothing is made if it cannot be had. */
         pass = s_passphrase (pass_file, 1, &passlen, err, sizeof err);
         if (!pass) {
-            fprintf (stderr, "jad-keygen bundle: %s\n", err);
+            rc = s_fail (S_BAD, "%s", err);
             goto out;
         }
         fprintf (stderr, "jad-keygen bundle: --generate-secrets: %s's secret"
                  " keys are made here, by the coordinator.  This weakens"
                  " non-repudiation: a signature by %s no longer proves that"
                  " %s alone made the report.\n", name, name, cc);
-        rc = s_generate (roster_path, name, cc, 0, &roster, &secret,
-                         &secret_len);
+        rc = s_generate (roster_path, name, cc, line, sizeof line, &added,
+                         &secret, &secret_len);
         if (rc)
             goto out;
-        roster_changed = 1;
-        rc = 2;
     }
-    else {
-        roster = jad_roster_load (roster_path, err, sizeof err);
-        if (!roster) {
-            fprintf (stderr, "jad-keygen bundle: %s\n", err);
-            rc = access (roster_path, R_OK) ? 2 : 1;
-            goto out;
-        }
-    }
-    bundle = jad_bundle_new (roster, name, hub_ep, feed_ep, data, level,
-                             err, sizeof err);
+    bundle = jad_bundle_new (added ? added : roster, name, hub_ep, feed_ep,
+                             data, level, err, sizeof err);
     if (!bundle) {
-        fprintf (stderr, "jad-keygen bundle: %s\n", err);
-        rc = strncmp (err, "--name", 6) == 0 || strncmp (err, "roster", 6) == 0
-           ? 1 : 2;
+        rc = s_fail (strncmp (err, "--name", 6) == 0
+                     || strncmp (err, "roster", 6) == 0 ? S_REFUSED : S_BAD,
+                     "%s", err);
         goto out;
     }
     if (check) {
@@ -1184,7 +1345,7 @@ s_bundle (int argc, char **argv)
     }
     if (secret && jad_bundle_seal (bundle, secret, secret_len, pass, passlen,
                                    kdf, err, sizeof err)) {
-        fprintf (stderr, "jad-keygen bundle: %s\n", err);
+        rc = s_fail (S_BAD, "%s", err);
         goto out;
     }
     sodium_free (secret);       /* wiped: only the sealed copy remains */
@@ -1193,14 +1354,33 @@ s_bundle (int argc, char **argv)
     pass = NULL;
     text = jad_bundle_format (bundle);
     if (!text) {
-        fprintf (stderr, "jad-keygen bundle: out of memory\n");
+        rc = s_fail (S_IO, "out of memory");
         goto out;
     }
     if (jad_file_put (out, text, strlen (text),
                       jad_bundle_has_secret (bundle) ? 0600 : 0644, 1,
                       err, sizeof err)) {
-        fprintf (stderr, "jad-keygen bundle: %s\n", err);
+        rc = s_fail (errno == EEXIST ? S_BAD : S_IO, "%s", err);
         goto out;
+    }
+    if (added) {
+        /* Only now, with the bundle safely written, does NAME join the
+         * roster (read again, under the lock: a participant another run
+         * added meanwhile is kept).  Should that fail, the bundle goes:
+         * nothing refers to the new keys, and a rerun starts afresh. */
+        const char *lines [1] = { line };
+        const char *what [1] = { "--name/--country" };
+        rc = s_roster_append (roster_path, lines, what, 1, 0, NULL);
+        if (rc) {
+            if (unlink (out) == 0)
+                fprintf (stderr, "jad-keygen bundle: %s removed: %s was not"
+                         " added to %s\n", out, name, roster_path);
+            else
+                fprintf (stderr, "jad-keygen bundle: %s: cannot remove it"
+                         " (%s): delete it, %s is not in %s\n", out,
+                         strerror (errno), name, roster_path);
+            goto out;
+        }
     }
     printf ("bundle = %s\nname = %s\ncountry = %s\n", out,
             jad_bundle_name (bundle), jad_bundle_country (bundle));
@@ -1212,21 +1392,21 @@ s_bundle (int argc, char **argv)
             ? (kdf == JAD_BUNDLE_KDF_MODERATE ? "sealed (argon2id-moderate)"
                                              : "sealed (argon2id-interactive)")
             : "none (the country keeps its own)");
-    if (roster_changed)
+    if (added)
         printf ("roster = %s (%s added: send the hub SIGHUP)\n", roster_path,
                 name);
-    rc = fflush (stdout) ? 2 : 0;
+    rc = 0;
+    if (fflush (stdout))
+        rc = s_fail (S_IO, "stdout: %s (%s was written%s)", strerror (errno),
+                     out, added ? ", and the roster" : "");
 out:
-    if (check && validating)
-        rc = s_check_verdict ("bundle", rc);
-    if (rc && roster_changed)
-        fprintf (stderr, "jad-keygen bundle: note: %s was already added to"
-                 " %s; its secret key is lost, revoke it there\n", name,
-                 roster_path);
+    if (check && s_checking)
+        rc = s_check_verdict (rc);
     sodium_free (secret);
     sodium_free (pass);
     free (text);
     jad_bundle_destroy (&bundle);
+    jad_roster_destroy (&added);
     jad_roster_destroy (&roster);
     return rc;
 }
@@ -1250,10 +1430,11 @@ s_unbundle (int argc, char **argv)
     size_t passlen = 0;
     jad_bundle_t *bundle = NULL;
 
-    int bad = s_config ("unbundle", &argc, &argv, opts);
+    s_cmd = "unbundle";
+    int bad = s_config (&argc, &argv, opts);
     if (bad)
         return bad;
-    while ((c = s_getopt (argc, argv, opts, "unbundle")) != -1) {
+    while ((c = s_getopt (argc, argv, opts)) != -1) {
         switch (c) {
             case 'C': check = 1; break;
             case 'o': out = optarg; break;
@@ -1271,23 +1452,25 @@ s_unbundle (int argc, char **argv)
         s_usage_unbundle (stderr);
         return 2;
     }
+    s_checking = check;
     const char *file = argv [optind];
     bundle = jad_bundle_load (file, &io_error, err, sizeof err);
     if (!bundle) {
-        fprintf (stderr, "jad-keygen unbundle: %s\n", err);
-        return check ? s_check_verdict ("unbundle", 1) : io_error ? 2 : 1;
+        rc = s_fail (io_error ? S_BAD : S_REFUSED, "%s", err);
+        goto out;
     }
     if (check) {
         /* Everything but the passphrase, which costs an Argon2id run. */
-        if (pass_file && jad_config_check_file ("--passphrase-file",
-                                                pass_file, err, sizeof err))
-            fprintf (stderr, "jad-keygen unbundle: %s\n", err);
+        int checked;
+        if (pass_file && jad_config_check_file ("passphrase-file", pass_file,
+                                                err, sizeof err))
+            rc = s_fail (S_BAD, "%s", err);
         else
-        if (jad_bundle_check_dir (bundle, out, err, sizeof err))
-            fprintf (stderr, "jad-keygen unbundle: %s\n", err);
+        if ((checked = jad_bundle_check_dir (bundle, out, err, sizeof err)))
+            rc = s_fail (checked == JAD_BUNDLE_REJECTED ? S_REFUSED : S_BAD,
+                         "%s", err);
         else
             rc = 0;
-        rc = s_check_verdict ("unbundle", rc);
         goto out;
     }
     if (jad_bundle_has_secret (bundle)) {
@@ -1295,14 +1478,14 @@ s_unbundle (int argc, char **argv)
         snprintf (path, sizeof path, "%s/%s.secret", out,
                   jad_bundle_name (bundle));
         if (s_exists (path)) {
-            fprintf (stderr, "jad-keygen unbundle: %s: a secret key already"
-                     " exists; refusing to overwrite it (unpack into another"
-                     " directory)\n", path);
+            rc = s_fail (S_BAD, "%s: a secret key already exists; refusing"
+                         " to overwrite it (unpack into another directory)",
+                         path);
             goto out;
         }
         pass = s_passphrase (pass_file, 0, &passlen, err, sizeof err);
         if (!pass) {
-            fprintf (stderr, "jad-keygen unbundle: %s\n", err);
+            rc = s_fail (S_BAD, "%s", err);
             goto out;
         }
     }
@@ -1311,8 +1494,8 @@ s_unbundle (int argc, char **argv)
     sodium_free (pass);
     pass = NULL;
     if (unpacked) {
-        fprintf (stderr, "jad-keygen unbundle: %s\n", err);
-        rc = unpacked == JAD_BUNDLE_REJECTED ? 1 : 2;
+        rc = s_fail (unpacked == JAD_BUNDLE_REJECTED ? S_REFUSED : S_BAD,
+                     "%s", err);
         goto out;
     }
     abs = realpath (out, NULL);
@@ -1338,6 +1521,8 @@ s_unbundle (int argc, char **argv)
             dir);
     rc = fflush (stdout) ? 2 : 0;
 out:
+    if (check)
+        rc = s_check_verdict (rc);
     sodium_free (pass);
     free (abs);
     jad_bundle_destroy (&bundle);

@@ -105,6 +105,11 @@ chmod 700 "$out"
 # A refused run leaves nothing half-made behind (OUT held nothing before),
 # so it can simply be run again once the input is fixed.
 trap 'rc=$?; if [ "$rc" -ne 0 ]; then rm -rf "$out"; echo "new-operation: nothing made" >&2; fi' EXIT
+# dash runs no EXIT trap when a signal ends it: a signal becomes an exit
+# (128 + its number), and the EXIT trap cleans up.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # run CMD...: a jad-keygen step; on failure stop with its status (1 refused,
 # else 2), its message already printed.

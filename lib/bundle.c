@@ -13,6 +13,7 @@
  *  in sodium_malloc'd memory, as do the passphrase-derived key, and both
  *  are wiped by sodium_free.
  */
+#define _GNU_SOURCE     /* O_TMPFILE (open(2)); this file only */
 #include "jad/bundle.h"
 #include "jad/file.h"
 #include "jad/keys.h"
@@ -423,6 +424,36 @@ s_participant_check (const jad_participant_t *p, const char *what,
     return 0;
 }
 
+int
+jad_bundle_check_settings (const char *hub_endpoint, const char *feed_endpoint,
+                           const char *data, const char *log_level,
+                           char *err, size_t errlen)
+{
+    data = data ? data : "@DIR@/data";
+    log_level = log_level ? log_level : "info";
+    if (!jad_bundle_endpoint_valid (hub_endpoint)) {
+        snprintf (err, errlen, "--hub-endpoint '%.300s': expected"
+                  " tcp://HOST:PORT", hub_endpoint ? hub_endpoint : "");
+        return -1;
+    }
+    if (!jad_bundle_endpoint_valid (feed_endpoint)) {
+        snprintf (err, errlen, "--feed-endpoint '%.300s': expected"
+                  " tcp://HOST:PORT", feed_endpoint ? feed_endpoint : "");
+        return -1;
+    }
+    if (!s_data_valid (data)) {
+        snprintf (err, errlen, "--data '%.300s': expected @DIR@/PATH or an"
+                  " absolute path (no '..', no control characters)", data);
+        return -1;
+    }
+    if (!s_level_valid (log_level)) {
+        snprintf (err, errlen, "--log-level '%.20s': error, warn, notice,"
+                  " info or debug", log_level);
+        return -1;
+    }
+    return 0;
+}
+
 jad_bundle_t *
 jad_bundle_new (const jad_roster_t *roster, const char *name,
                 const char *hub_endpoint, const char *feed_endpoint,
@@ -463,26 +494,9 @@ jad_bundle_new (const jad_roster_t *roster, const char *name,
         snprintf (err, errlen, "roster: no hub");
         return NULL;
     }
-    if (!jad_bundle_endpoint_valid (hub_endpoint)) {
-        snprintf (err, errlen, "--hub-endpoint '%.300s': expected"
-                  " tcp://HOST:PORT", hub_endpoint ? hub_endpoint : "");
+    if (jad_bundle_check_settings (hub_endpoint, feed_endpoint, data,
+                                   log_level, err, errlen))
         return NULL;
-    }
-    if (!jad_bundle_endpoint_valid (feed_endpoint)) {
-        snprintf (err, errlen, "--feed-endpoint '%.300s': expected"
-                  " tcp://HOST:PORT", feed_endpoint ? feed_endpoint : "");
-        return NULL;
-    }
-    if (!s_data_valid (data)) {
-        snprintf (err, errlen, "--data '%.300s': expected @DIR@/PATH or an"
-                  " absolute path (no '..', no control characters)", data);
-        return NULL;
-    }
-    if (!s_level_valid (log_level)) {
-        snprintf (err, errlen, "--log-level '%.20s': error, warn, notice,"
-                  " info or debug", log_level);
-        return NULL;
-    }
     if (!s_operation_valid (jad_roster_operation (roster))) {
         snprintf (err, errlen, "roster: bad operation name");
         return NULL;
@@ -991,6 +1005,19 @@ s_derive (const jad_bundle_t *self, const char *pass, size_t passlen,
     return 0;
 }
 
+/* Does TEXT (LEN bytes, not NUL-terminated for all we know) hold NEEDLE?
+ * strstr would read past LEN to the first NUL; memmem is a GNU extension
+ * this build does not ask for. */
+static int
+s_contains (const char *text, size_t len, const char *needle)
+{
+    size_t n = strlen (needle);
+    for (size_t at = 0; n <= len && at <= len - n; at++)
+        if (memcmp (text + at, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
 int
 jad_bundle_seal (jad_bundle_t *self, const char *secret_text, size_t len,
                  const char *pass, size_t passlen, int kdf,
@@ -1018,7 +1045,7 @@ jad_bundle_seal (jad_bundle_t *self, const char *secret_text, size_t len,
     snprintf (needle, sizeof needle, "\npublic-key = %s\n",
               self->own.public_key);
     if (len < 1 || len > S_SECRET_MAX || memchr (secret_text, '\0', len)
-    ||  !strstr (secret_text, needle)) {
+    ||  !s_contains (secret_text, len, needle)) {
         snprintf (err, errlen, "seal: the secret key file is not %s's",
                   self->own.name);
         return -1;
@@ -1235,25 +1262,151 @@ s_preflight (const jad_bundle_t *self, const char *dir, int *write_pub,
     return 0;
 }
 
-int
-jad_bundle_check_dir (const jad_bundle_t *self, const char *dir,
-                      char *err, size_t errlen)
+/* Is DIR there?  0 with *EXISTS 1 (a directory) or 0 (nothing there yet);
+ * JAD_BUNDLE_IO with a reason when it is something else or cannot be
+ * looked at. */
+static int
+s_dir_state (const char *dir, int *exists, char *err, size_t errlen)
 {
-    int write_pub, write_hub, state;
     struct stat st;
+    *exists = 0;
     if (stat (dir, &st) != 0) {
-        if (errno != ENOENT) {
-            snprintf (err, errlen, "%s: %s", dir, strerror (errno));
-            return JAD_BUNDLE_IO;
-        }
-        return 0;       /* made when unpacking: nothing in it to clash */
+        if (errno == ENOENT)
+            return 0;
+        snprintf (err, errlen, "%s: %s", dir, strerror (errno));
+        return JAD_BUNDLE_IO;
     }
     if (!S_ISDIR (st.st_mode)) {
         snprintf (err, errlen, "%s: not a directory", dir);
         return JAD_BUNDLE_IO;
     }
+    *exists = 1;
+    return 0;
+}
+
+int
+jad_bundle_check_dir (const jad_bundle_t *self, const char *dir,
+                      char *err, size_t errlen)
+{
+    int write_pub, write_hub, state, exists;
+    int rc = s_dir_state (dir, &exists, err, errlen);
+    if (rc || !exists)
+        return rc;      /* missing: made when unpacking, nothing to clash */
     return s_preflight (self, dir, &write_pub, &write_hub, &state, err,
                         errlen);
+}
+
+/* PATH without trailing slashes (the root stays "/"), in place. */
+static void
+s_strip_slashes (char *path)
+{
+    size_t n = strlen (path);
+    while (n > 1 && path [n - 1] == '/')
+        path [--n] = '\0';
+}
+
+/* The outermost of DIR and its parents that does not exist yet, in TOP
+ * (PATH_MAX bytes): where jad_file_make_dirs (DIR) will start creating,
+ * so that s_dirs_undo can take back what it made.  DIR is missing. */
+static void
+s_missing_top (const char *dir, char *top)
+{
+    char path [PATH_MAX];
+    struct stat st;
+    snprintf (path, sizeof path, "%s", dir);
+    s_strip_slashes (path);
+    snprintf (top, PATH_MAX, "%s", path);
+    for (;;) {
+        char *slash = strrchr (path, '/');
+        if (!slash || slash == path)
+            break;
+        *slash = '\0';
+        s_strip_slashes (path);
+        if (stat (path, &st) == 0)
+            break;
+        snprintf (top, PATH_MAX, "%s", path);
+    }
+}
+
+/* Remove what unpacking made for DIR when it fails after making it: DIR,
+ * then each parent up to TOP, while they are empty (rmdir refuses a
+ * directory with anything in it, so nothing of anyone else's goes). */
+static void
+s_dirs_undo (const char *dir, const char *top)
+{
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s", dir);
+    s_strip_slashes (path);
+    for (;;) {
+        if (rmdir (path) != 0 || strcmp (path, top) == 0)
+            return;
+        char *slash = strrchr (path, '/');
+        if (!slash || slash == path)
+            return;
+        *slash = '\0';
+        s_strip_slashes (path);
+    }
+}
+
+/* The opened secret's text (LEN bytes) in a new file of DIR, mode 0600,
+ * for keys.c's loader to judge and s_secret_link to put in place under its
+ * name.  Where the kernel and the file system have them the file is an
+ * unnamed one (O_TMPFILE): it has no name in DIR until it is linked as
+ * NAME.secret, so a crash or a kill before that leaves no copy of the
+ * secret behind; PATH is then /proc/self/fd/N and *FD_P its descriptor,
+ * which the caller closes.  Else (EOPNOTSUPP, EISDIR from an old kernel,
+ * no /proc) a named temporary file DIR/.jad.XXXXXX (jad_file_temp, *FD_P
+ * -1), which the caller unlinks.  0, or -1 with a reason and PATH "". */
+static int
+s_secret_temp (const char *dir, const char *text, size_t len, int *fd_p,
+               char *path, char *err, size_t errlen)
+{
+    *fd_p = -1;
+    path [0] = '\0';
+#ifdef O_TMPFILE
+    int fd = open (dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR) {
+        snprintf (err, errlen, "%s: cannot create a file: %s", dir,
+                  strerror (errno));
+        return -1;
+    }
+    if (fd >= 0) {
+        snprintf (path, PATH_MAX, "/proc/self/fd/%d", fd);
+        if (access (path, F_OK) != 0) {
+            close (fd);         /* no /proc: it could not be linked */
+            path [0] = '\0';
+        }
+        else
+        if (jad_file_write_all (fd, text, len) || fchmod (fd, 0600)
+        ||  fsync (fd)) {
+            snprintf (err, errlen, "%s: cannot write a file: %s", dir,
+                      strerror (errno));
+            close (fd);
+            path [0] = '\0';
+            return -1;
+        }
+        else {
+            *fd_p = fd;
+            return 0;
+        }
+    }
+#endif
+    return jad_file_temp (dir, text, len, 0600, path, err, errlen);
+}
+
+/* Give the file s_secret_temp made (TMP, FD) the name PATH: with link(),
+ * which never replaces an existing file (an unnamed file through its
+ * /proc/self/fd link, followed).  0, or -1 with errno. */
+static int
+s_secret_link (const char *tmp, int fd, const char *path)
+{
+#ifdef O_TMPFILE
+    if (fd >= 0)
+        return linkat (AT_FDCWD, tmp, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+#else
+    (void) fd;
+#endif
+    return link (tmp, path);
 }
 
 int
@@ -1265,15 +1418,38 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
     char *abs = NULL, *conf = NULL, *secret = NULL;
     size_t secret_len = 0;
     char sec_path [PATH_MAX], pub_path [PATH_MAX], hub_path [PATH_MAX];
-    char conf_path [PATH_MAX];
+    char conf_path [PATH_MAX], top [PATH_MAX] = "";
     char tmp_sec [PATH_MAX] = "", tmp_pub [PATH_MAX] = "";
     char tmp_hub [PATH_MAX] = "", tmp_conf [PATH_MAX] = "";
     char pub_text [512], hub_text [512];
-    int write_pub = 0, write_hub = 0, state = 'm';
+    int write_pub = 1, write_hub = 1, state = 'm', exists = 0;
+    int sec_fd = -1, made = 0;
 
-    if (jad_file_make_dirs (dir, 0700)) {
-        snprintf (err, errlen, "%s: %s", dir, strerror (errno));
+    /* Everything that can refuse the bundle — what DIR holds already, the
+     * passphrase — comes before anything is made, DIR included: a refused
+     * bundle leaves no trace. */
+    rc = s_dir_state (dir, &exists, err, errlen);
+    if (rc)
         goto out;
+    if (exists) {
+        rc = s_preflight (self, dir, &write_pub, &write_hub, &state, err,
+                          errlen);
+        if (rc)
+            goto out;
+    }
+    if (self->box) {
+        rc = s_open (self, pass, passlen, &secret, &secret_len, err, errlen);
+        if (rc)
+            goto out;
+    }
+    rc = JAD_BUNDLE_IO;
+    if (!exists) {
+        s_missing_top (dir, top);
+        made = 1;       /* what make_dirs made before failing goes too */
+        if (jad_file_make_dirs (dir, 0700)) {
+            snprintf (err, errlen, "%s: %s", dir, strerror (errno));
+            goto out;
+        }
     }
     abs = realpath (dir, NULL);
     if (!abs) {
@@ -1297,20 +1473,9 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
                   " characters cannot go into agent.conf", abs);
         goto out;
     }
-
-    /* Everything that can refuse the bundle comes before the first file
-     * is put in place. */
-    rc = s_preflight (self, abs, &write_pub, &write_hub, &state, err, errlen);
-    if (rc)
-        goto out;
-    rc = JAD_BUNDLE_IO;
-    if (self->box) {
-        rc = s_open (self, pass, passlen, &secret, &secret_len, err, errlen);
-        if (rc)
-            goto out;
-        rc = JAD_BUNDLE_IO;
-        if (jad_file_temp (abs, secret, secret_len, 0600, tmp_sec, err,
-                          errlen))
+    if (secret) {
+        if (s_secret_temp (abs, secret, secret_len, &sec_fd, tmp_sec, err,
+                           errlen))
             goto out;
         /* keys.c's loader is the judge of a key file. */
         if (s_keys_match (tmp_sec, &self->own, err, errlen) <= 0) {
@@ -1333,13 +1498,14 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
     /* Put the files in place: the secret with link(), which never
      * replaces an existing file, the others with rename(). */
     if (tmp_sec [0]) {
-        if (link (tmp_sec, sec_path)) {
+        if (s_secret_link (tmp_sec, sec_fd, sec_path)) {
             snprintf (err, errlen, "%s: %s", sec_path, errno == EEXIST
                       ? "a secret key already exists; refusing to overwrite"
                         " it" : strerror (errno));
             goto out;
         }
-        unlink (tmp_sec);
+        if (sec_fd < 0)
+            unlink (tmp_sec);
         tmp_sec [0] = '\0';
     }
     if ((tmp_pub [0] && rename (tmp_pub, pub_path))
@@ -1358,6 +1524,9 @@ jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
         *secret_state = state;
     rc = 0;
 out:
+    if (sec_fd >= 0)
+        close (sec_fd);         /* an unnamed file not linked is gone */
+    else
     if (tmp_sec [0])
         unlink (tmp_sec);
     if (tmp_pub [0])
@@ -1366,6 +1535,8 @@ out:
         unlink (tmp_hub);
     if (tmp_conf [0])
         unlink (tmp_conf);
+    if (rc && made)
+        s_dirs_undo (dir, top);
     sodium_free (secret);
     free (conf);
     free (abs);

@@ -251,7 +251,11 @@ jad_file_read (const char *path, size_t max, size_t *len_p,
     int saved = 0;
     struct stat st;
     assert (max < SIZE_MAX / 2);
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or a device) at PATH would block the open
+     * itself until a writer came, before the regular-file check below
+     * could refuse it.  A regular file ignores O_NONBLOCK, so the reads
+     * that follow are the usual blocking ones. */
+    int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 || fstat (fd, &st)) {
         saved = errno;
         snprintf (err, errlen, "%s: %s", path, strerror (saved));

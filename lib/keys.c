@@ -281,7 +281,9 @@ jad_keys_load (const char *path, char *err, size_t errlen)
 
     if (s_sodium (err, errlen))
         return NULL;
-    fd = open (path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in its place is refused below, not waited on
+     * (reads of a regular file ignore it). */
+    fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf (err, errlen, "%s: %s", path, strerror (errno));
         goto out;

@@ -6,8 +6,11 @@
 # A process-level test that exits 77 could not run here (e.g. no network
 # namespaces for the field tests): it is reported as "SKIP name: <reason>",
 # the reason being its output line that starts with "SKIP:", and counted
-# apart — neither a pass nor a failure.  Only e2e tests may skip: 77 is
-# libFuzzer's exit code for a crash, and cmocka's for 77 failed checks.
+# apart — neither a pass nor a failure.  Exit 77 with no such line is a
+# failure: under `set -e` any command that happens to return 77 ends the
+# test with 77, and that must not pass for "could not run".  Only e2e tests
+# may skip: 77 is libFuzzer's exit code for a crash, and cmocka's for 77
+# failed checks.
 #
 #   FUZZ_SECONDS=20   smoke time per fuzz target (0 skips fuzzing)
 #   TESTS=pattern     run only tests whose name matches (shell glob)
@@ -35,13 +38,17 @@ run() {     # run NAME COMMAND...
     if [ "$rc" -eq 0 ]; then
         pass=$((pass + 1))
         echo "PASS $name ($(( $(date +%s) - start )) s)"
-    elif [ "$rc" -eq 77 ] && [ -n "$skippable" ]; then
+    elif [ "$rc" -eq 77 ] && [ -n "$skippable" ] && grep -q '^SKIP:' "$LOGDIR/out"; then
         skip=$((skip + 1)); skipped="$skipped $name"
         reason=$(sed -n 's/^SKIP: *//p' "$LOGDIR/out" | head -n 1)
-        echo "SKIP $name: ${reason:-(the test gave no reason)}"
+        echo "SKIP $name: ${reason:-(no reason given)}"
     else
         fail=$((fail + 1)); failed="$failed $name"
-        echo "FAIL $name"
+        if [ "$rc" -eq 77 ] && [ -n "$skippable" ]; then
+            echo "FAIL $name: exit 77 without a SKIP: line"
+        else
+            echo "FAIL $name"
+        fi
         tail -n 60 "$LOGDIR/out" | sed 's/^/    /'
     fi
 }

@@ -136,6 +136,16 @@ jad_bundle_t *jad_bundle_new (const jad_roster_t *roster, const char *name,
                               const char *log_level, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* The checks of jad_bundle_new that need no roster, with its messages:
+ * the endpoints, DATA and LOG_LEVEL (NULL: the defaults).  For a caller
+ * that must refuse a typo before it touches the roster (`jad-keygen
+ * bundle --generate-secrets`).  0, or -1 with a reason naming the option
+ * in ERR. */
+int jad_bundle_check_settings (const char *hub_endpoint,
+                               const char *feed_endpoint, const char *data,
+                               const char *log_level, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Parse and validate TEXT (LEN bytes, need not be NUL-terminated; untrusted:
  * at most JAD_BUNDLE_MAX).  FLAGS: 0 or JAD_BUNDLE_IGNORE_CHECKSUM.  Caller
  * owns the result; NULL with "line N: reason" (or "bundle: reason" for
@@ -188,7 +198,18 @@ char *jad_bundle_agent_conf (const jad_bundle_t *self, const char *dir)
  * the secret: 'w' written from the bundle, 'p' present and matching, 'm'
  * missing (the country puts its own there).  0; JAD_BUNDLE_REJECTED (wrong
  * passphrase, altered bundle, keys not matching); JAD_BUNDLE_IO; with a
- * reason in ERR.  Nothing is written when the bundle is refused. */
+ * reason in ERR.
+ *
+ * Nothing is written when the bundle is refused: DIR is made only once
+ * what is in it and the passphrase have passed (and the directories made
+ * are removed again, while empty, if a later step fails).  The opened
+ * secret goes from guarded memory to an unnamed file in DIR (O_TMPFILE,
+ * mode 0600), which keys.c's loader checks and link() names NAME.secret:
+ * until then it has no name, and a crash leaves nothing.  Where O_TMPFILE
+ * is missing (EOPNOTSUPP, EISDIR, no /proc) it is a named temporary file
+ * DIR/.jad.XXXXXX, mode 0600 from its creation, unlinked once linked or on
+ * any failure — but left behind, with the secret in it, by a crash or a
+ * SIGKILL in that window (a few milliseconds). */
 int jad_bundle_unpack (const jad_bundle_t *self, const char *dir,
                        const char *pass, size_t passlen, int *secret_state,
                        char *err, size_t errlen)

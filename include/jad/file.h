@@ -71,8 +71,9 @@ int jad_file_put (const char *path, const char *text, size_t len,
 /* The whole regular file at PATH, at most MAX bytes, in a malloc'd buffer
  * with a NUL after the last byte (the file may hold NULs of its own: *LEN_P
  * says how many bytes it has).  Caller frees.  NULL with a reason in ERR:
- * PATH and strerror, "PATH: not a regular file", or (errno EFBIG) "PATH:
- * larger than MAX bytes". */
+ * PATH and strerror, "PATH: not a regular file" (errno EINVAL; a FIFO
+ * or a device is refused without waiting for a writer), or (errno EFBIG)
+ * "PATH: larger than MAX bytes". */
 char *jad_file_read (const char *path, size_t max, size_t *len_p,
                      char *err, size_t errlen)
     __attribute__ ((warn_unused_result));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bin/jad-keygen as a process: files and their modes, the printed public
 # keys and key id (never a secret), refusal to overwrite a secret, --help
-# and usage errors, the ceremony's command words.
+# and usage errors, the ceremony's command words, --config and --check.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -71,4 +71,34 @@ expect_eq "$(stat -c %a "$T/keys/words/roster.secret")" 600 "roster.secret mode"
 # An I/O error: DIR is a file.
 : > "$T/plain"
 expect_eq "$(status "$BIN/jad-keygen" x --out "$T/plain")" 2 "DIR is a file"
+
+# --config FILE (key out; the command line wins) and --check, which writes
+# nothing and says "configuration valid", or "configuration invalid:
+# REASON" on one line with exit 1; a usage error stays 2.
+printf '# the key directory\nout = %s\n' "$T/conf-keys" > "$T/keygen.conf"
+expect_eq "$(status "$BIN/jad-keygen" agent-fr --config "$T/keygen.conf" --check)" 0 "--check: $(cat "$T/err")"
+grep -qx "jad-keygen: configuration valid" "$T/out" || fail "--check output: $(cat "$T/out")"
+[ ! -e "$T/conf-keys" ] || fail "--check made the directory"
+expect_eq "$(status "$BIN/jad-keygen" agent-fr --config "$T/keygen.conf")" 0 "--config: $(cat "$T/err")"
+expect_eq "$(stat -c %a "$T/conf-keys/agent-fr.secret")" 600 "secret from --config"
+expect_eq "$(status "$BIN/jad-keygen" --config "$T/keygen.conf" agent-it --out "$T/cli-keys")" 0 "command line wins"
+[ -f "$T/cli-keys/agent-it.secret" ] && [ ! -e "$T/conf-keys/agent-it.secret" ] \
+    || fail "--out on the command line did not win over the file"
+invalid() {     # invalid WHAT ARGS...: --check exit 1, one line naming WHAT
+    expect_eq "$(status "$BIN/jad-keygen" "$@" --check)" 1 "--check $*"
+    expect_eq "$(wc -l < "$T/err")" 1 "one line for --check $*: $(cat "$T/err")"
+    grep -q "^jad-keygen: configuration invalid: .*$WHAT" "$T/err" || fail "--check $*: $(cat "$T/err")"
+    [ ! -s "$T/out" ] || fail "--check $* printed: $(cat "$T/out")"
+}
+WHAT="already exists" invalid agent-fr --config "$T/keygen.conf"
+WHAT="invalid name 'Agent'" invalid Agent --out "$T/k2"
+WHAT="--out: $T/plain is not a directory" invalid x --out "$T/plain"
+WHAT="--out: $T/plain/sub: Not a directory" invalid x --out "$T/plain/sub"
+[ ! -e "$T/k2" ] || fail "a refused --check made a directory"
+expect_eq "$(status "$BIN/jad-keygen" --out "$T/k2" --check)" 2 "--check without NAME"
+printf 'out = %s\ncolour = blue\n' "$T/k3" > "$T/bad.conf"
+expect_eq "$(status "$BIN/jad-keygen" x --config "$T/bad.conf")" 2 "unknown key"
+grep -qF "$T/bad.conf:2: unknown key 'colour'" "$T/err" || fail "unknown key: $(cat "$T/err")"
+expect_eq "$(status "$BIN/jad-keygen" x --config "$T/bad.conf" --check)" 1 "unknown key under --check"
+[ ! -e "$T/k3" ] || fail "a bad --config made a directory"
 exit 0

@@ -6,7 +6,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 if ! command -v tmux >/dev/null 2>&1; then
     echo "SKIP: tmux is not installed (deploy/install-deps.sh installs it)"
-    exit 0
+    exit 77
 fi
 [ -x "$BIN/jad-console" ] || fail "no $BIN/jad-console"
 DATA=$(cd "$(dirname "$0")/../data" && pwd)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Field: two agents' links flap (6 s down, 3 s up) for 27 s while reports
-# keep arriving at every agent; after the links stay up, everything is in
-# the hub's journal exactly once and in every mirror.
+# keep arriving at every agent; each flapped agent was seen disconnected
+# from the hub during the flaps, and after the links stay up, everything is
+# in the hub's journal exactly once and in every mirror.
 set -eu
 . "$(dirname "$0")/../field/netns.sh"
 field_probe
@@ -13,6 +14,7 @@ field_wait_converged 60 30
 
 field_feed_all 11 60 5 2
 field_flap 27 6 3 DE FR
+field_flap_check
 field_feed_wait
 field_wait_converged 120 180
 field_check 180

@@ -10,6 +10,10 @@
 # country is added to the running hub's roster (--add, SIGHUP): refused
 # before the reload, admitted after it — NL's agent runs throughout and
 # dials the hub again by itself (libzmq gives up on a refused session).
+# A --generate-secrets run with a typo changes nothing (the rerun works);
+# --check speaks the common format; a refused bundle leaves no directory;
+# roster --add keeps a link, the owner, group and mode, and concurrent
+# runs lose nothing.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +50,15 @@ grep -q "'agent-de:agent:UK=.*country 'UK' is not an ISO 3166-1 alpha-2 code (th
     || fail "bad country: $(cat "$T/err")"
 expect_eq "$(status roster_cmd --out "$T/r1" agent-de:agent:DE="$T/cc-de/keys/agent-de.secret")" 1 "secret file"
 grep -q "holds a secret key" "$T/err" || fail "secret file: $(cat "$T/err")"
+# The same under --check: one line in the common format, exit 1 (a bad
+# value and a clash alike), nothing written.
+expect_eq "$(status roster_cmd --out "$T/r1" --check agent-de:agent:UK="$T/inbox/agent-de.pub")" 1 "bad country --check"
+expect_eq "$(wc -l < "$T/err")" 1 "one line: $(cat "$T/err")"
+grep -q "^jad-keygen roster: configuration invalid: 'agent-de:agent:UK=.*country 'UK'" "$T/err" || fail "--check: $(cat "$T/err")"
+expect_eq "$(status roster_cmd --out "$T/r1" --check agent-de:agent:DE="$T/inbox/agent-de.pub" \
+    agent-dx:agent:DE="$T/inbox/agent-dx.pub")" 1 "duplicate key --check"
+grep -qx "jad-keygen roster: configuration invalid: agent-dx:agent:DE=.*duplicate key (also participant agent-de)" "$T/err" \
+    || fail "duplicate --check: $(cat "$T/err")"
 [ ! -e "$T/r1" ] || fail "a refused roster was written"
 rm "$T/inbox/agent-dx.pub"
 
@@ -121,8 +134,31 @@ wait_converged 60 50 DE FR
 # the roster and seals the secret under a passphrase sent separately.
 printf 'correct horse battery staple\n' > "$T/pass"
 printf 'wrong horse battery staple\n' > "$T/wrong"
-expect_eq "$(status bundle agent-be BE --generate-secrets --country BE --passphrase-file "$T/pass")" 0 \
-    "generate-secrets: $(cat "$T/err")"
+# A typo in --data or --log-level is refused before anything is made: the
+# roster byte for byte as it was, no bundle, so the right command line
+# works next (the keys are not lost in a roster line without a bundle).
+cp "$T/roster" "$T/roster.before-be"
+gen_be() { bundle agent-be BE --generate-secrets --country BE --passphrase-file "$T/pass" "$@"; }
+expect_eq "$(status gen_be --data relative/data)" 2 "generate-secrets with a bad --data"
+grep -q -- "--data 'relative/data': expected @DIR@/PATH or an absolute path" "$T/err" || fail "bad --data: $(cat "$T/err")"
+expect_eq "$(status gen_be --log-level loud)" 2 "generate-secrets with a bad --log-level"
+grep -q -- "--log-level 'loud'" "$T/err" || fail "bad --log-level: $(cat "$T/err")"
+cmp -s "$T/roster" "$T/roster.before-be" || fail "a refused --generate-secrets changed the roster"
+[ ! -e "$T/op/agent-be.bundle" ] || fail "a refused --generate-secrets wrote the bundle"
+# --check checks them too (the common format: one line, exit 1) and
+# makes nothing, asks nothing.
+expect_eq "$(status gen_be --data relative/data --check)" 1 "--check with a bad --data"
+expect_eq "$(cat "$T/err")" "jad-keygen bundle: configuration invalid: --data 'relative/data': expected @DIR@/PATH or an absolute path (no '..', no control characters)" "--check's line"
+expect_eq "$(status bundle agent-de DE --log-level loud --out "$T/op/x" --check)" 1 "plain --check with a bad --log-level"
+grep -qx "jad-keygen bundle: configuration invalid: --log-level 'loud': error, warn, notice, info or debug" "$T/err" \
+    || fail "plain --check: $(cat "$T/err")"
+expect_eq "$(status gen_be --check)" 0 "generate-secrets --check: $(cat "$T/err")"
+grep -qx "jad-keygen bundle: configuration valid" "$T/out" || fail "--check: $(cat "$T/out")"
+expect_eq "$(status gen_be --check --passphrase-file "$T/nothing")" 1 "--check with a missing passphrase file"
+grep -qx "jad-keygen bundle: configuration invalid: --passphrase-file: $T/nothing: No such file or directory" "$T/err" \
+    || fail "--check passphrase file: $(cat "$T/err")"
+cmp -s "$T/roster" "$T/roster.before-be" || fail "--check changed the roster"
+expect_eq "$(status gen_be)" 0 "generate-secrets: $(cat "$T/err")"
 grep -q "weakens non-repudiation" "$T/err" || fail "no non-repudiation warning: $(cat "$T/err")"
 grep -q "correct horse" "$T/out" "$T/err" && fail "passphrase printed"
 expect_eq "$(stat -c %a "$T/op/agent-be.bundle")" 600 "sealed bundle mode"
@@ -133,7 +169,7 @@ expect_eq "$(status bundle agent-be BE --generate-secrets --country BE --passphr
 # Wrong passphrase: refused, nothing written.
 expect_eq "$(status "$K" unbundle "$T/op/agent-be.bundle" --out "$T/cc-be/keys" --passphrase-file "$T/wrong")" 1 "wrong passphrase"
 grep -q "wrong passphrase, or the bundle was changed" "$T/err" || fail "wrong passphrase: $(cat "$T/err")"
-[ ! -e "$T/cc-be/keys/agent-be.secret" ] || fail "secret written with a wrong passphrase"
+[ ! -e "$T/cc-be" ] || fail "a refused bundle left a directory: $(ls -la "$T/cc-be")"
 # Tampered: the endpoints pointed elsewhere, the checksum recomputed (it is
 # no signature) — the passphrase's authentication refuses it.
 sed "s|127.0.0.1:$HUB_PORT|127.0.0.9:$HUB_PORT|" "$T/op/agent-be.bundle" | grep -v '^checksum = ' > "$T/tampered"
@@ -144,6 +180,9 @@ grep -q "wrong passphrase, or the bundle was changed" "$T/err" || fail "tampered
 sed 's/^operation = Ceremony Test$/operation = Ceremony Tost/' "$T/op/agent-be.bundle" > "$T/damaged"
 expect_eq "$(status "$K" unbundle "$T/damaged" --out "$T/cc-be/keys" --passphrase-file "$T/pass")" 1 "damaged bundle"
 grep -q "checksum does not match" "$T/err" || fail "damaged: $(cat "$T/err")"
+expect_eq "$(status "$K" unbundle "$T/damaged" --out "$T/cc-be/keys" --check)" 1 "damaged bundle --check"
+grep -qx "jad-keygen unbundle: configuration invalid: $T/damaged: .*checksum does not match.*" "$T/err" \
+    || fail "damaged --check: $(cat "$T/err")"
 [ ! -e "$T/cc-be/keys/agent-be.secret" ] || fail "secret written from a refused bundle"
 # The right passphrase (from the environment): the secret, 0600, in 0700.
 export JAD_PASSPHRASE='correct horse battery staple'
@@ -153,6 +192,7 @@ unset JAD_PASSPHRASE
 grep -q "^secret-file = .*written from the bundle" "$T/out" || fail "unbundle be: $(cat "$T/out")"
 expect_eq "$(stat -c %a "$T/cc-be/keys/agent-be.secret")" 600 "unbundled secret mode"
 expect_eq "$(stat -c %a "$T/cc-be/keys")" 700 "unbundled directory mode"
+expect_eq "$(ls -A "$T/cc-be/keys" | tr '\n' ' ')" "agent-be.pub agent-be.secret agent.conf hub.pub " "unbundled files (no temporary one)"
 seed=$(field sign-secret-key "$T/cc-be/keys/agent-be.secret")
 expect_eq "${#seed}" 64 "unbundled signing seed"
 grep -qF "$seed" "$T/op/agent-be.bundle" "$T/out" "$T/err" && fail "secret in the clear"
@@ -204,6 +244,69 @@ exactly_once 80 DE FR BE NL
 grep -q '"origin":"agent-be"' "$T/hub.dump" || fail "no entry from agent-be"
 grep -q '"origin":"agent-nl"' "$T/hub.dump" || fail "no entry from agent-nl"
 "$BIN/jad-verify" --data "$T/hub" --roster "$T/roster.initial" > "$T/verify.out" 2>&1 || fail "jad-verify: $(cat "$T/verify.out")"
+
+# ---------------------------------------------------------------- roster --add, the file
+# --add rewrites the file a symbolic link points to (the link stays), and
+# concurrent --add runs take turns (a lock on the roster's directory): no
+# participant is lost.
+mkdir -p "$T/rf/links"
+for i in 1 2 3 4 5 6 7; do "$K" "late-$i" --out "$T/rf/keys" >/dev/null; done
+chmod 755 "$T/rf/keys"
+spec() { echo "late-$1:agent:$2=$T/rf/keys/late-$1.pub"; }
+cp "$T/roster.initial" "$T/rf/roster"
+ln -s "$T/rf/roster" "$T/rf/links/roster"
+expect_eq "$(status "$K" roster --add "$T/rf/links/roster" "$(spec 1 AT)")" 0 "--add through a link: $(cat "$T/err")"
+[ -L "$T/rf/links/roster" ] || fail "--add replaced the link by a file"
+grep -q "^participant   late-1 " "$T/rf/roster" || fail "--add through a link: not in the file"
+expect_eq "$(ls -A "$T/rf/links")" roster "nothing beside the link"
+adders=
+for i in 2 3 4 5; do
+    cc=$(echo "CH CZ DK EE" | cut -d' ' -f$((i - 1)))
+    "$K" roster --add "$T/rf/roster" "$(spec $i "$cc")" >"$T/rf/add-$i.log" 2>&1 &
+    adders="$adders $!"
+done
+PIDS="$PIDS $adders"
+for p in $adders; do wait "$p" || fail "a concurrent --add failed: $(cat "$T"/rf/add-*.log)"; done
+for i in 1 2 3 4 5; do
+    grep -q "^participant   late-$i " "$T/rf/roster" || fail "late-$i lost to a concurrent --add"
+done
+expect_eq "$(grep -c '^participant ' "$T/rf/roster")" 9 "participants after the concurrent adds"
+
+# As root (`sudo jad-keygen roster --add`): the owner and group are kept,
+# with the mode, so a roster of root:jadhub 0640 stays the hub's to read
+# (here an unused uid and gid).  As another user the owner cannot be kept
+# and is let go, the mode is kept.  And --generate-secrets whose roster
+# cannot be written after its bundle was: the bundle is removed, the
+# roster unchanged.
+if [ "$(id -u)" = 0 ]; then
+    u=4242
+    while getent passwd "$u" >/dev/null || getent group "$u" >/dev/null; do u=$((u + 1)); done
+    as_u() { setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+    chown "$u:$u" "$T/rf/roster"
+    chmod 640 "$T/rf/roster"
+    expect_eq "$(status "$K" roster --add "$T/rf/roster" "$(spec 6 FI)")" 0 "--add as root: $(cat "$T/err")"
+    expect_eq "$(stat -c '%u:%g %a' "$T/rf/roster")" "$u:$u 640" "owner, group and mode kept by --add"
+    grep -q "^participant   late-6 " "$T/rf/roster" || fail "late-6 not added"
+    chmod 711 "$T"          # the other user reaches its paths, lists nothing
+    mkdir "$T/ud" "$T/ro"
+    chown "$u:$u" "$T/ud"
+    cp "$T/roster.initial" "$T/ud/roster"
+    chmod 604 "$T/ud/roster"
+    expect_eq "$(status as_u "$K" roster --add "$T/ud/roster" "$(spec 7 GR)")" 0 "--add as another user: $(cat "$T/err")"
+    expect_eq "$(stat -c '%u:%g %a' "$T/ud/roster")" "$u:$u 604" "--add as another user: its file, the mode kept"
+    cp "$T/roster.initial" "$T/ro/roster"
+    cp "$T/pass" "$T/ud/pass"
+    chown "$u" "$T/ud/pass"
+    expect_eq "$(status as_u "$K" bundle --roster "$T/ro/roster" --name agent-gr --hub-endpoint "$HUB_EP" \
+        --feed-endpoint "$FEED_EP" --out "$T/ud/gr.bundle" --generate-secrets --country GR --kdf interactive \
+        --passphrase-file "$T/ud/pass")" 2 "--generate-secrets with a roster it cannot write"
+    grep -q "gr.bundle removed: agent-gr was not added to $T/ro/roster" "$T/err" || fail "bundle not removed: $(cat "$T/err")"
+    [ ! -e "$T/ud/gr.bundle" ] || fail "the bundle of a participant not in the roster was left"
+    cmp -s "$T/ro/roster" "$T/roster.initial" || fail "the roster changed"
+    chmod 700 "$T"
+else
+    echo "SKIP: not root: owner and group kept by --add, a roster not writable after the bundle"
+fi
 
 # ---------------------------------------------------------------- new-operation.sh
 # The walk-through script over a directory of collected files, named CC.pub

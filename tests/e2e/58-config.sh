@@ -79,11 +79,14 @@ valid "$BIN/jad-agent" run --config "$C/agent.conf"
 invalid country "$BIN/jad-agent" run --config "$C/agent.conf" --country de
 invalid feed "$BIN/jad-agent" run --config "$C/agent.conf" --feed "tcp://127.0.0.1:0"
 unknown_key "$C/agent.conf" "$BIN/jad-agent" run
-mkdir -p "$T/agents"    # jad-agent run makes its --data, not the parents
+# $T/agents does not exist: jad-agent run makes its --data with the
+# parents (jad_file_make_dirs).
+[ ! -e "$T/agents" ] || fail "$T/agents exists before the agent made it"
 "$BIN/jad-agent" run --config "$C/agent.conf" >> "$T/agent-de.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 test -f "$T/agents/DE/status.json" \
     || fail "agent from agent.conf: $(cat "$T/agent-de.log")"
+expect_eq "$(stat -c %a "$T/agents")" 700 "mode of the parent the agent made"
 # submit and status take --data (and --country) from the same file
 echo '{"type":"checks","country":"DE","parcels":7,"ref":"cfg-1"}' \
     | "$BIN/jad-agent" submit --config "$C/agent.conf" - > "$T/out" \

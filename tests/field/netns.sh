@@ -29,8 +29,9 @@
 #
 # A trap stops every process started here (by pid, then `ip netns pids`
 # for stragglers) and deletes every namespace, on success, failure and
-# interrupt.  If this machine does not allow namespaces (or lacks a tool a
-# case needs), the case prints "SKIP: <reason>" and exits 77.
+# interrupt.  If this machine does not allow namespaces (not root, or a
+# container without CAP_SYS_ADMIN) or lacks a tool a case needs, the case
+# prints "SKIP: <reason>" and exits 77; any other failure is a failure.
 
 # FIELD_ROOT: the source tree (default: two levels above the script that
 # sources this file, which is where tests/e2e/NN-*.sh and bench/field/run.sh
@@ -47,7 +48,7 @@ FIELD_NET=10.213.$(( $$ % 250 + 1 ))
 FIELD_HUB_ADDR=$FIELD_NET.1
 FIELD_NS=""             # namespaces created, deleted by the trap
 FIELD_PIDS=""           # daemons and relays, stopped by the trap
-FIELD_FEEDERS=""        # background submitters
+FIELD_FEEDERS=""        # background submitters, each its own process group
 FIELD_AGENTS=""         # country codes, in order
 FIELD_HEAL_T=""         # when the links last healed (field_now)
 FIELD_WATCHDOG=""
@@ -90,6 +91,32 @@ s_field_stop() {
     for p in "$@"; do wait "$p" 2>/dev/null || true; done
 }
 
+# Stop the feeders PGIDS (field_feed): each is a process group — the
+# feeding shell and its `jad-agent submit`, which must not outlive $T.
+# TERM to the whole group, up to 15 s, then KILL; the shells reaped.
+s_field_stop_groups() {
+    for g in "$@"; do
+        # (no group yet if setsid has not run: the process alone)
+        kill -TERM -- "-$g" 2>/dev/null || kill -TERM "$g" 2>/dev/null || true
+    done
+    end=$(( $(field_secs) + 15 ))
+    for g in "$@"; do
+        while s_field_group_alive "$g" && [ "$(field_secs)" -lt "$end" ]; do sleep 0.1; done
+        s_field_group_alive "$g" && kill -KILL -- "-$g" 2>/dev/null
+    done
+    for g in "$@"; do wait "$g" 2>/dev/null || true; done
+    # The group's other members (children of the reaped shell) are gone
+    # only when nothing of it is alive.
+    for g in "$@"; do
+        while s_field_group_alive "$g" && [ "$(field_secs)" -lt "$end" ]; do sleep 0.1; done
+    done
+}
+# s_field_group_alive PGID: some process of the group is alive (not a zombie)
+s_field_group_alive() {
+    for q in $(pgrep -g "$1" 2>/dev/null); do field_alive "$q" && return 0; done
+    field_alive "$1"
+}
+
 field_cleanup() {
     [ -n "$FIELD_CLEANED" ] && return 0
     FIELD_CLEANED=1
@@ -98,7 +125,9 @@ field_cleanup() {
         kill -TERM "$FIELD_WATCHDOG" 2>/dev/null; wait "$FIELD_WATCHDOG" 2>/dev/null
     fi
     # shellcheck disable=SC2086
-    s_field_stop $FIELD_FEEDERS $FIELD_PIDS
+    s_field_stop_groups $FIELD_FEEDERS
+    # shellcheck disable=SC2086
+    s_field_stop $FIELD_PIDS
     for ns in $FIELD_NS; do
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     done
@@ -121,7 +150,8 @@ field_limit() {
     FIELD_WATCHDOG=$!
 }
 
-# field_add_ns NAME: a namespace with lo up, remembered for the trap
+# s_field_add_ns NAME: a namespace with lo up, remembered for the trap;
+# 1 with the error in $err
 s_field_add_ns() {
     err=$(ip netns add "$1" 2>&1) || return 1
     FIELD_NS="$FIELD_NS $1"
@@ -131,8 +161,14 @@ s_field_add_ns() {
 # field_probe [nft] [tc]: SKIP (exit 77) unless this machine lets us make
 # namespaces, a bridge and veth pairs — and, when asked, nftables rules
 # and tc qdiscs inside them.  Makes the switch namespace on the way.
+# Namespaces are refused to a user who is not root, and to root in a
+# container without CAP_SYS_ADMIN ("Operation not permitted"): SKIP; any
+# other `ip netns add` failure as root is a broken machine or harness: FAIL.
 field_probe() {
     command -v ip >/dev/null 2>&1 || field_skip "ip (iproute2) is not installed"
+    for tool in setsid pgrep; do
+        command -v $tool >/dev/null 2>&1 || field_skip "$tool is not installed"
+    done
     for tool in "$@"; do
         case $tool in
             nft) command -v nft >/dev/null 2>&1 || field_skip "nft (nftables) is not installed" ;;
@@ -140,7 +176,14 @@ field_probe() {
         esac
     done
     sw=$(field_ns sw)
-    s_field_add_ns "$sw" || field_skip "cannot create a network namespace (ip netns add): $err"
+    if ! s_field_add_ns "$sw"; then
+        [ "$(id -u)" = 0 ] || field_skip "not root: cannot create a network namespace (ip netns add): $err"
+        case $err in
+            *"Operation not permitted"*|*"Permission denied"*)
+                field_skip "not allowed to create a network namespace (no CAP_SYS_ADMIN?): $err" ;;
+        esac
+        fail "ip netns add $sw (as root): $err"
+    fi
     err=$(ip -n "$sw" link add br0 type bridge forward_delay 0 2>&1) \
         || field_skip "cannot create a bridge in a namespace: $err"
     ip -n "$sw" link set br0 up
@@ -278,14 +321,20 @@ s_field_check_exit() {
 # field_feed CC PREFIX FROM TO BATCH GAP: in the background, submit the
 # reports PREFIX-FROM..PREFIX-TO through CC's outbox, BATCH at a time,
 # GAP seconds apart — reports keep arriving while the link is bad.
+# Each feeder is a shell in its own process group (setsid: a background
+# job is no group leader, so setsid execs without forking and $! is the
+# group's id), so the cleanup stops its `jad-agent submit` with it.
 field_feed() {
     cc=$1 prefix=$2 from=$3 to=$4 batch=$5 gap=$6
-    (
-        trap 'exit 1' TERM
+    reports "$cc" "$prefix" "$from" "$to" > "$T/feed-$prefix-$from.in"
+    # shellcheck disable=SC2016
+    setsid sh -c '
+        BIN=$1 T=$2 cc=$3 prefix=$4 from=$5 to=$6 batch=$7 gap=$8
+        trap "exit 1" TERM
         i=$from
         while [ "$i" -le "$to" ]; do
             j=$((i + batch - 1)); [ "$j" -le "$to" ] || j=$to
-            reports "$cc" "$prefix" "$i" "$j" \
+            sed -n "$((i - from + 1)),$((j - from + 1))p" "$T/feed-$prefix-$from.in" \
                 | "$BIN/jad-agent" submit --data "$T/agents/$cc" --country "$cc" - \
                     >> "$T/feed-$prefix.out" 2>&1 \
                 || { echo "submit $cc $prefix-$i..$j failed" > "$T/feed-$prefix.failed"; exit 1; }
@@ -293,7 +342,7 @@ field_feed() {
             [ "$i" -le "$to" ] && sleep "$gap"
         done
         exit 0
-    ) &
+    ' field-feed "$BIN" "$T" "$cc" "$prefix" "$from" "$to" "$batch" "$gap" &
     FIELD_FEEDERS="$FIELD_FEEDERS $!"
 }
 
@@ -427,6 +476,7 @@ field_delay() {
                 --listen "127.0.0.1:$port" --target "$FIELD_HUB_ADDR:$port" \
                 --delay "$ms" --jitter "$jit" --quiet
             FIELD_RELAYS="$FIELD_RELAYS $FIELD_LAST"
+            FIELD_RLOGS="$FIELD_RLOGS $T/delay-$cc-$port.log"
             eval "FIELD_RLOG_$FIELD_LAST=\$T/delay-\$cc-\$port.log"
             eval "FIELD_RELAYED_$cc=1"
         done
@@ -437,6 +487,7 @@ field_delay() {
     field_log "delay $ms +/- $jit ms each way for $* (jad-delay relays)"
 }
 FIELD_RELAYS=""
+FIELD_RLOGS=""          # every relay's log, for field_delay_check
 s_field_listening() { field_in "$1" ss -Hltn "sport = :$2" | grep -q .; }
 # field_delay_heal: the relays stop delaying (SIGUSR1); what they hold
 # still goes out at its time
@@ -444,6 +495,28 @@ field_delay_heal() {
     for p in $FIELD_RELAYS; do kill -USR1 "$p" || fail "relay $p is gone"; done
     FIELD_HEAL_T=$(field_now)
     field_log "delay healed"
+}
+
+# field_delay_check LO HI: after field_stop (field_check) — every relay
+# carried bytes both ways and held the chunks it read while delaying LO..HI
+# ms on average, read to last byte out (its stop line: "jad-delay:
+# stopped: C connections, U bytes to the target, D bytes back; held N
+# chunks, mean M ms, max X ms")
+field_delay_check() {
+    lo=$1 hi=$2
+    [ -n "$FIELD_RLOGS" ] || fail "field_delay_check: no relays (field_delay)"
+    for log in $FIELD_RLOGS; do
+        line=$(grep '^jad-delay: stopped: ' "$log" | tail -1)
+        # shellcheck disable=SC2046
+        set -- $(echo "$line" | sed -n 's/.* \([0-9]*\) bytes to the target, \([0-9]*\) bytes back; held \([0-9]*\) chunks, mean \([0-9]*\) ms.*/\1 \2 \3 \4/p')
+        [ $# = 4 ] || fail "$(basename "$log"): no stop line with the holds: $(tail -3 "$log")"
+        [ "$1" -gt 0 ] && [ "$2" -gt 0 ] \
+            || fail "$(basename "$log"): did not carry bytes both ways: $line"
+        [ "$3" -gt 0 ] || fail "$(basename "$log"): held no chunk: $line"
+        [ "$4" -ge "$lo" ] && [ "$4" -le "$hi" ] \
+            || fail "$(basename "$log"): mean hold $4 ms, expected $lo..$hi ms: $line"
+    done
+    echo "delay: every relay ($(echo $FIELD_RLOGS | wc -w)) carried bytes both ways, mean hold within $lo..$hi ms"
 }
 
 # field_cut WHO...: the switch's ports to WHO down (the cable is cut)
@@ -460,25 +533,65 @@ field_heal() {
 
 # field_flap SECONDS DOWN UP WHO...: for about SECONDS, the links of WHO
 # down DOWN s then up UP s, over and over; returns as the last "up" is
-# done, which is the heal.
+# done, which is the heal.  Meanwhile it watches each agent of WHO: how
+# many flaps it was seen disconnected in ("connected":false in its
+# status, i.e. the hub silent for JAD_AGENT_SILENT_MS) is in
+# FIELD_FLAP_SEEN_CC; field_flap_check asserts it.
 field_flap() {
     secs=$1 down=$2 up=$3; shift 3
     end=$(( $(field_secs) + secs )); n=0
+    FIELD_FLAPPED="$*"
+    for who in "$@"; do eval "FIELD_FLAP_SEEN_$who=0"; done
     FIELD_BAD_T=$(field_now)
     while :; do
         for who in "$@"; do
             ip -n "$(field_ns sw)" link set "$(field_port "$who")" down || fail "flap $who down"
         done
-        sleep "$down"
+        s_seen=""
+        s_field_watch_down "$down" "$@"
         for who in "$@"; do
             ip -n "$(field_ns sw)" link set "$(field_port "$who")" up || fail "flap $who up"
         done
         n=$((n + 1))
-        [ $(( $(field_secs) + up )) -lt "$end" ] || break
-        sleep "$up"
+        # Up again, an agent may hear the hub only after TCP's next
+        # retransmission: the up time is watched too (not after the last
+        # flap, which is the heal).
+        more=""; [ $(( $(field_secs) + up )) -lt "$end" ] && more=1
+        [ -z "$more" ] || s_field_watch_down "$up" "$@"
+        for who in $s_seen; do eval "FIELD_FLAP_SEEN_$who=\$((FIELD_FLAP_SEEN_$who + 1))"; done
+        [ -n "$more" ] || break
     done
+    FIELD_FLAPS=$n
     FIELD_HEAL_T=$(field_now)
     field_log "flapped $* $n times ($down s down, $up s up); links up"
+    for who in "$@"; do
+        echo "  $who seen disconnected in $(eval "echo \$FIELD_FLAP_SEEN_$who") of $n flaps"
+    done
+}
+FIELD_FLAPPED=""
+# s_field_watch_down SECS WHO...: for SECS seconds, add to $s_seen each agent
+# of WHO whose status says it is not connected
+s_field_watch_down() {
+    t_end=$(awk -v a="$(field_now)" -v s="$1" 'BEGIN { printf "%.1f", a + s }'); shift
+    while awk -v a="$(field_now)" -v b="$t_end" 'BEGIN { exit !(a < b) }'; do
+        for who in "$@"; do
+            [ "$who" = hub ] && continue
+            case " $s_seen " in *" $who "*) continue ;; esac
+            s_field_disconnected "$who" && s_seen="$s_seen $who"
+        done
+        sleep 0.2
+    done
+}
+# field_flap_check: every agent field_flap flapped was seen disconnected
+# at least once (the flaps did cut it off from the hub)
+field_flap_check() {
+    [ -n "$FIELD_FLAPPED" ] || fail "field_flap_check: nothing flapped"
+    for who in $FIELD_FLAPPED; do
+        [ "$who" = hub ] && continue
+        k=$(eval "echo \$FIELD_FLAP_SEEN_$who")
+        [ "$k" -gt 0 ] || fail "agent $who was never seen disconnected in $FIELD_FLAPS flaps"
+    done
+    echo "flap: every flapped agent ($FIELD_FLAPPED) was seen disconnected"
 }
 
 # ---------------------------------------------------------------- outcome

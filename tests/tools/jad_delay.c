@@ -17,8 +17,10 @@
  *  SIGUSR1 heals the link: chunks read from then on are passed on at once
  *  (still after those held before them); SIGUSR2 brings the delay back.
  *  One thread, poll(); SIGTERM or SIGINT stops it and prints what it
- *  carried.  Exit: 0 stopped by a signal; 1 failed while running; 2 usage
- *  error, or the listening socket could not be made.
+ *  carried and how long it held the chunks read while delaying (from the
+ *  read to the last byte written: the delay the other end saw).  Exit: 0
+ *  stopped by a signal; 1 failed while running; 2 usage error, or the
+ *  listening socket could not be made.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +49,8 @@
 typedef struct s_chunk {
     struct s_chunk *next;
     int64_t  due;               /* monotonic ms when it may be written */
+    int64_t  arrived;           /* monotonic ms when it was read */
+    int      held;              /* read while delaying (not healed) */
     size_t   len;               /* bytes in data */
     size_t   off;               /* bytes already written */
     unsigned char data[];
@@ -85,6 +89,9 @@ typedef struct {
     size_t    n, cap;
     uint64_t  accepted;         /* connections accepted in all */
     uint64_t  bytes[2];         /* bytes carried per direction, closed conns */
+    uint64_t  held;             /* chunks read while delaying, all written */
+    uint64_t  held_ms;          /* their holds summed: arrival to last byte out */
+    int64_t   held_max;         /* the longest of them */
 } s_relay_t;
 
 static volatile sig_atomic_t s_stop;
@@ -332,6 +339,8 @@ s_pipe_read (s_relay_t *self, s_conn_t *c, s_pipe_t *p, int64_t now)
     k->len = (size_t) n;
     k->off = 0;
     k->next = NULL;
+    k->arrived = now;
+    k->held = !s_healed;
     k->due = now + s_hold_ms (self);
     if (k->due < p->last_due)
         k->due = p->last_due;           /* order is kept */
@@ -366,6 +375,15 @@ s_pipe_flush (s_relay_t *self, s_conn_t *c, s_pipe_t *p, int64_t now)
         p->carried += (uint64_t) n;
         if (k->off < k->len)
             continue;
+        /* The hold as the other end saw it: from the read to the last
+         * byte written (order and a full socket add to the drawn delay). */
+        if (k->held) {
+            int64_t hold = now - k->arrived;
+            self->held++;
+            self->held_ms += (uint64_t) hold;
+            if (hold > self->held_max)
+                self->held_max = hold;
+        }
         p->head = k->next;
         if (!p->head)
             p->tail = NULL;
@@ -530,7 +548,10 @@ s_usage (FILE *out)
 "\n"
 "SIGUSR1: no more added delay (the link heals; what is held keeps its\n"
 "time); SIGUSR2: the delay again.  SIGTERM or SIGINT stops it and prints\n"
-"the bytes carried.\n"
+"the bytes carried each way and the chunks held (read while delaying,\n"
+"written in full) with their mean and longest hold, read to last byte out:\n"
+"  jad-delay: stopped: C connections, U bytes to the target, D bytes back;\n"
+"  held N chunks, mean M ms, max X ms\n"
 "exit: 0 stopped by a signal; 1 failed while running; 2 usage error or\n"
 "the listening socket could not be made\n");
 }
@@ -676,10 +697,14 @@ main (int argc, char **argv)
     for (size_t i = 0; i < self->n; i++)
         s_conn_destroy (self, &self->conns[i]);
     self->n = 0;
-    /* Always said, --quiet or not: the test's log shows the relay worked. */
+    /* Always said, --quiet or not: the test's log shows the relay worked,
+     * and the field tests read the holds from it (tests/field/netns.sh). */
     fprintf (stderr, "jad-delay: stopped: %" PRIu64 " connections, %" PRIu64
-             " bytes to the target, %" PRIu64 " bytes back\n",
-             self->accepted, self->bytes[0], self->bytes[1]);
+             " bytes to the target, %" PRIu64 " bytes back; held %" PRIu64
+             " chunks, mean %" PRIu64 " ms, max %" PRId64 " ms\n",
+             self->accepted, self->bytes[0], self->bytes[1], self->held,
+             self->held ? (self->held_ms + self->held / 2) / self->held : 0,
+             self->held_max);
 out:
     free (self->conns);
     if (lfd >= 0)

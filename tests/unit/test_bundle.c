@@ -2,9 +2,10 @@
  * a real roster (keys from keys.c), format ∘ parse round trip, the strict
  * parser's refusals (each names its line and field), the checksum, the
  * sealed secret (right and wrong passphrase, a field changed under a
- * recomputed checksum, a swapped box), unpacking (modes, an existing
- * secret never overwritten, keys in the directory that do not match,
- * nothing written on refusal), the agent configuration's @DIR@, and
+ * recomputed checksum, a swapped box, a text bounded by its length),
+ * unpacking (modes, an existing secret never overwritten, keys in the
+ * directory that do not match, nothing written on refusal — no directory
+ * either — and no temporary file left), the agent configuration's @DIR@, and
  * central key generation leaving nothing behind. */
 #define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
@@ -308,6 +309,20 @@ test_new_refusals (void **state)
     jad_bundle_destroy (&b);
     assert_null (b);
     jad_bundle_destroy (NULL);
+    /* The same checks without a roster, with the same messages. */
+    assert_int_equal (jad_bundle_check_settings (ep, ep, NULL, NULL, err,
+                                                 sizeof err), 0);
+    assert_int_equal (jad_bundle_check_settings (ep, ep, "/srv/a", "warn",
+                                                 err, sizeof err), 0);
+    assert_int_equal (jad_bundle_check_settings ("tcp://h", ep, NULL, NULL,
+                                                 err, sizeof err), -1);
+    assert_non_null (strstr (err, "--hub-endpoint"));
+    assert_int_equal (jad_bundle_check_settings (ep, ep, "data", NULL, err,
+                                                 sizeof err), -1);
+    assert_non_null (strstr (err, "--data 'data'"));
+    assert_int_equal (jad_bundle_check_settings (ep, ep, NULL, "loud", err,
+                                                 sizeof err), -1);
+    assert_non_null (strstr (err, "--log-level 'loud'"));
 }
 
 static void
@@ -557,6 +572,24 @@ test_seal_refusals (void **state)
                                        sizeof err), -1);
     assert_non_null (strstr (err, "not agent-de's"));
     assert_int_equal (jad_bundle_has_secret (b), 0);
+    /* The key check reads LEN bytes, not to the NUL: agent-de's text cut
+     * before its public-key line is not agent-de's key file, though the
+     * line follows in memory. */
+    size_t cut = (size_t) (strstr (fx->de_secret, "\npublic-key = ")
+                           - fx->de_secret);
+    assert_int_equal (jad_bundle_seal (b, fx->de_secret, cut, PASS,
+                                       strlen (PASS),
+                                       JAD_BUNDLE_KDF_INTERACTIVE, err,
+                                       sizeof err), -1);
+    assert_non_null (strstr (err, "not agent-de's"));
+    /* ... and a text with no NUL after it is read no further (ASan). */
+    size_t len = strlen (fx->de_secret);
+    char *bare = malloc (len);
+    memcpy (bare, fx->de_secret, len);
+    assert_int_equal (jad_bundle_seal (b, bare, len - 1, PASS, strlen (PASS),
+                                       JAD_BUNDLE_KDF_INTERACTIVE, err,
+                                       sizeof err), 0);
+    free (bare);
     free (other);
     jad_bundle_destroy (&b);
 }
@@ -591,17 +624,26 @@ test_sealed_unpack (void **state)
     assert_string_equal (again, text);
     free (again);
 
-    /* Wrong passphrase, no passphrase: refused, nothing written. */
+    /* Wrong passphrase, no passphrase: refused, nothing written — not
+     * even the directory, nor its missing parent. */
     snprintf (dir, sizeof dir, "%s/country/keys", fx->dir);
+    s_path (path, sizeof path, fx->dir, "country");
     assert_int_equal (jad_bundle_unpack (b, dir, "wrong horse battery", 19,
                                          &secret_state, err, sizeof err),
                       JAD_BUNDLE_REJECTED);
     assert_non_null (strstr (err, "wrong passphrase"));
-    assert_int_equal (s_count_entries (dir), 0);
+    assert_int_equal (access (path, F_OK), -1);
     assert_int_equal (jad_bundle_unpack (b, dir, NULL, 0, &secret_state,
                                          err, sizeof err),
                       JAD_BUNDLE_REJECTED);
-    assert_int_equal (s_count_entries (dir), 0);
+    assert_int_equal (access (path, F_OK), -1);
+    /* An existing empty directory stays as it was: empty. */
+    assert_int_equal (mkdir (path, 0755), 0);
+    assert_int_equal (jad_bundle_unpack (b, path, "wrong horse battery", 19,
+                                         &secret_state, err, sizeof err),
+                      JAD_BUNDLE_REJECTED);
+    assert_int_equal (s_count_entries (path), 0);
+    assert_int_equal (rmdir (path), 0);
 
     /* The right one: the secret, 0600, in a 0700 directory, loadable and
      * the roster's. */
@@ -636,7 +678,7 @@ test_sealed_unpack (void **state)
     assert_non_null (strstr (conf, "key = "));
     assert_null (strstr (conf, "@DIR@"));
     free (conf);
-    assert_int_equal (s_count_entries (dir), 4);
+    assert_int_equal (s_count_entries (dir), 4);     /* no .jad.* left */
 
     /* Again: the secret is never overwritten (and --check says so). */
     assert_int_equal (jad_bundle_check_dir (b, dir, err, sizeof err),
@@ -662,7 +704,7 @@ test_sealed_unpack (void **state)
                       JAD_BUNDLE_REJECTED);
     assert_non_null (strstr (err, "wrong passphrase, or the bundle was"
                                   " changed"));
-    assert_int_equal (s_count_entries (dir), 0);
+    assert_int_equal (access (dir, F_OK), -1);
     jad_bundle_destroy (&b);
     free (evil);
     free (evil2);
@@ -679,7 +721,7 @@ test_sealed_unpack (void **state)
                       JAD_BUNDLE_REJECTED);
     assert_non_null (strstr (err, "wrong passphrase, or the bundle was"
                                   " changed"));
-    assert_int_equal (s_count_entries (dir), 0);
+    assert_int_equal (access (dir, F_OK), -1);
     jad_bundle_destroy (&b);
     free (flipped);
 

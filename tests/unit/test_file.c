@@ -3,7 +3,7 @@
  * umask, no temporary file left behind, errors naming the path), temporary
  * files for the caller to rename, bounded whole-file reads (limit, empty,
  * NUL bytes, a file larger than the first buffer, a missing file, a
- * directory), the descriptor loops, mkdir -p. */
+ * directory, a FIFO without a writer), the descriptor loops, mkdir -p. */
 #define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,6 +324,16 @@ test_read_errors (void **state)
     assert_string_equal (err, expect);
     assert_null (jad_file_read (dir, 100, &len, err, sizeof err));
     snprintf (expect, sizeof expect, "%s: not a regular file", dir);
+    assert_string_equal (err, expect);
+    /* A FIFO with no writer is refused at once, not waited on in open()
+     * (the alarm ends a test that would hang there). */
+    const char *fifo = s_path (dir, "fifo");
+    assert_int_equal (mkfifo (fifo, 0600), 0);
+    alarm (10);
+    assert_null (jad_file_read (fifo, 100, &len, err, sizeof err));
+    alarm (0);
+    assert_int_equal (errno, EINVAL);
+    snprintf (expect, sizeof expect, "%s: not a regular file", fifo);
     assert_string_equal (err, expect);
 }
 
