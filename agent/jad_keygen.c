@@ -745,21 +745,6 @@ s_one_line (const char *option, const char *value)
     return 0;
 }
 
-/* The directory part of PATH in DIR (PATH_MAX bytes). */
-static void
-s_dirname (const char *path, char *dir)
-{
-    snprintf (dir, PATH_MAX, "%s", path);
-    char *slash = strrchr (dir, '/');
-    if (slash == dir)
-        dir [1] = '\0';
-    else
-    if (slash)
-        *slash = '\0';
-    else
-        strcpy (dir, ".");
-}
-
 /* Hold the roster at REAL (a resolved path) for a read-modify-write: an
  * exclusive flock on its directory, which the atomic replace leaves in
  * place (a lock on the file itself would go with the old inode), so two
@@ -770,7 +755,7 @@ static int
 s_roster_lock (const char *real)
 {
     char dir [PATH_MAX];
-    s_dirname (real, dir);
+    jad_file_dirname (real, dir);
     int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         s_fail (S_IO, "%s: %s", dir, strerror (errno));
@@ -802,7 +787,7 @@ s_roster_replace (const char *real, const char *text, size_t len,
     struct stat now;
     mode_t mode = st->st_mode & 07777;
     int rc = -1;
-    s_dirname (real, dir);
+    jad_file_dirname (real, dir);
     if (jad_file_temp (dir, text, len, mode, tmp, err, errlen))
         return -1;
     int fd = open (tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -114,9 +114,8 @@ jad_file_make_dirs (const char *dir, mode_t mode)
     return 0;
 }
 
-/* The directory part of PATH, in DIR (PATH_MAX bytes; PATH is shorter). */
-static void
-s_dirname (const char *path, char *dir)
+void
+jad_file_dirname (const char *path, char *dir)
 {
     snprintf (dir, PATH_MAX, "%s", path);
     char *slash = strrchr (dir, '/');
@@ -195,7 +194,7 @@ jad_file_put (const char *path, const char *text, size_t len, mode_t mode,
         errno = ENAMETOOLONG;
         return -1;
     }
-    s_dirname (path, dir);
+    jad_file_dirname (path, dir);
     int step = s_temp (dir, text, len, mode, tmp);
     saved = errno;
     if (step == S_TEMP_LONG) {

@@ -41,6 +41,10 @@ int jad_file_read_fd (int fd, void *buf, size_t cap, size_t *len_p)
 int jad_file_sync_dir (const char *dir)
     __attribute__ ((warn_unused_result));
 
+/* The directory part of PATH in DIR (PATH_MAX bytes): "." for a bare
+ * name, "/" for a name in the root. */
+void jad_file_dirname (const char *path, char *dir);
+
 /* mkdir -p: create DIR and its missing parents, each with MODE (less the
  * umask, as mkdir does); existing ones are left as they are.  0 when DIR
  * is a directory at the end, else -1 with errno (ENOTDIR when it exists as
