@@ -38,7 +38,12 @@ HUB_EP=tcp://127.0.0.1:$HUB_PORT; FEED_EP=tcp://127.0.0.1:$FEED_PORT
 # As the unit lays it out: the state directory jadhub:jadhub 0750, the
 # secret key the hub's own 0600, everything under a root-owned 0711 path.
 chmod 0711 "$T" "$T/keys"
-mkdir -m 0755 "$T/srv"
+# The programs as installed, which every user may run: the checkout they
+# were built in may sit under a directory only its owner can enter.
+mkdir -m 0755 "$T/bin" "$T/srv"
+for p in jad-hub jad-journal jad-report jad-verify jad-export jad-replay; do
+    install -m 0755 "$BIN/$p" "$T/bin/$p"
+done
 mkdir -m 0750 "$T/srv/hub"
 chown "$HUB_UID:$GID" "$T/srv/hub" "$T/keys/hub.secret"
 # The unit's UMask=0007; the journal must not depend on it, so the hub runs
@@ -46,7 +51,7 @@ chown "$HUB_UID:$GID" "$T/srv/hub" "$T/keys/hub.secret"
 # (setpriv and sh exec, so $! is the hub's pid; a shell function in the
 # background would not be.)
 setpriv --reuid="$HUB_UID" --regid="$GID" --clear-groups \
-    sh -c 'umask 0077; exec "$0" "$@"' "$BIN/jad-hub" --data "$T/srv/hub" \
+    sh -c 'umask 0077; exec "$0" "$@"' "$T/bin/jad-hub" --data "$T/srv/hub" \
     --roster "$T/roster" --key "$T/keys/hub.secret" \
     --listen "$HUB_EP" --publish "$FEED_EP" >> "$T/hub.log" 2>&1 &
 HUB_PID=$!; PIDS="$PIDS $HUB_PID"
@@ -64,19 +69,19 @@ expect_eq "$(stat -c '%a %u %g' "$J/lock.mdb")" "660 $HUB_UID $GID" "lock.mdb"
 
 # A member of the group, while the hub runs and after it stopped.
 member_reads() {
-    out=$(as_member "$BIN/jad-journal" count --data "$J" --json 2>&1) \
+    out=$(as_member "$T/bin/jad-journal" count --data "$J" --json 2>&1) \
         || fail "member: jad-journal count ($1): $out"
     echo "$out" | grep -q '"entries":30,' || fail "member: count ($1): $out"
-    as_member "$BIN/jad-report" --data "$T/srv/hub" --format json > "$T/report.json" 2>&1 \
+    as_member "$T/bin/jad-report" --data "$T/srv/hub" --format json > "$T/report.json" 2>&1 \
         || fail "member: jad-report ($1): $(cat "$T/report.json")"
     grep -q '"parcels":' "$T/report.json" || fail "member: jad-report ($1): no parcels"
-    out=$(as_member "$BIN/jad-verify" --data "$T/srv/hub" --roster "$T/roster" 2>&1) \
+    out=$(as_member "$T/bin/jad-verify" --data "$T/srv/hub" --roster "$T/roster" 2>&1) \
         || fail "member: jad-verify ($1): $out"
-    n=$(as_member "$BIN/jad-export" --data "$T/srv/hub" --format jsonl | wc -l)
+    n=$(as_member "$T/bin/jad-export" --data "$T/srv/hub" --format jsonl | wc -l)
     expect_eq "$n" 30 "member: jad-export ($1)"
-    n=$(as_member "$BIN/jad-replay" --data "$T/srv/hub" | wc -l)
+    n=$(as_member "$T/bin/jad-replay" --data "$T/srv/hub" | wc -l)
     expect_eq "$n" 30 "member: jad-replay ($1)"
-    out=$(as_member "$BIN/jad-hub" status --data "$T/srv/hub" 2>&1) \
+    out=$(as_member "$T/bin/jad-hub" status --data "$T/srv/hub" 2>&1) \
         || fail "member: jad-hub status ($1): $out"
     echo "$out" | grep -q '^head  *30$' || fail "member: jad-hub status ($1): $out"
 }
@@ -91,12 +96,12 @@ expect_eq "$(stat -c '%a %u %g' "$J/lock.mdb")" "660 $HUB_UID $GID" "lock.mdb af
 
 # Outside the group: refused, with an error and exit 2, and nothing changed.
 set +e
-out=$(as_stranger "$BIN/jad-journal" count --data "$J" 2>&1); rc=$?
+out=$(as_stranger "$T/bin/jad-journal" count --data "$J" 2>&1); rc=$?
 set -e
 expect_eq "$rc" 2 "stranger: jad-journal count: $out"
 echo "$out" | grep -qi "permission denied" || fail "stranger: no clear error: $out"
 set +e
-out=$(as_stranger "$BIN/jad-report" --data "$T/srv/hub" 2>&1); rc=$?
+out=$(as_stranger "$T/bin/jad-report" --data "$T/srv/hub" 2>&1); rc=$?
 set -e
 expect_eq "$rc" 2 "stranger: jad-report: $out"
 expect_eq "$(stat -c '%a %u %g' "$J/lock.mdb")" "660 $HUB_UID $GID" "lock.mdb after the stranger"
