@@ -588,8 +588,6 @@ out:
 jad_link_t *
 jad_link_new_replay (const char *dir, double speed, char *err, size_t errlen)
 {
-    const char *subdirs[] = { "journal", "mirror", "" };
-    char path[4096], data[4200];
     struct stat st;
     if (stat (dir, &st) != 0) {
         snprintf (err, errlen, "%s: %s", dir, strerror (errno));
@@ -601,20 +599,9 @@ jad_link_new_replay (const char *dir, double speed, char *err, size_t errlen)
         return NULL;
     }
     self->speed = speed;
-    for (size_t i = 0; i < 3 && !self->journal; i++) {
-        snprintf (path, sizeof path, "%s%s%s", dir, *subdirs[i] ? "/" : "", subdirs[i]);
-        snprintf (data, sizeof data, "%s/data.mdb", path);
-        if (stat (data, &st) == 0) {
-            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY, err, errlen);
-            if (!self->journal)
-                goto fail;
-        }
-    }
-    if (!self->journal) {
-        snprintf (err, errlen, "%s: no journal (neither %s/journal nor %s/mirror)",
-                  dir, dir, dir);
+    self->journal = jad_journal_find (dir, err, errlen);
+    if (!self->journal)
         goto fail;
-    }
     snprintf (self->state, sizeof self->state, "replay");
     return self;
 fail:

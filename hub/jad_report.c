@@ -123,29 +123,16 @@ s_usage (FILE *out)
 static int
 s_open (s_report_t *self, char *err, size_t errlen)
 {
-    const char *subdirs[] = { "journal", "mirror", "" };
-    char path[4096], data[4200];
     struct stat st;
+    char why[512];
     if (stat (self->dir, &st) != 0) {
         snprintf (err, errlen, "--data: %s: %s", self->dir, strerror (errno));
         return -1;
     }
-    for (size_t i = 0; i < 3; i++) {
-        snprintf (path, sizeof path, "%s%s%s", self->dir, *subdirs[i] ? "/" : "",
-                  subdirs[i]);
-        snprintf (data, sizeof data, "%s/data.mdb", path);
-        if (stat (data, &st) == 0) {
-            char why[512];
-            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY,
-                                              why, sizeof why);
-            if (!self->journal)
-                snprintf (err, errlen, "--data: %s", why);
-            return self->journal ? 0 : -1;
-        }
-    }
-    snprintf (err, errlen, "--data: %s: no journal (neither %s/journal nor "
-              "%s/mirror)", self->dir, self->dir, self->dir);
-    return -1;
+    self->journal = jad_journal_find (self->dir, why, sizeof why);
+    if (!self->journal)
+        snprintf (err, errlen, "--data: %s", why);
+    return self->journal ? 0 : -1;
 }
 
 /* Keep each roster the hub recorded: it says which country an origin is. */

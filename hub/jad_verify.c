@@ -369,26 +369,11 @@ out:
 static int
 s_open (s_verify_t *self, char *err, size_t errlen)
 {
-    const char *subdirs[] = { "journal", "mirror", "" };
-    char path[4096];
-    struct stat st;
-    for (size_t i = 0; i < 3; i++) {
-        snprintf (path, sizeof path, "%s%s%s", self->dir, *subdirs[i] ? "/" : "",
-                  subdirs[i]);
-        char data[4200];
-        snprintf (data, sizeof data, "%s/data.mdb", path);
-        if (stat (data, &st) == 0) {
-            char why[512];
-            self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY,
-                                              why, sizeof why);
-            if (!self->journal)
-                snprintf (err, errlen, "--data: %s", why);
-            return self->journal ? 0 : -1;
-        }
-    }
-    snprintf (err, errlen, "--data: %s: no journal (neither %s/journal nor "
-              "%s/mirror)", self->dir, self->dir, self->dir);
-    return -1;
+    char why[512];
+    self->journal = jad_journal_find (self->dir, why, sizeof why);
+    if (!self->journal)
+        snprintf (err, errlen, "--data: %s", why);
+    return self->journal ? 0 : -1;
 }
 
 static int

@@ -130,34 +130,16 @@ jad_entry_reader_new (const char *dir, char *err, size_t errlen)
         snprintf (err, errlen, "%s: %s", dir, strerror (errno));
         return NULL;
     }
-    const char *subdirs[] = { "journal", "mirror", "" };
-    char path[4096] = "";
-    int found = 0;
-    for (size_t i = 0; i < 3 && !found; i++) {
-        char data[4200];
-        snprintf (path, sizeof path, "%s%s%s", dir, *subdirs[i] ? "/" : "",
-                  subdirs[i]);
-        snprintf (data, sizeof data, "%s/data.mdb", path);
-        found = stat (data, &st) == 0;
-    }
-    if (!found) {
-        snprintf (err, errlen, "%s: no journal (neither %s/journal nor "
-                  "%s/mirror)", dir, dir, dir);
-        return NULL;
-    }
     self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, errlen, "out of memory");
         return NULL;
     }
-    char why[384];
-    self->journal = jad_journal_open (path, JAD_JOURNAL_RDONLY, why, sizeof why);
-    if (!self->journal) {
-        snprintf (err, errlen, "%s: %s", path, why);
+    self->journal = jad_journal_find (dir, err, errlen);
+    if (!self->journal)
         goto fail;
-    }
     if (jad_entry_reader_refresh (self) != 0) {
-        snprintf (err, errlen, "%s: cannot read the recorded rosters", path);
+        snprintf (err, errlen, "%s: cannot read the recorded rosters", dir);
         goto fail;
     }
     return self;

@@ -589,6 +589,24 @@ out:
     return result;
 }
 
+jad_journal_t *
+jad_journal_find (const char *dir, char *err, size_t errlen)
+{
+    const char *subdirs[] = { "journal", "mirror", "" };
+    for (size_t i = 0; i < 3; i++) {
+        char path[4096], data[4200];
+        struct stat st;
+        snprintf (path, sizeof path, "%s%s%s", dir, *subdirs[i] ? "/" : "",
+                  subdirs[i]);
+        snprintf (data, sizeof data, "%s/data.mdb", path);
+        if (stat (data, &st) == 0)
+            return jad_journal_open (path, JAD_JOURNAL_RDONLY, err, errlen);
+    }
+    s_err (err, errlen, "%s: no journal (neither %s/journal nor %s/mirror)",
+           dir, dir, dir);
+    return NULL;
+}
+
 void
 jad_journal_destroy (jad_journal_t **self_p)
 {

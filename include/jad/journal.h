@@ -65,6 +65,13 @@ typedef struct _jad_journal_t jad_journal_t;
 jad_journal_t *jad_journal_open (const char *dir, int flags,
                                  char *err, size_t errlen);
 
+/* Open read-only the journal a participant's directory DIR holds, as the
+ * post-operation tools and the console take it: DIR/journal (a hub's
+ * --data), DIR/mirror (an agent's) or DIR itself, the first with a
+ * data.mdb.  NULL with jad_journal_open's reason in ERR, or "DIR: no
+ * journal (neither DIR/journal nor DIR/mirror)". */
+jad_journal_t *jad_journal_find (const char *dir, char *err, size_t errlen);
+
 /* Close the journal; safe on NULL; nulls the caller's pointer.  No other
  * thread may be using it. */
 void jad_journal_destroy (jad_journal_t **self_p);

@@ -847,6 +847,30 @@ test_file_modes (void **state)
     assert_int_equal (s_mode (path, "lock.mdb"), 0660);
 }
 
+/* jad_journal_find: DIR/journal first, then DIR/mirror, then DIR. */
+static void
+test_find (void **state)
+{
+    char err[512];
+    const char *dir = *state;
+    assert_null (jad_journal_find (dir, err, sizeof err));
+    char want[1024];
+    snprintf (want, sizeof want, "%s: no journal (neither %s/journal nor %s/mirror)",
+              dir, dir, dir);
+    assert_string_equal (err, want);
+
+    jad_journal_t *j = jad_journal_open (s_path (state, "mirror"),
+                                         JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    jad_journal_destroy (&j);
+    j = jad_journal_find (dir, err, sizeof err);
+    assert_non_null (j);
+    jad_journal_meta_t m;
+    memset (&m, 0, sizeof m);
+    assert_int_equal (jad_journal_meta_set (j, &m), -1);    /* read-only */
+    jad_journal_destroy (&j);
+}
+
 int
 main (void)
 {
@@ -860,6 +884,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_crash, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_records, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_file_modes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_find, s_setup, s_teardown),
     };
     if (sodium_init () < 0)
         return 1;
