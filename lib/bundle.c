@@ -17,6 +17,7 @@
 #include "jad/bundle.h"
 #include "jad/file.h"
 #include "jad/keys.h"
+#include "jad/lines.h"
 #include "jad/log.h"
 #include "jad/sign.h"
 
@@ -526,19 +527,6 @@ jad_bundle_new (const jad_roster_t *roster, const char *name,
 
 /* ------------------------------------------------------------ parse */
 
-/* Trim blanks and a CR at both ends of S in place. */
-static char *
-s_trim (char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen (s);
-    while (n > 0 && (s [n - 1] == ' ' || s [n - 1] == '\t'
-                 ||  s [n - 1] == '\r'))
-        s [--n] = '\0';
-    return s;
-}
-
 /* Read a participant's public key fields. */
 static int
 s_z85_field (const char *value, char *out, const char *field,
@@ -805,7 +793,7 @@ jad_bundle_parse (const char *text, size_t len, int flags,
             snprintf (err, errlen, "line %d: not UTF-8", lineno);
             goto out;
         }
-        char *trimmed = s_trim (line);
+        char *trimmed = jad_lines_trim (line);
         if (*trimmed == '\0' || *trimmed == '#')
             continue;
         if (next == F_COUNT) {
@@ -820,8 +808,8 @@ jad_bundle_parse (const char *text, size_t len, int flags,
             goto out;
         }
         *eq = '\0';
-        char *field = s_trim (trimmed);
-        char *value = s_trim (eq + 1);
+        char *field = jad_lines_trim (trimmed);
+        char *value = jad_lines_trim (eq + 1);
         /* A bundle without a secret goes from the conf block straight to
          * the checksum. */
         if (next == F_KDF && strcmp (field, "checksum") == 0)
@@ -839,13 +827,13 @@ jad_bundle_parse (const char *text, size_t len, int flags,
             char *key = value;
             if (ceq)
                 *ceq = '\0';
-            key = s_trim (key);
+            key = jad_lines_trim (key);
             if (!ceq || strcmp (key, s_fields [next].conf) != 0) {
                 snprintf (err, errlen, "line %d: expected 'conf = %s ="
                           " VALUE'", lineno, s_fields [next].conf);
                 goto out;
             }
-            value = s_trim (ceq + 1);
+            value = jad_lines_trim (ceq + 1);
         }
         if (*value == '\0') {
             snprintf (err, errlen, "line %d: %s%s%s: no value", lineno,

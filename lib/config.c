@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "jad/config.h"
+#include "jad/lines.h"
 
 #define CONFIG_LINE_MAX     4096
 #define CONFIG_SETTINGS_MAX 1000
@@ -88,17 +89,6 @@ s_word_new (const char *key, const char *value)
     return word;
 }
 
-static char *
-s_trim (char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen (s);
-    while (n > 0 && (s [n - 1] == ' ' || s [n - 1] == '\t' || s [n - 1] == '\r'))
-        s [--n] = '\0';
-    return s;
-}
-
 /* Append one word to the module's list (it owns every word it holds). */
 static int
 s_word_add (char ***words_p, size_t *n_p, size_t *cap_p, char *word)
@@ -168,7 +158,7 @@ s_read (const char *path, const struct option *opts, const char *const *others,
             s_err (err, errlen, "%s:%zu: NUL byte in line", path, lineno);
             goto done;
         }
-        char *s = s_trim (line);
+        char *s = jad_lines_trim (line);
         if (*s == '\0' || *s == '#')
             continue;
         char *eq = strchr (s, '=');
@@ -177,8 +167,8 @@ s_read (const char *path, const struct option *opts, const char *const *others,
             goto done;
         }
         *eq = '\0';
-        char *key = s_trim (s);
-        char *value = s_trim (eq + 1);
+        char *key = jad_lines_trim (s);
+        char *value = jad_lines_trim (eq + 1);
         if (*key == '\0') {
             s_err (err, errlen, "%s:%zu: missing key before '='", path, lineno);
             goto done;

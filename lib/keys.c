@@ -13,6 +13,7 @@
  */
 #include "jad/keys.h"
 #include "jad/file.h"
+#include "jad/lines.h"
 #include "jad/sign.h"
 
 #include <errno.h>
@@ -211,19 +212,6 @@ out:
     return rc;
 }
 
-/* Trim ASCII blanks (and a CR) at both ends of S in place. */
-static char *
-s_trim (char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen (s);
-    while (n > 0 && (s [n - 1] == ' ' || s [n - 1] == '\t'
-                 ||  s [n - 1] == '\r'))
-        s [--n] = '\0';
-    return s;
-}
-
 /* Does the secret SECRET_Z85 belong to PUBLIC_Z85?  Both already valid. */
 static int
 s_pair_matches (const char *public_z85, const char *secret_z85)
@@ -339,7 +327,7 @@ jad_keys_load (const char *path, char *err, size_t errlen)
         if (next)
             *next++ = '\0';
         lineno++;
-        line = s_trim (line);
+        line = jad_lines_trim (line);
         if (*line == '\0' || *line == '#')
             continue;
         char *eq = strchr (line, '=');
@@ -349,8 +337,8 @@ jad_keys_load (const char *path, char *err, size_t errlen)
             goto out;
         }
         *eq = '\0';
-        char *field = s_trim (line);
-        char *value = s_trim (eq + 1);
+        char *field = jad_lines_trim (line);
+        char *value = jad_lines_trim (eq + 1);
         const char **slot = strcmp (field, "name") == 0 ? &name
                           : strcmp (field, "public-key") == 0 ? &public
                           : strcmp (field, "secret-key") == 0 ? &secret

@@ -5,6 +5,7 @@
  */
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "jad/lines.h"
 
@@ -92,4 +93,16 @@ jad_lines_next (jad_lines_t *self, const char **line_p, size_t *len_p,
         *too_long_p = too_long;
         return 1;
     }
+}
+
+char *
+jad_lines_trim (char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen (s);
+    while (n > 0 && (s [n - 1] == ' ' || s [n - 1] == '\t'
+                 ||  s [n - 1] == '\r' || s [n - 1] == '\n'))
+        s [--n] = '\0';
+    return s;
 }

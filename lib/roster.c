@@ -11,6 +11,7 @@
 #include "jad/roster.h"
 #include "jad/file.h"
 #include "jad/keys.h"
+#include "jad/lines.h"
 #include "jad/sign.h"
 #include "jad/timefmt.h"
 
@@ -297,18 +298,6 @@ s_participant_add (jad_roster_t *self, const char *name, const char *role_text,
     return 0;
 }
 
-static char *
-s_trim (char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen (s);
-    while (n > 0 && (s [n - 1] == ' ' || s [n - 1] == '\t'
-                 ||  s [n - 1] == '\r' || s [n - 1] == '\n'))
-        s [--n] = '\0';
-    return s;
-}
-
 /* Line numbers of the keywords that appear once; 0 while not seen. */
 typedef struct {
     int operation, operation_id, start, end;
@@ -320,13 +309,13 @@ static int
 s_parse_line (jad_roster_t *self, char *line, int lineno, s_seen_t *seen,
               char *why, size_t whylen)
 {
-    char *text = s_trim (line);
+    char *text = jad_lines_trim (line);
     if (*text == '\0' || *text == '#')
         return 0;
     char *value = text + strcspn (text, " \t");
     if (*value)
         *value++ = '\0';
-    value = s_trim (value);
+    value = jad_lines_trim (value);
     const char *keyword = text;
     int *once = strcmp (keyword, "operation") == 0 ? &seen->operation
               : strcmp (keyword, "operation_id") == 0 ? &seen->operation_id

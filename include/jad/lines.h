@@ -34,4 +34,9 @@ int jad_lines_next (jad_lines_t *self, const char **line_p, size_t *len_p,
                     size_t *lineno_p, int *too_long_p)
     __attribute__((warn_unused_result));
 
+/* S without its leading blanks (spaces, tabs) and with its trailing
+ * blanks, CR and LF cut off in place: how the line-based text files
+ * (roster, key files, bundles, configuration) read a line or a value. */
+char *jad_lines_trim (char *s);
+
 #endif

@@ -215,6 +215,20 @@ test_read_error (void **state)
     fclose (w);
 }
 
+static void
+test_trim (void **state)
+{
+    (void) state;
+    char a[] = " \t key = value \t\r\n";
+    assert_string_equal (jad_lines_trim (a), "key = value");
+    char b[] = "";
+    assert_string_equal (jad_lines_trim (b), "");
+    char c[] = " \t\r\n";
+    assert_string_equal (jad_lines_trim (c), "");
+    char d[] = "a#b";
+    assert_string_equal (jad_lines_trim (d), "a#b");
+}
+
 int
 main (void)
 {
@@ -226,6 +240,7 @@ main (void)
         cmocka_unit_test (test_nul_and_spaces),
         cmocka_unit_test (test_overlong),
         cmocka_unit_test (test_read_error),
+        cmocka_unit_test (test_trim),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
