@@ -165,21 +165,7 @@ s_send_error (jad_hub_t *self, zframe_t *rid, Jad__ErrorCode code,
 static void
 s_heartbeat_frame (jad_hub_t *self, Jad__Frame *frame, Jad__Heartbeat *hb)
 {
-    jad__frame__init (frame);
-    jad__heartbeat__init (hb);
-    frame->has_version = 1;
-    frame->version = JAD_SCHEMA_VERSION;
-    frame->body_case = JAD__FRAME__BODY_HEARTBEAT;
-    frame->heartbeat = hb;
-    hb->has_head_seq = 1;
-    hb->head_seq = self->head;
-    hb->has_time_ms = 1;
-    hb->time_ms = jad_time_now_ms ();
-    hb->has_epoch = 1;
-    hb->epoch = self->epoch;
-    hb->has_operation_id = 1;
-    hb->operation_id.data = self->op_id;
-    hb->operation_id.len = JAD_ID_BYTES;
+    jad_wire_heartbeat_frame (frame, hb, self->head, self->epoch, self->op_id);
 }
 
 /* Publish FRAME on the feed; a slow subscriber drops it and repairs the

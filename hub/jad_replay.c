@@ -207,21 +207,8 @@ s_wanted (const s_replay_t *self, const jad_entry_t *e)
 static void
 s_heartbeat_frame (s_replay_t *self, Jad__Frame *frame, Jad__Heartbeat *hb)
 {
-    jad__frame__init (frame);
-    jad__heartbeat__init (hb);
-    frame->has_version = 1;
-    frame->version = JAD_SCHEMA_VERSION;
-    frame->body_case = JAD__FRAME__BODY_HEARTBEAT;
-    frame->heartbeat = hb;
-    hb->has_head_seq = 1;
-    hb->head_seq = self->played;
-    hb->has_time_ms = 1;
-    hb->time_ms = jad_time_now_ms ();
-    hb->has_epoch = 1;
-    hb->epoch = self->meta.epoch;
-    hb->has_operation_id = 1;
-    hb->operation_id.data = self->meta.id;
-    hb->operation_id.len = JAD_ID_BYTES;
+    jad_wire_heartbeat_frame (frame, hb, self->played, self->meta.epoch,
+                              self->meta.id);
 }
 
 /* Send FRAME packed on SOCK (to the peer RID first, on the ROUTER).  A

@@ -7,6 +7,7 @@
  *  silently dropped and then acked).
  */
 #include "jad/wire.h"
+#include "jad/timefmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,4 +390,25 @@ jad_wire_frame_decode (const uint8_t *buf, size_t len,
         jad_wire_free (&frame);
     }
     return frame;
+}
+
+void
+jad_wire_heartbeat_frame (Jad__Frame *frame, Jad__Heartbeat *hb, uint64_t head,
+                          uint32_t epoch, const uint8_t *operation_id)
+{
+    jad__frame__init (frame);
+    jad__heartbeat__init (hb);
+    frame->has_version = 1;
+    frame->version = JAD_SCHEMA_VERSION;
+    frame->body_case = JAD__FRAME__BODY_HEARTBEAT;
+    frame->heartbeat = hb;
+    hb->has_head_seq = 1;
+    hb->head_seq = head;
+    hb->has_time_ms = 1;
+    hb->time_ms = jad_time_now_ms ();
+    hb->has_epoch = 1;
+    hb->epoch = epoch;
+    hb->has_operation_id = 1;
+    hb->operation_id.data = (uint8_t *) operation_id;
+    hb->operation_id.len = JAD_ID_BYTES;
 }

@@ -60,4 +60,11 @@ Jad__Frame    *jad_wire_frame_decode    (const uint8_t *buf, size_t len,
                                          char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* Fill FRAME as a heartbeat of a hub (or of jad-replay serving as one)
+ * whose head is HEAD, in EPOCH of operation OPERATION_ID (JAD_ID_BYTES,
+ * not copied): HB is its body, now's time stamped.  Nothing allocated. */
+void jad_wire_heartbeat_frame (Jad__Frame *frame, Jad__Heartbeat *hb,
+                               uint64_t head, uint32_t epoch,
+                               const uint8_t *operation_id);
+
 #endif

@@ -257,6 +257,34 @@ test_decode_in (void **state)
     assert_non_null (strstr (err, "unknown"));
 }
 
+/* A hub's heartbeat frame survives the codec with every field set. */
+static void
+test_heartbeat_frame (void **state)
+{
+    (void) state;
+    uint8_t id[JAD_ID_BYTES];
+    memset (id, 0xa5, sizeof id);
+    Jad__Frame frame;
+    Jad__Heartbeat hb;
+    jad_wire_heartbeat_frame (&frame, &hb, 4242, 3, id);
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&frame.base, &len);
+    assert_non_null (buf);
+    char err[256];
+    Jad__Frame *back = jad_wire_frame_decode (buf, len, err, sizeof err);
+    free (buf);
+    assert_non_null (back);
+    assert_int_equal (back->version, JAD_SCHEMA_VERSION);
+    assert_int_equal (back->body_case, JAD__FRAME__BODY_HEARTBEAT);
+    assert_true (back->heartbeat->has_head_seq);
+    assert_int_equal (back->heartbeat->head_seq, 4242);
+    assert_int_equal (back->heartbeat->epoch, 3);
+    assert_true (back->heartbeat->time_ms > 0);
+    assert_int_equal (back->heartbeat->operation_id.len, JAD_ID_BYTES);
+    assert_memory_equal (back->heartbeat->operation_id.data, id, JAD_ID_BYTES);
+    jad_wire_free (&back);
+}
+
 int
 main (void)
 {
@@ -271,6 +299,7 @@ main (void)
         cmocka_unit_test (test_entry_checks),
         cmocka_unit_test (test_prescan),
         cmocka_unit_test (test_decode_in),
+        cmocka_unit_test (test_heartbeat_frame),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
