@@ -65,20 +65,20 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
 # Each program: NAME_SRC lists its sources (its main first).
 PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim jad-verify \
          jad-report jad-replay jad-export jad-console
-jad-journal_SRC := hub/jad_journal.c
-jad-hub_SRC     := hub/jad_hub.c hub/hub.c hub/zap.c
-jad-keygen_SRC  := agent/jad_keygen.c
+jad-hub_SRC     := hub/jad_hub.c hub/hub.c
 jad-agent_SRC   := agent/jad_agent.c agent/agent.c
-jad-sim_SRC     := hub/jad_sim.c
-jad-verify_SRC  := hub/jad_verify.c
-jad-report_SRC  := hub/jad_report.c
-jad-replay_SRC  := hub/jad_replay.c hub/zap.c
-jad-export_SRC  := hub/jad_export.c
-jad-console_SRC := hub/jad_console.c hub/console_link.c hub/console_model.c \
-                   hub/console_ui.c
+jad-console_SRC := console/jad_console.c console/console_link.c \
+                   console/console_model.c console/console_ui.c
+jad-journal_SRC := tools/jad_journal.c
+jad-keygen_SRC  := tools/jad_keygen.c
+jad-sim_SRC     := tools/jad_sim.c
+jad-verify_SRC  := tools/jad_verify.c
+jad-report_SRC  := tools/jad_report.c
+jad-replay_SRC  := tools/jad_replay.c
+jad-export_SRC  := tools/jad_export.c
 # Only the console draws with curses: its flags stay on its own files.
 jad-console_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw)
-$(B)/obj/hub/console_ui.o: CPPFLAGS += $(shell $(PKG_CONFIG) --cflags ncursesw)
+$(B)/obj/console/console_ui.o: CPPFLAGS += $(shell $(PKG_CONFIG) --cflags ncursesw)
 
 
 PROG_BINS := $(addprefix $(BINDIR)/,$(PROGS))
@@ -146,7 +146,7 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBJAD)
 	    $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LDLIBS)
 
 # Unit tests of modules that live beside their program, not in libjad.
-$(B)/tests/test_console_model: $(B)/obj/hub/console_model.o
+$(B)/tests/test_console_model: $(B)/obj/console/console_model.o
 
 # ---------------------------------------------------------------- test
 test: deps

@@ -22,7 +22,7 @@
 #include "jad/sign.h"
 #include "jad/timefmt.h"
 #include "jad/wire.h"
-#include "zap.h"
+#include "jad/zap.h"
 
 #define S_CHECKPOINT_EVERY   1000   /* entries between two checkpoints */
 #define S_CHECKPOINT_MS      5000   /* or this long, when there are new ones */

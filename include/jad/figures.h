@@ -20,7 +20,7 @@
  *  Memory: fixed per country (676 possible codes) plus one small record per
  *  deployment report, per correction, per currency and per hour of activity:
  *  independent of the number of other reports.  Not thread-safe: one thread
- *  feeds it (decoding may happen on many, see hub/jad_report.c).
+ *  feeds it (decoding may happen on many, see tools/jad_report.c).
  */
 #ifndef JAD_FIGURES_H
 #define JAD_FIGURES_H

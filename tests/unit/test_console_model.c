@@ -1,4 +1,4 @@
-/* Unit tests: hub/console_model.c — the console's state, fed entries. */
+/* Unit tests: console/console_model.c — the console's state, fed entries. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "jad/wire.h"
-#include "../../hub/console_model.h"
+#include "../../console/console_model.h"
 
 /* A packed Entry SEQ holding REPORT, sent by ORIGIN. */
 static uint8_t *

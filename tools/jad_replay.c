@@ -38,7 +38,7 @@
 #include "jad/roster.h"
 #include "jad/timefmt.h"
 #include "jad/wire.h"
-#include "zap.h"
+#include "jad/zap.h"
 
 #define S_CHUNK        1024     /* entries decoded per read transaction */
 #define S_POLL_MS       200     /* --follow: how often to look at the head */

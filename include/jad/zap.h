@@ -7,8 +7,8 @@
  *  refusal.  It runs as a czmq actor bound to inproc://zeromq.zap.01 and
  *  must be started before the hub binds its CURVE sockets.
  */
-#ifndef JAD_HUB_ZAP_H
-#define JAD_HUB_ZAP_H
+#ifndef JAD_ZAP_H
+#define JAD_ZAP_H
 
 #include <czmq.h>
 

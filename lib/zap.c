@@ -1,5 +1,5 @@
 /*  zap: ZAP (RFC 27) handler for the hub's CURVE sockets. */
-#include "zap.h"
+#include "jad/zap.h"
 
 #include <string.h>
 
