@@ -1,0 +1,36 @@
+/*  err: the protocol's error codes.  See include/jad/err.h. */
+#include "jad/err.h"
+
+#include "jad.pb-c.h"
+
+/* The enum is the wire's, number for number. */
+_Static_assert (JAD_OK == JAD__ERROR_CODE__ERROR_UNSPECIFIED, "err: OK");
+_Static_assert (JAD_EMALFORMED == JAD__ERROR_CODE__MALFORMED, "err: MALFORMED");
+_Static_assert (JAD_EBAD_VERSION == JAD__ERROR_CODE__BAD_VERSION, "err: BAD_VERSION");
+_Static_assert (JAD_EWRONG_OPERATION == JAD__ERROR_CODE__WRONG_OPERATION,
+                "err: WRONG_OPERATION");
+_Static_assert (JAD_EFORBIDDEN == JAD__ERROR_CODE__FORBIDDEN, "err: FORBIDDEN");
+_Static_assert (JAD_ECONFLICT == JAD__ERROR_CODE__CONFLICT, "err: CONFLICT");
+_Static_assert (JAD_ETOO_LARGE == JAD__ERROR_CODE__TOO_LARGE, "err: TOO_LARGE");
+_Static_assert (JAD_EUNAVAILABLE == JAD__ERROR_CODE__UNAVAILABLE, "err: UNAVAILABLE");
+_Static_assert (JAD_EBAD_SIGNATURE == JAD__ERROR_CODE__BAD_SIGNATURE,
+                "err: BAD_SIGNATURE");
+/* A code added to the schema fails tests/unit/test_err.c, which counts
+ * the descriptor's values. */
+
+static const char *s_names[JAD_ERR_MAX + 1] = {
+    "OK", "MALFORMED", "BAD_VERSION", "WRONG_OPERATION", "FORBIDDEN",
+    "CONFLICT", "TOO_LARGE", "UNAVAILABLE", "BAD_SIGNATURE"
+};
+
+const char *
+jad_err_name (int code)
+{
+    return code >= 0 && code <= JAD_ERR_MAX ? s_names[code] : "UNKNOWN";
+}
+
+int
+jad_err_final (int code)
+{
+    return code != JAD_OK && code != JAD_EUNAVAILABLE;
+}
