@@ -4,16 +4,16 @@
 #include "jad.pb-c.h"
 
 /* The enum is the wire's, number for number. */
-_Static_assert (JAD_OK == JAD__ERROR_CODE__ERROR_UNSPECIFIED, "err: OK");
-_Static_assert (JAD_EMALFORMED == JAD__ERROR_CODE__MALFORMED, "err: MALFORMED");
-_Static_assert (JAD_EBAD_VERSION == JAD__ERROR_CODE__BAD_VERSION, "err: BAD_VERSION");
-_Static_assert (JAD_EWRONG_OPERATION == JAD__ERROR_CODE__WRONG_OPERATION,
+_Static_assert ((int) JAD_OK == (int) JAD__ERROR_CODE__ERROR_UNSPECIFIED, "err: OK");
+_Static_assert ((int) JAD_EMALFORMED == (int) JAD__ERROR_CODE__MALFORMED, "err: MALFORMED");
+_Static_assert ((int) JAD_EBAD_VERSION == (int) JAD__ERROR_CODE__BAD_VERSION, "err: BAD_VERSION");
+_Static_assert ((int) JAD_EWRONG_OPERATION == (int) JAD__ERROR_CODE__WRONG_OPERATION,
                 "err: WRONG_OPERATION");
-_Static_assert (JAD_EFORBIDDEN == JAD__ERROR_CODE__FORBIDDEN, "err: FORBIDDEN");
-_Static_assert (JAD_ECONFLICT == JAD__ERROR_CODE__CONFLICT, "err: CONFLICT");
-_Static_assert (JAD_ETOO_LARGE == JAD__ERROR_CODE__TOO_LARGE, "err: TOO_LARGE");
-_Static_assert (JAD_EUNAVAILABLE == JAD__ERROR_CODE__UNAVAILABLE, "err: UNAVAILABLE");
-_Static_assert (JAD_EBAD_SIGNATURE == JAD__ERROR_CODE__BAD_SIGNATURE,
+_Static_assert ((int) JAD_EFORBIDDEN == (int) JAD__ERROR_CODE__FORBIDDEN, "err: FORBIDDEN");
+_Static_assert ((int) JAD_ECONFLICT == (int) JAD__ERROR_CODE__CONFLICT, "err: CONFLICT");
+_Static_assert ((int) JAD_ETOO_LARGE == (int) JAD__ERROR_CODE__TOO_LARGE, "err: TOO_LARGE");
+_Static_assert ((int) JAD_EUNAVAILABLE == (int) JAD__ERROR_CODE__UNAVAILABLE, "err: UNAVAILABLE");
+_Static_assert ((int) JAD_EBAD_SIGNATURE == (int) JAD__ERROR_CODE__BAD_SIGNATURE,
                 "err: BAD_SIGNATURE");
 /* A code added to the schema fails tests/unit/test_err.c, which counts
  * the descriptor's values. */
