@@ -139,7 +139,8 @@ $(BINDIR)/$(1): $(patsubst %.c,$(B)/obj/%.o,$($(1)_SRC)) $(LIBJAD)
 endef
 $(foreach p,$(PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(eval $(call PROG_RULE,$(p))))
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBJAD)
+# Every unit test links the shared helpers (tests/unit/testutil.c).
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/obj/tests/unit/testutil.o $(LIBJAD)
 	@mkdir -p $(dir $@)
 	$(SAY) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) \

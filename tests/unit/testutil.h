@@ -1,0 +1,46 @@
+/*  testutil: what the unit tests share — a private temporary directory per
+ *  test, removed with everything in it afterwards.
+ *
+ *  Use as a cmocka setup/teardown pair: the state is a jad_test_dir_t.
+ *
+ *      static const struct CMUnitTest tests[] = {
+ *          cmocka_unit_test_setup_teardown (test_x, jad_test_dir_setup,
+ *                                           jad_test_dir_teardown),
+ *      };
+ *      ... in test_x:  const char *p = jad_test_path (state, "journal");
+ *
+ *  Directories are made under $TMPDIR (else /tmp) as jad-unit-XXXXXX, mode
+ *  0700.  Linked into every unit test (Makefile), not into libjad.
+ */
+#ifndef JAD_TESTUTIL_H
+#define JAD_TESTUTIL_H
+
+#include <stddef.h>
+
+typedef struct {
+    char dir[512];      /* the directory, no trailing slash */
+    char path[1024];    /* jad_test_path's last answer */
+} jad_test_dir_t;
+
+/* cmocka setup: a new temporary directory into *STATE.  0, or -1. */
+int jad_test_dir_setup (void **state);
+
+/* cmocka teardown: remove the directory and everything in it (files of
+ * any mode, nested directories), free the state.  Always 0. */
+int jad_test_dir_teardown (void **state);
+
+/* STATE's directory. */
+const char *jad_test_dir (void **state);
+
+/* STATE's directory joined with NAME ("DIR/NAME"); valid until the next
+ * call with the same state. */
+const char *jad_test_path (void **state, const char *name);
+
+/* Make a temporary directory and return it (malloc'd, caller frees) for
+ * tests that need one outside a setup; NULL on failure. */
+char *jad_test_mkdtemp (void);
+
+/* Remove DIR and everything in it.  0, or -1 when something stayed. */
+int jad_test_rmtree (const char *dir);
+
+#endif
