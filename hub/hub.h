@@ -1,21 +1,17 @@
 /*  hub: the jad-hub daemon — ingest, journal, acknowledge, fan out.
  *
  *  One thread owns the journal and both sockets.  Each turn of the loop
- *  drains up to JAD_HUB_BATCH frames from the ROUTER, validates them,
- *  journals every valid report in one durable commit, then acknowledges
- *  them, then publishes the new entries on the XPUB, then serves pending
- *  catch-up requests in bounded slices so a long replay never stalls live
- *  traffic.
+ *  reads up to a batch of messages (lib/feed_server.c: admission,
+ *  heartbeats, catch-up requests; submits go to hub/ingest.c), journals
+ *  every valid report of the turn in one durable commit, then answers
+ *  them, then publishes the new entries, then serves a slice of the
+ *  pending catch-ups, so a long replay never stalls live traffic.
  */
 #ifndef JAD_HUB_HUB_H
 #define JAD_HUB_HUB_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define JAD_HUB_BATCH          1000   /* frames per turn, entries per commit */
-#define JAD_HUB_CATCHUP_MAX    1000   /* entries per catch-up answer */
-#define JAD_HUB_SILENT_MS      5000   /* a peer quiet this long is "silent" */
 
 typedef struct {
     const char *data;        /* directory: journal/, status.json */

@@ -480,3 +480,49 @@ jad_report_validate (const Jad__Report *r, char *err, size_t errlen)
     s_ctx_t ctx = { "", err, errlen };
     return s_report (&ctx, r, 0);
 }
+
+int
+jad_report_may_send (const jad_participant_t *who, const Jad__Report *r,
+                     char *err, size_t errlen)
+{
+    const char *kind = jad_report_type_name (r);
+    const char *role = jad_roster_role_name (who->role);
+    if (who->role == JAD_ROLE_AGENT) {
+        if (r->body_case == JAD__REPORT__BODY_REQUEST) {
+            snprintf (err, errlen, "role agent may not send %s", kind);
+            return -1;
+        }
+        if (r->country && strcmp (r->country, who->country) != 0) {
+            snprintf (err, errlen, "country: \"%s\" is not the sender's "
+                      "country \"%s\"", r->country, who->country);
+            return -1;
+        }
+        return 0;
+    }
+    if (who->role != JAD_ROLE_COORDINATOR) {
+        snprintf (err, errlen, "role %s may not submit reports", role);
+        return -1;
+    }
+    if (r->body_case != JAD__REPORT__BODY_REQUEST
+    &&  r->body_case != JAD__REPORT__BODY_SITREP) {
+        snprintf (err, errlen, "role %s may not send %s", role,
+                  kind ? kind : "a report without a body");
+        return -1;
+    }
+    if (r->country) {
+        snprintf (err, errlen, "country: a %s's reports carry no country", role);
+        return -1;
+    }
+    return 0;
+}
+
+int
+jad_report_request_addressed (const Jad__Request *q, const char *country)
+{
+    if (q->has_all && q->all)
+        return 1;
+    for (size_t i = 0; i < q->n_to; i++)
+        if (strcmp (q->to[i], country) == 0)
+            return 1;
+    return 0;
+}

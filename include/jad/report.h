@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "jad.pb-c.h"
+#include "jad/roster.h"
 
 /* Largest quantity: the JSON format's integer range, 2^53 - 1. */
 #define JAD_QUANTITY_MAX     UINT64_C(9007199254740991)
@@ -69,6 +70,19 @@ int jad_report_enum_parse (jad_report_enum_t e, const char *name);
 
 /* "checks", "hit", ... "request_ack" for R's body; NULL if R has none. */
 const char *jad_report_type_name (const Jad__Report *r);
+
+/* What a participant may send, by its roster role (docs/PROTOCOL.md §3):
+ * an agent every kind but `request`, with no `country` or its own; a
+ * coordinator `request` and `sitrep` only, with no `country`; an observer
+ * or the hub nothing.  The hub refuses anything else FORBIDDEN, and
+ * jad-verify holds journals to the same rule.  0, or -1 with the reason in
+ * ERR. */
+int jad_report_may_send (const jad_participant_t *who, const Jad__Report *r,
+                         char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* 1 when request Q is addressed to COUNTRY (named in `to`, or `all`). */
+int jad_report_request_addressed (const Jad__Request *q, const char *country);
 
 /* True (1) when R is of an intake kind (checks .. sitrep), the kinds the
  * figures count: not a correction, request or request_ack. */
