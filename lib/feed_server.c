@@ -50,6 +50,8 @@ struct _jad_feed_server_t {
     uint64_t         roster_next;   /* next roster key not published; 0 none */
     uint64_t         cp_next;       /* next checkpoint key; 0 none */
     uint64_t         subscriptions; /* subscribe messages seen */
+    uint64_t         subs_done;     /* ... when rosters were last resent */
+    int64_t          subs_sent_mono;/* ... and at what time */
     int64_t          next_tick;     /* mono ms of the next heartbeat */
 };
 
@@ -663,6 +665,28 @@ jad_feed_server_destroy (jad_feed_server_t **self_p)
 
 /* ------------------------------------------------------------ the loop */
 
+/* Someone subscribed: send the roster in force (and any later one due)
+ * again, so a subscriber that never catches up — a plain SUB, or one that
+ * joined a replay before it played — knows who is who before the entries
+ * it governs.  Once a second at most (the rest waits for the tick):
+ * subscribing again and again must not make the feed carry rosters to
+ * everyone at the subscriber's pace. */
+static void
+s_welcome_rosters (jad_feed_server_t *self, int64_t now)
+{
+    if (self->subscriptions == self->subs_done
+    ||  now - self->subs_sent_mono < JAD_FEED_TICK_MS)
+        return;
+    self->subs_done = self->subscriptions;
+    self->subs_sent_mono = now;
+    uint64_t from = s_floor (self, JAD_JOURNAL_ROSTERS, self->head + 1);
+    if (from) {
+        uint64_t done = from - 1, next = 0;
+        s_publish_due (self, JAD_JOURNAL_ROSTERS, JAD_FRAME_ROSTER,
+                       self->head + 1, &done, &next);
+    }
+}
+
 /* Once a second: the heartbeat on the feed, silent peers, new records. */
 static void
 s_tick (jad_feed_server_t *self, int64_t now)
@@ -681,6 +705,7 @@ s_tick (jad_feed_server_t *self, int64_t now)
                           JAD_FEED_SILENT_MS / 1000);
         }
     jad_feed_server_sync (self);
+    s_welcome_rosters (self, now);
 }
 
 void
@@ -699,6 +724,7 @@ jad_feed_server_poll (jad_feed_server_t *self, int timeout_ms)
     if (self->poller)
         zpoller_wait (self->poller, timeout_ms);
     s_drain_subscriptions (self);
+    s_welcome_rosters (self, jad_time_mono_ms ());
     if (self->router)
         s_drain_router (self);
 }

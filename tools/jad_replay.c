@@ -5,13 +5,14 @@
  *  received.  Filters select by country, type, event time and sequence;
  *  --speed paces by event time; --follow keeps reading as the hub writes.
  *
- *  --publish serves the same entries on a CURVE XPUB socket exactly as a
- *  hub's feed does (hub/hub.c): the same ZAP domain and handler, the same
- *  welcome heartbeat, Frame{entry} with the journal's bytes untouched, and
- *  a Frame{heartbeat} every second whose head_seq is how far the replay
- *  has played.  --listen adds the hub's ROUTER for heartbeats and catch-up
+ *  --publish serves the same entries through the hub's own feed server
+ *  (lib/feed_server.c): the same ZAP admission, welcome, heartbeats
+ *  (head_seq = how far the replay has played), Frame{entry} with the
+ *  journal's bytes untouched, and the recorded rosters and checkpoints as
+ *  they fall due.  --listen adds the collector for heartbeats and catch-up
  *  up to that point, so an agent or a console can mirror a past operation
- *  as if it were live.  A replay journals nothing: a submit is refused.
+ *  as if it were live.  A replay journals nothing: a submit is refused
+ *  UNAVAILABLE.
  *
  *  Reads the journal read-only in chunks of short read transactions;
  *  entries are decoded inside one and paced and printed outside it, so a
@@ -31,18 +32,16 @@
 
 #include "jad/config.h"
 #include "jad/entry.h"
+#include "jad/feed_server.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/report.h"
 #include "jad/report_json.h"
 #include "jad/roster.h"
 #include "jad/timefmt.h"
-#include "jad/wire.h"
-#include "jad/zap.h"
 
 #define S_CHUNK        1024     /* entries decoded per read transaction */
 #define S_POLL_MS       200     /* --follow: how often to look at the head */
-#define S_CATCHUP_MAX  1000     /* entries per catch-up answer, as the hub */
 #define S_MAX_FILTER     64     /* countries or types in one filter */
 
 static volatile sig_atomic_t s_stop;
@@ -84,12 +83,7 @@ typedef struct {
     /* the feed (--publish) */
     jad_keys_t *keys;
     jad_roster_t *roster;       /* whose keys are admitted */
-    zactor_t   *zap;
-    zsock_t    *pub;
-    zsock_t    *router;
-    zpoller_t  *poller;
-    uint64_t    subscriptions;  /* subscribe messages seen on the XPUB */
-    int64_t     next_tick;      /* mono ms of the next heartbeat */
+    jad_feed_server_t *feed;
 } s_replay_t;
 
 static void
@@ -204,36 +198,6 @@ s_wanted (const s_replay_t *self, const jad_entry_t *e)
 
 /* ------------------------------------------------------------ the feed */
 
-static void
-s_heartbeat_frame (s_replay_t *self, Jad__Frame *frame, Jad__Heartbeat *hb)
-{
-    jad_wire_heartbeat_frame (frame, hb, self->played, self->meta.epoch,
-                              self->meta.id);
-}
-
-/* Send FRAME packed on SOCK (to the peer RID first, on the ROUTER).  A
- * full queue loses it: the subscriber repairs the gap by catch-up, as with
- * the hub. */
-static int
-s_send (zsock_t *sock, zframe_t *rid, const Jad__Frame *frame)
-{
-    size_t len;
-    uint8_t *buf = jad_wire_encode (&frame->base, &len);
-    if (!buf)
-        return -1;
-    int rc = 0;
-    if (rid)
-        rc = zframe_send (&rid, sock, ZFRAME_MORE | ZFRAME_REUSE | ZFRAME_DONTWAIT);
-    if (rc == 0) {
-        zframe_t *body = zframe_new (buf, len);
-        rc = zframe_send (&body, sock, ZFRAME_DONTWAIT);
-        zframe_destroy (&body);
-    }
-    free (buf);
-    return rc;
-}
-
-
 /* The feed's identity, for the run and for --check alike: the server's
  * key (a .secret) and the roster whose keys are admitted (--roster FILE,
  * else the last one the journal records), which must be the journal's
@@ -282,191 +246,28 @@ s_feed_identity (s_replay_t *self, char *err, size_t errlen)
     return 0;
 }
 
-/* Start the ZAP handler admitting the roster's keys, bind the sockets. */
+/* Start the feed server on the journal, at the entry played so far. */
 static int
 s_feed_start (s_replay_t *self, char *err, size_t errlen)
 {
-    int rc = -1;
-    const char **keys = NULL;
-    size_t n = jad_roster_size (self->roster), admitted = 0;
-    keys = calloc (n ? n : 1, sizeof *keys);
-    if (!keys) {
-        snprintf (err, errlen, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const jad_participant_t *p = jad_roster_at (self->roster, i);
-        if (!p->revoked)
-            keys[admitted++] = p->public_key;
-    }
-    self->zap = zactor_new (jad_zap_actor, NULL);
-    if (!self->zap || jad_zap_set_keys (self->zap, keys, admitted) != 0) {
-        snprintf (err, errlen, "cannot start the ZAP handler");
-        goto out;
-    }
-    self->pub = jad_zap_server_socket (self->keys, ZMQ_XPUB, self->publish,
-                                       err, errlen);
-    if (!self->pub)
-        goto out;
-    if (self->listen) {
-        self->router = jad_zap_server_socket (self->keys, ZMQ_ROUTER,
-                                              self->listen, err, errlen);
-        if (!self->router)
-            goto out;
-    }
-    self->poller = zpoller_new (self->pub, NULL);
-    if (!self->poller || (self->router && zpoller_add (self->poller, self->router)))
-        goto out;
-    rc = 0;
-out:
-    free (keys);
-    return rc;
+    jad_feed_server_config_t fc = {
+        .keys = self->keys, .publish = self->publish, .listen = self->listen,
+        .journal = jad_entry_reader_journal (self->reader),
+        .operation_id = self->meta.id, .epoch = self->meta.epoch,
+        .head = self->played,
+        .no_submit_reason = "this is a replay of a past operation: it "
+                            "journals nothing"
+    };
+    self->feed = jad_feed_server_new (&fc, self->roster, err, errlen);
+    return self->feed ? 0 : -1;
 }
 
 static void
 s_feed_stop (s_replay_t *self)
 {
-    zpoller_destroy (&self->poller);
-    zsock_destroy (&self->router);
-    zsock_destroy (&self->pub);
-    zactor_destroy (&self->zap);
+    jad_feed_server_destroy (&self->feed);
     jad_roster_destroy (&self->roster);
     jad_keys_destroy (&self->keys);
-}
-
-typedef struct {
-    zsock_t  *router;
-    zframe_t *rid;
-    uint64_t  last;         /* last hub_seq sent */
-    uint64_t  upto;         /* last key to send */
-    int       kind;         /* JAD__FRAME__BODY_ENTRY, _CHECKPOINT, _ROSTER */
-    int       blocked;      /* the peer's queue is full */
-} s_serve_t;
-
-static int
-s_serve_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
-{
-    s_serve_t *serve = arg;
-    if (seq > serve->upto)
-        return 1;
-    Jad__Frame frame = JAD__FRAME__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = serve->kind;
-    ProtobufCBinaryData bytes = { len, (uint8_t *) buf };
-    if (serve->kind == JAD__FRAME__BODY_ENTRY)
-        frame.entry = bytes;
-    else
-    if (serve->kind == JAD__FRAME__BODY_CHECKPOINT)
-        frame.checkpoint = bytes;
-    else
-        frame.roster = bytes;
-    if (s_send (serve->router, serve->rid, &frame) != 0) {
-        serve->blocked = 1;
-        return 1;
-    }
-    if (serve->kind == JAD__FRAME__BODY_ENTRY)
-        serve->last = seq;
-    return 0;
-}
-
-/* Answer one catch-up request as the hub does (hub.c s_serve_catchups),
- * with "the head" being the entry played so far: entries, then the
- * checkpoints of the range and the rosters up to its end, then
- * CatchupEnd. */
-static void
-s_catchup (s_replay_t *self, zframe_t *rid, const Jad__CatchupRequest *req)
-{
-    jad_journal_t *journal = jad_entry_reader_journal (self->reader);
-    uint64_t from = req->from_seq ? req->from_seq : 1;
-    size_t max = req->credit && req->credit < S_CATCHUP_MAX ? req->credit
-                                                            : S_CATCHUP_MAX;
-    s_serve_t serve = { .router = self->router, .rid = rid, .last = from - 1,
-                        .upto = self->played, .kind = JAD__FRAME__BODY_ENTRY };
-    if (from <= self->played)
-        jad_journal_scan (journal, from, max, s_serve_fn, &serve);
-    if (!serve.blocked && serve.last >= from) {
-        s_serve_t rs = serve;
-        rs.upto = serve.last;
-        rs.kind = JAD__FRAME__BODY_CHECKPOINT;
-        jad_journal_record_scan (journal, JAD_JOURNAL_CHECKPOINTS, from,
-                                 SIZE_MAX, s_serve_fn, &rs);
-        serve.blocked = rs.blocked;
-    }
-    if (!serve.blocked) {
-        s_serve_t rs = serve;
-        rs.upto = serve.last;
-        rs.kind = JAD__FRAME__BODY_ROSTER;
-        jad_journal_record_scan (journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
-                                 s_serve_fn, &rs);
-    }
-    Jad__Frame frame = JAD__FRAME__INIT;
-    Jad__CatchupEnd end = JAD__CATCHUP_END__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_CATCHUP_END;
-    frame.catchup_end = &end;
-    end.has_head_seq = 1;
-    end.head_seq = serve.last;
-    end.has_more = 1;
-    end.more = serve.last < self->played;
-    s_send (self->router, rid, &frame);
-}
-
-/* One frame from the ROUTER.  ZAP admitted the sender already; a replay
- * keeps no per-peer state, so it needs nothing more about who it is. */
-static void
-s_on_request (s_replay_t *self)
-{
-    zframe_t *rid = zframe_recv (self->router);
-    zframe_t *body = NULL;
-    Jad__Frame *in = NULL;
-    char err[256];
-    if (!rid)
-        return;
-    if (!zframe_more (rid))
-        goto out;
-    body = zframe_recv (self->router);
-    while (body && zframe_more (body)) {
-        /* Not one of ours: drop the rest of the message. */
-        zframe_t *junk = zframe_recv (self->router);
-        zframe_destroy (&junk);
-        if (!zsock_rcvmore (self->router))
-            break;
-    }
-    if (!body)
-        goto out;
-    in = jad_wire_frame_decode (zframe_data (body), zframe_size (body),
-                                err, sizeof err);
-    if (!in)
-        goto out;
-    if (in->body_case == JAD__FRAME__BODY_HEARTBEAT) {
-        Jad__Frame frame;
-        Jad__Heartbeat hb;
-        s_heartbeat_frame (self, &frame, &hb);
-        s_send (self->router, rid, &frame);
-    }
-    else
-    if (in->body_case == JAD__FRAME__BODY_CATCHUP)
-        s_catchup (self, rid, in->catchup);
-    else
-    if (in->body_case == JAD__FRAME__BODY_SUBMIT) {
-        Jad__Frame frame = JAD__FRAME__INIT;
-        Jad__ErrorReply reply = JAD__ERROR_REPLY__INIT;
-        frame.has_version = 1;
-        frame.version = JAD_SCHEMA_VERSION;
-        frame.body_case = JAD__FRAME__BODY_ERROR;
-        frame.error = &reply;
-        reply.has_code = 1;
-        reply.code = JAD__ERROR_CODE__UNAVAILABLE;
-        reply.message = "this is a replay of a past operation: it journals "
-                        "nothing";
-        s_send (self->router, rid, &frame);
-    }
-out:
-    jad_wire_free (&in);
-    zframe_destroy (&body);
-    zframe_destroy (&rid);
 }
 
 /* Serve the feed for up to WAIT_MS: subscriptions, requests, heartbeats.
@@ -476,26 +277,9 @@ s_feed_serve (s_replay_t *self, int64_t wait_ms)
 {
     int64_t deadline = jad_time_mono_ms () + wait_ms;
     do {
-        int64_t now = jad_time_mono_ms ();
-        if (now >= self->next_tick) {
-            Jad__Frame frame;
-            Jad__Heartbeat hb;
-            s_heartbeat_frame (self, &frame, &hb);
-            s_send (self->pub, NULL, &frame);
-            self->next_tick = now + 1000;
-        }
-        int64_t until = deadline < self->next_tick ? deadline : self->next_tick;
-        int timeout = until > now ? (int) (until - now) : 0;
-        void *which = zpoller_wait (self->poller, timeout);
-        if (which == self->pub) {
-            zframe_t *sub = zframe_recv (self->pub);
-            if (sub && zframe_size (sub) >= 1 && zframe_data (sub)[0] == 1)
-                self->subscriptions++;
-            zframe_destroy (&sub);
-        }
-        else
-        if (which && which == self->router)
-            s_on_request (self);
+        int64_t left = deadline - jad_time_mono_ms ();
+        jad_feed_server_poll (self->feed, left > 0 ? (int) left : 0);
+        jad_feed_server_serve (self->feed);
     } while (!s_stop && jad_time_mono_ms () < deadline);
 }
 
@@ -509,15 +293,10 @@ s_feed_entry (s_replay_t *self, const jad_entry_t *e)
     size_t len;
     uint8_t *stored = NULL;
     if (jad_journal_get (jad_entry_reader_journal (self->reader), e->hub_seq,
-                         &stored, &len) != 1)
-        return;
-    Jad__Frame frame = JAD__FRAME__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_ENTRY;
-    frame.entry.data = stored;
-    frame.entry.len = len;
-    s_send (self->pub, NULL, &frame);
+                         &stored, &len) == 1)
+        jad_feed_server_publish_entry (self->feed, e->hub_seq, stored, len);
+    else
+        jad_feed_server_set_head (self->feed, e->hub_seq);
     free (stored);
 }
 
@@ -542,7 +321,7 @@ s_pace (s_replay_t *self, const jad_entry_t *e)
     fflush (stdout);
     for (int64_t now = jad_time_mono_ms (); now < due && !s_stop;
          now = jad_time_mono_ms ()) {
-        if (self->pub)
+        if (self->feed)
             s_feed_serve (self, due - now);
         else
             zclock_sleep ((int) (due - now < 100 ? due - now : 100));
@@ -553,18 +332,22 @@ static void
 s_show (s_replay_t *self, jad_entry_t *e)
 {
     self->played = e->hub_seq;
+    int wanted = e->report && s_wanted (self, e);
     if (!e->report) {
         fprintf (stderr, "jad-replay: entry %" PRIu64 ": %s\n", e->hub_seq,
                  e->error);
         self->bad++;
+    }
+    if (!wanted) {
+        /* Not shown, but played: the feed's head moves past it. */
+        if (self->feed)
+            jad_feed_server_set_head (self->feed, e->hub_seq);
         return;
     }
-    if (!s_wanted (self, e))
-        return;
     s_pace (self, e);
     if (s_stop)
         return;
-    if (self->pub)
+    if (self->feed)
         s_feed_entry (self, e);
     self->shown++;
     if (self->quiet)
@@ -588,7 +371,7 @@ s_show (s_replay_t *self, jad_entry_t *e)
     printf (",\"origin_seq\":%" PRIu64 ",\"received\":\"%s\"}\n",
             e->origin_seq, received);
     free (line);
-    if (self->follow || self->speed > 0 || self->pub)
+    if (self->follow || self->speed > 0 || self->feed)
         fflush (stdout);        /* someone is watching */
 }
 
@@ -603,7 +386,6 @@ s_play (s_replay_t *self)
     int rc = -1;
     if (!chunk || jad_journal_head (journal, &head) != 0)
         goto out;
-    self->played = self->after_seq < head ? self->after_seq : head;
     while (!s_stop) {
         long n = jad_entry_reader_read (self->reader, seq, chunk, S_CHUNK);
         if (n < 0)
@@ -624,7 +406,7 @@ s_play (s_replay_t *self)
                          (int) ((self->played > head ? head : self->played)
                                 * 100 / head));
             }
-            if (self->pub)
+            if (self->feed)
                 s_feed_serve (self, 0);
             continue;
         }
@@ -637,7 +419,7 @@ s_play (s_replay_t *self)
         /* At the head: wait for the hub to write more.  New rosters may
          * come with them (countries of new participants). */
         fflush (stdout);
-        if (self->pub)
+        if (self->feed)
             s_feed_serve (self, S_POLL_MS);
         else
             zclock_sleep (S_POLL_MS);
@@ -805,6 +587,13 @@ main (int argc, char **argv)
     sigaction (SIGTERM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
     self->progress = isatty (STDERR_FILENO);
+    /* Played so far: nothing after --after-seq (the head, if it is past). */
+    uint64_t head = 0;
+    if (jad_journal_head (jad_entry_reader_journal (self->reader), &head) != 0) {
+        fprintf (stderr, "jad-replay: %s: cannot read the journal\n", self->dir);
+        goto out;
+    }
+    self->played = self->after_seq < head ? self->after_seq : head;
     if (self->publish) {
         zsys_init ();
         zsys_set_logstream (NULL);
@@ -814,7 +603,7 @@ main (int argc, char **argv)
         }
         fprintf (stderr, "jad-replay: feed on %s; waiting for a subscriber\n",
                  self->publish);
-        while (!s_stop && self->subscriptions == 0)
+        while (!s_stop && jad_feed_server_subscriptions (self->feed) == 0)
             s_feed_serve (self, 100);
     }
     if (s_play (self) != 0) {
@@ -822,7 +611,7 @@ main (int argc, char **argv)
         goto out;
     }
     fflush (stdout);
-    if (self->pub && !s_stop) {
+    if (self->feed && !s_stop) {
         fprintf (stderr, "jad-replay: played to %" PRIu64 " (%" PRIu64
                  " entries shown); serving until interrupted\n",
                  self->played, self->shown);

@@ -34,9 +34,12 @@
  *      reader knows who is who before it reads the entries they govern;
  *    - side records are published live as they fall due: a roster when the
  *      head reaches its effective_seq - 1, before the entry it governs; a
- *      checkpoint when the head reaches it, after the entry.  So a
- *      subscriber that never catches up (a replay's, from its start) still
- *      receives every record, in the order a reader needs them.
+ *      checkpoint when the head reaches it, after the entry; and when a
+ *      new subscription arrives (once a second at most), the roster in
+ *      force again.  So
+ *      a subscriber that never catches up (a plain SUB, or one that joined
+ *      a replay before it played) still receives every record it needs, in
+ *      the order a reader needs them.
  *
  *  Memory: bounded by the queues (a few catch-ups per peer, libzmq's
  *  high-water marks) and one entry per peer heard.  Threads: the server
