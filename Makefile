@@ -66,7 +66,7 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/gen/jad.pb-c.o
 PROGS := jad-journal jad-hub jad-keygen jad-agent jad-sim jad-verify \
          jad-report jad-replay jad-export jad-console
 jad-hub_SRC     := hub/jad_hub.c hub/hub.c hub/ingest.c
-jad-agent_SRC   := agent/jad_agent.c agent/agent.c
+jad-agent_SRC   := agent/jad_agent.c agent/agent.c agent/window.c
 jad-console_SRC := console/jad_console.c console/console_link.c \
                    console/console_model.c console/console_ui.c
 jad-journal_SRC := tools/jad_journal.c
