@@ -18,6 +18,8 @@
 #include <sodium.h>
 
 #include "jad/config.h"
+#include "jad/entry.h"
+#include "jad/envelope.h"
 #include "jad/journal.h"
 #include "jad/lines.h"
 #include "jad/report.h"
@@ -179,30 +181,30 @@ s_import (const char *dir, const char *operation, const char *path)
         size_t rlen;
         uint8_t *rbuf = jad_wire_encode (&report->base, &rlen);
         jad__report__free_unpacked (report, NULL);
-        Jad__Envelope env = JAD__ENVELOPE__INIT;
-        env.has_version = 1;
-        env.version = JAD_SCHEMA_VERSION;
-        env.has_operation_id = 1;
-        env.operation_id.data = self->op_id;
-        env.operation_id.len = JAD_ID_BYTES;
-        env.origin = origin->origin;
-        env.has_incarnation = 1;
-        env.incarnation.data = self->incarnation;
-        env.incarnation.len = JAD_ID_BYTES;
-        env.has_origin_seq = 1;
-        env.origin_seq = ++origin->seq;
-        env.has_event_time_ms = 1;
-        env.event_time_ms = has_time ? time_ms : jad_time_now_ms ();
-        env.has_report = 1;
-        env.report.data = rbuf;
-        env.report.len = rlen;
+        /* Unsigned: an imported journal is trusted by its chain, not by
+         * signatures (jad-verify --chain-only). */
+        jad_envelope_id_t id = {
+            .operation_id = self->op_id, .origin = origin->origin,
+            .incarnation = self->incarnation, .origin_seq = origin->seq + 1
+        };
         jad_journal_item_t *item = &self->items[self->n];
         memset (item, 0, sizeof *item);
-        self->bufs[self->n] = jad_wire_encode (&env.base, &item->envelope_len);
+        if (!rbuf)
+            snprintf (err, sizeof err, "out of memory");
+        self->bufs[self->n] = rbuf
+            ? jad_envelope_seal (&id, has_time ? time_ms : jad_time_now_ms (),
+                                 rbuf, rlen, NULL, &item->envelope_len,
+                                 err, sizeof err)
+            : NULL;
         free (rbuf);
+        if (!self->bufs[self->n]) {
+            fprintf (stderr, "jad-journal: line %zu: %s\n", lineno, err);
+            goto out;
+        }
+        origin->seq++;
         item->origin = origin->origin;
         item->incarnation = self->incarnation;
-        item->origin_seq = env.origin_seq;
+        item->origin_seq = origin->seq;
         item->envelope = self->bufs[self->n];
         item->received_ms = jad_time_now_ms ();
         if (++self->n == S_BATCH && s_flush (self) != 0)
@@ -230,113 +232,83 @@ out:
     return rc;
 }
 
-/* Decode an entry down to its report; NULL with ERR if any layer fails. */
-static Jad__Report *
-s_entry_report (const uint8_t *buf, size_t len, Jad__Entry **entry_p,
-                Jad__Envelope **env_p, char *err, size_t errlen)
-{
-    *entry_p = jad_wire_entry_decode (buf, len, err, errlen);
-    if (!*entry_p)
-        return NULL;
-    *env_p = jad_wire_envelope_decode ((*entry_p)->envelope.data,
-                                       (*entry_p)->envelope.len, err, errlen);
-    if (!*env_p)
-        return NULL;
-    return jad_wire_report_decode ((*env_p)->report.data,
-                                   (*env_p)->report.len, err, errlen);
-}
-
 typedef struct {
     const char *names[16];
     uint64_t    counts[16];
     size_t      n;
     uint64_t    total;
     uint64_t    bad;
-    uint64_t    limit;      /* dump: entries still to print */
 } s_walk_t;
 
-static int
-s_count_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+static void
+s_count (s_walk_t *walk, const jad_entry_t *e)
 {
-    s_walk_t *walk = arg;
-    char err[256];
-    Jad__Entry *entry = NULL;
-    Jad__Envelope *env = NULL;
-    Jad__Report *report = s_entry_report (buf, len, &entry, &env, err, sizeof err);
-    walk->total++;
-    if (!report) {
-        fprintf (stderr, "jad-journal: entry %" PRIu64 ": %s\n", seq, err);
-        walk->bad++;
-    }
-    else {
-        const char *name = jad_report_type_name (report);
-        size_t i;
-        for (i = 0; i < walk->n; i++)
-            if (strcmp (walk->names[i], name) == 0)
-                break;
-        if (i == walk->n && walk->n < 16)
-            walk->names[walk->n++] = name;
-        if (i < walk->n)
-            walk->counts[i]++;
-    }
-    jad_wire_free (&report);
-    jad_wire_free (&env);
-    jad_wire_free (&entry);
-    return 0;
+    const char *name = jad_report_type_name (e->report);
+    size_t i;
+    for (i = 0; i < walk->n; i++)
+        if (strcmp (walk->names[i], name) == 0)
+            break;
+    if (i == walk->n && walk->n < 16)
+        walk->names[walk->n++] = name;
+    if (i < walk->n)
+        walk->counts[i]++;
 }
 
-static int
-s_dump_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+static void
+s_dump (const jad_entry_t *e)
 {
-    s_walk_t *walk = arg;
-    char err[256];
-    Jad__Entry *entry = NULL;
-    Jad__Envelope *env = NULL;
-    Jad__Report *report = s_entry_report (buf, len, &entry, &env, err, sizeof err);
-    walk->total++;
-    if (!report) {
-        fprintf (stderr, "jad-journal: entry %" PRIu64 ": %s\n", seq, err);
-        walk->bad++;
-    }
-    else {
-        char *json = jad_report_json_format (report, 1, env->event_time_ms);
-        char received[JAD_TIME_STRLEN];
-        jad_time_format (entry->received_ms, received);
-        printf ("{\"hub_seq\":%" PRIu64 ",\"origin\":\"%s\",\"origin_seq\":%"
-                PRIu64 ",\"received\":\"%s\",\"report\":%s}\n",
-                seq, env->origin, env->origin_seq, received, json ? json : "null");
-        free (json);
-    }
-    jad_wire_free (&report);
-    jad_wire_free (&env);
-    jad_wire_free (&entry);
-    return --walk->limit == 0;
+    char *json = jad_report_json_format (e->report, 1, e->event_time_ms);
+    char received[JAD_TIME_STRLEN];
+    jad_time_format (e->received_ms, received);
+    printf ("{\"hub_seq\":%" PRIu64 ",\"origin\":", e->hub_seq);
+    jad_entry_json_string (stdout, e->origin);
+    printf (",\"origin_seq\":%" PRIu64 ",\"received\":\"%s\",\"report\":%s}\n",
+            e->origin_seq, received, json ? json : "null");
+    free (json);
 }
 
+/* count and dump: every entry from FROM (LIMIT of them, 0 all), decoded
+ * as every reader of a journal decodes it (lib/entry.c). */
 static int
 s_walk (const char *dir, int dump, int json, uint64_t from, uint64_t limit)
 {
-    char err[256];
+    char err[512];
     int rc = 2;
-    s_walk_t walk = { .limit = limit ? limit : UINT64_MAX };
-    jad_journal_t *journal = jad_journal_open (dir, JAD_JOURNAL_RDONLY,
-                                               err, sizeof err);
-    if (!journal) {
-        fprintf (stderr, "jad-journal: %s\n", err);
+    s_walk_t walk = { .n = 0 };
+    jad_entry_t *chunk = calloc (4096, sizeof *chunk);
+    jad_entry_reader_t *reader = jad_entry_reader_new (dir, err, sizeof err);
+    if (!reader || !chunk) {
+        fprintf (stderr, "jad-journal: %s\n", reader ? "out of memory" : err);
         goto out;
     }
-    uint64_t seq = from ? from : 1;
-    for (;;) {
-        uint64_t before = walk.total;
-        long n = jad_journal_scan (journal, seq, 4096,
-                                   dump ? s_dump_fn : s_count_fn, &walk);
+    uint64_t seq = from ? from : 1, left = limit ? limit : UINT64_MAX;
+    while (left > 0) {
+        long n = jad_entry_reader_read (reader, seq, chunk,
+                                        left < 4096 ? (size_t) left : 4096);
         if (n < 0) {
             fprintf (stderr, "jad-journal: cannot read the journal\n");
             goto out;
         }
-        seq += (uint64_t) n;
-        if (n < 4096 || walk.total == before || (dump && walk.limit == 0))
+        for (long i = 0; i < n; i++) {
+            jad_entry_t *e = &chunk[i];
+            walk.total++;
+            if (!e->report) {
+                fprintf (stderr, "jad-journal: entry %" PRIu64 ": %s\n",
+                         e->hub_seq, e->error);
+                walk.bad++;
+            }
+            else
+            if (dump)
+                s_dump (e);
+            else
+                s_count (&walk, e);
+            seq = e->hub_seq + 1;
+            jad_entry_clear (e);
+        }
+        if (n == 0)
             break;
+        if (dump)
+            left -= (uint64_t) n;
     }
     if (!dump) {
         if (json) {
@@ -357,7 +329,8 @@ s_walk (const char *dir, int dump, int json, uint64_t from, uint64_t limit)
     }
     rc = walk.bad ? 1 : 0;
 out:
-    jad_journal_destroy (&journal);
+    free (chunk);
+    jad_entry_reader_destroy (&reader);
     return rc;
 }
 
