@@ -24,6 +24,7 @@
 
 #include "jad/config.h"
 #include "jad/entry.h"
+#include "jad/envelope.h"
 #include "jad/journal.h"
 #include "jad/lines.h"
 #include "jad/log.h"
@@ -760,18 +761,6 @@ s_has_seq (const uint64_t *v, size_t n, uint64_t seq)
     return 0;
 }
 
-/* True when request Q is addressed to COUNTRY. */
-static int
-s_addressed (const Jad__Request *q, const char *country)
-{
-    if (q->has_all && q->all)
-        return 1;
-    for (size_t i = 0; i < q->n_to; i++)
-        if (strcmp (q->to[i], country) == 0)
-            return 1;
-    return 0;
-}
-
 static void
 s_inbox_free (s_inbox_t *ib)
 {
@@ -798,7 +787,7 @@ s_inbox_entry (s_inbox_t *ib, const jad_entry_t *e)
         return 0;
     }
     if (r->body_case != JAD__REPORT__BODY_REQUEST
-    ||  !s_addressed (r->request, ib->country))
+    ||  !jad_report_request_addressed (r->request, ib->country))
         return 0;
     if (ib->n_reqs == ib->cap_reqs) {
         size_t c = ib->cap_reqs ? ib->cap_reqs * 2 : 16;
@@ -844,14 +833,15 @@ s_inbox_outbox_fn (void *arg, const jad_outbox_record_t *rec)
     s_inbox_t *ib = arg;
     const uint8_t *report = rec->data;
     size_t len = rec->len;
-    Jad__Envelope *env = NULL;
+    jad_envelope_t env = { 0 };
     char err[256];
     if (rec->sealed) {
-        env = jad_wire_envelope_decode (rec->data, rec->len, err, sizeof err);
-        if (!env)
+        if (jad_envelope_open (rec->data, rec->len, &env, err, sizeof err) != JAD_OK) {
+            jad_envelope_clear (&env);
             return 0;
-        report = env->report.data;
-        len = env->report.len;
+        }
+        report = env.report;
+        len = env.report_len;
     }
     Jad__Report *r = jad_wire_report_decode (report, len, err, sizeof err);
     int rc = 0;
@@ -859,7 +849,7 @@ s_inbox_outbox_fn (void *arg, const jad_outbox_record_t *rec)
         rc = s_push_seq (&ib->pending, &ib->n_pending, &ib->cap_pending,
                          r->request_ack->request_seq) ? 1 : 0;
     jad_wire_free (&r);
-    jad_wire_free (&env);
+    jad_envelope_clear (&env);
     return rc;
 }
 
