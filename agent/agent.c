@@ -616,8 +616,9 @@ s_mirror_flush (jad_agent_t *self, int64_t now)
         lens[i] = self->pending[i].len;
     }
     char err[256];
-    if (jad_journal_append_entries (self->mirror, bufs, lens, self->n_pending,
-                                    err, sizeof err) == 0) {
+    int rc = jad_journal_append_entries (self->mirror, bufs, lens,
+                                         self->n_pending, err, sizeof err);
+    if (rc == JAD_JOURNAL_OK) {
         self->mirror_head = self->pending_head;
         if (self->n_cp_wait)
             s_checkpoints_check (self);
@@ -626,7 +627,7 @@ s_mirror_flush (jad_agent_t *self, int64_t now)
     else {
         /* An entry that does not chain onto ours means the hub's history
          * differs from what it sent us before: a break, not a glitch. */
-        if (strstr (err, "prev_hash"))
+        if (rc == JAD_JOURNAL_EBROKEN)
             s_alarm (self, "the hub's chain does not continue the mirror's "
                      "(%s)", err);
         jad_log_error ("mirror: %s; catching up from %" PRIu64 " in %d s",
