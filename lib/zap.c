@@ -5,7 +5,7 @@
 
 #include "jad/keys.h"
 #include "jad/log.h"
-#include "jad/wire.h"
+#include "jad/frame.h"
 
 typedef struct {
     zhashx_t *keys;     /* admitted Z85 public keys -> (unused) */
@@ -161,14 +161,8 @@ jad_zap_server_socket (const jad_keys_t *keys, int type,
     if (type == ZMQ_XPUB) {
         /* The first message a new subscriber gets: an empty heartbeat
          * frame, telling it its subscription is live (Clone pattern). */
-        Jad__Frame frame = JAD__FRAME__INIT;
-        Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
-        frame.has_version = 1;
-        frame.version = JAD_SCHEMA_VERSION;
-        frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
-        frame.heartbeat = &hb;
         size_t len;
-        uint8_t *buf = jad_wire_encode (&frame.base, &len);
+        uint8_t *buf = jad_frame_heartbeat (NULL, &len);
         if (buf)
             zmq_setsockopt (raw, ZMQ_XPUB_WELCOME_MSG, buf, len);
         free (buf);

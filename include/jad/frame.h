@@ -47,13 +47,16 @@ const char *jad_frame_kind_name (int kind);
 /* A report's identity as an Ack or an ErrorReply carries it: the
  * incarnation and origin_seq of the envelope answered.  An ErrorReply
  * carries what could be read of a bad envelope, exactly as it was sent (a
- * short incarnation stays short); INCARNATION NULL / HAS_ORIGIN_SEQ 0
- * when nothing could (PROTOCOL.md §8, "Matching an answer"). */
+ * short incarnation stays short), so that its sender can match it
+ * (PROTOCOL.md §8, "Matching an answer"); HAS_* 0 when nothing could.  A
+ * value: it holds its own copy of the bytes. */
+#define JAD_IDENT_INCARNATION_MAX  64   /* longer ones are not echoed */
 typedef struct {
-    const uint8_t *incarnation;     /* NULL when absent */
-    size_t         incarnation_len;
-    int            has_origin_seq;
-    uint64_t       origin_seq;
+    int      has_incarnation;
+    uint8_t  incarnation[JAD_IDENT_INCARNATION_MAX];
+    size_t   incarnation_len;
+    int      has_origin_seq;
+    uint64_t origin_seq;
 } jad_ident_t;
 
 /* An agent's figures about itself, in its heartbeats: shown, never

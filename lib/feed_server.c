@@ -1,0 +1,716 @@
+/*  feed_server: admission, the live feed, heartbeats and catch-up.  See
+ *  include/jad/feed_server.h for the contract.
+ */
+#include "jad/feed_server.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jad/envelope.h"
+#include "jad/keys.h"
+#include "jad/log.h"
+#include "jad/timefmt.h"
+#include "jad/wire.h"
+#include "jad/zap.h"
+
+#define S_CATCHUPS_PER_PEER  4      /* requests queued per peer at most */
+#define S_SERVE_PER_TURN     4      /* requests answered per serve call */
+#define S_FIGURE_MAX         (((uint64_t) 1 << 53) - 1)  /* JSON-exact */
+
+/* A catch-up request waiting to be served. */
+typedef struct {
+    zframe_t        *route;         /* whom to answer */
+    uint64_t         from_seq;      /* first entry wanted (>= 1) */
+    uint32_t         credit;        /* entries it can take (<= MAX) */
+    jad_feed_peer_t *peer;          /* whose: its count of waiting requests */
+} s_catchup_t;
+
+struct _jad_feed_server_t {
+    const jad_keys_t *keys;         /* the server's (not owned) */
+    char            *publish;       /* endpoints, copied */
+    char            *listen;
+    jad_journal_t   *journal;       /* read (not owned) */
+    uint8_t          op_id[JAD_ID_BYTES];
+    uint32_t         epoch;
+    const jad_roster_t *roster;     /* in force (not owned) */
+    jad_feed_submit_fn *on_submit;
+    void            *arg;
+    const char      *no_submit;     /* UNAVAILABLE's message */
+    zactor_t        *zap;
+    zsock_t         *pub;           /* NULL while being bound again */
+    zsock_t         *router;        /* NULL without --listen */
+    zpoller_t       *poller;
+    zhashx_t        *peers;         /* Z85 key -> jad_feed_peer_t */
+    zlistx_t        *catchups;      /* s_catchup_t, oldest first */
+    uint64_t         head;          /* entries served up to here */
+    uint64_t         roster_done;   /* rosters published up to this key */
+    uint64_t         cp_done;       /* checkpoints published up to this key */
+    uint64_t         roster_next;   /* next roster key not published; 0 none */
+    uint64_t         cp_next;       /* next checkpoint key; 0 none */
+    uint64_t         subscriptions; /* subscribe messages seen */
+    int64_t          next_tick;     /* mono ms of the next heartbeat */
+};
+
+/* ------------------------------------------------------------ sending */
+
+static void
+s_publish (jad_feed_server_t *self, const uint8_t *buf, size_t len)
+{
+    if (!self->pub || !buf)
+        return;     /* being bound again: subscribers repair the gap */
+    /* No XPUB_NODROP: a slow subscriber loses frames and catches up; it
+     * never stalls the others. */
+    zmq_send (zsock_resolve (self->pub), buf, len, ZMQ_DONTWAIT);
+}
+
+/* Send BUF on the ROUTER to ROUTE (kept).  0, or -1 when the peer's pipe
+ * is full or it is gone. */
+static int
+s_send (jad_feed_server_t *self, zframe_t *route, const uint8_t *buf, size_t len)
+{
+    if (!buf || !self->router)
+        return -1;
+    void *raw = zsock_resolve (self->router);
+    if (zmq_send (raw, zframe_data (route), zframe_size (route),
+                  ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return zmq_send (raw, buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+/* Send a frame built by one of frame.h's builders (BUF, freed here). */
+static int
+s_send_built (jad_feed_server_t *self, zframe_t *route, uint8_t *buf, size_t len)
+{
+    int rc = s_send (self, route, buf, len);
+    free (buf);
+    return rc;
+}
+
+int
+jad_feed_server_reply (jad_feed_server_t *self, zframe_t **route_p,
+                       const uint8_t *frame, size_t len)
+{
+    int rc = *route_p ? s_send (self, *route_p, frame, len) : -1;
+    zframe_destroy (route_p);
+    return rc;
+}
+
+void
+jad_feed_server_error (jad_feed_server_t *self, zframe_t **route_p,
+                       jad_err_t code, const char *message,
+                       const jad_ident_t *ident)
+{
+    size_t len = 0;
+    uint8_t *buf = jad_frame_error (code, message, ident, &len);
+    jad_feed_server_reply (self, route_p, buf, len);
+    free (buf);
+}
+
+void
+jad_feed_server_publish (jad_feed_server_t *self, const uint8_t *frame,
+                         size_t len)
+{
+    s_publish (self, frame, len);
+}
+
+static uint8_t *
+s_heartbeat (jad_feed_server_t *self, size_t *len_p)
+{
+    jad_heartbeat_t hb = {
+        .has_head = 1, .head_seq = self->head,
+        .has_time = 1, .time_ms = jad_time_now_ms (),
+        .has_epoch = 1, .epoch = self->epoch,
+        .operation_id = self->op_id
+    };
+    return jad_frame_heartbeat (&hb, len_p);
+}
+
+/* ------------------------------------------------------------ records */
+
+/* The greatest key <= SEQ in the KIND records (0 when none). */
+typedef struct {
+    uint64_t seq, found;
+} s_floor_t;
+
+static int
+s_floor_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    (void) buf, (void) len;
+    s_floor_t *f = arg;
+    if (seq > f->seq)
+        return 1;
+    f->found = seq;
+    return 0;
+}
+
+static uint64_t
+s_floor (jad_feed_server_t *self, int kind, uint64_t seq)
+{
+    s_floor_t f = { seq, 0 };
+    jad_journal_record_scan (self->journal, kind, 0, SIZE_MAX, s_floor_fn, &f);
+    return f.found;
+}
+
+typedef struct {
+    jad_feed_server_t *self;
+    jad_frame_kind_t   kind;        /* JAD_FRAME_ROSTER or _CHECKPOINT */
+    uint64_t           upto;        /* publish keys up to here */
+    uint64_t           done;        /* out: last key published */
+    uint64_t           next;        /* out: first key past UPTO; 0 none */
+} s_due_t;
+
+static int
+s_due_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_due_t *due = arg;
+    if (seq > due->upto) {
+        due->next = seq;
+        return 1;
+    }
+    size_t flen = 0;
+    uint8_t *frame = jad_frame_bytes (due->kind, buf, len, &flen);
+    s_publish (due->self, frame, flen);
+    free (frame);
+    due->done = seq;
+    return 0;
+}
+
+/* Publish the records of KIND past *DONE_P up to UPTO; *NEXT_P the next
+ * key beyond (0: none stored yet). */
+static void
+s_publish_due (jad_feed_server_t *self, int kind, jad_frame_kind_t fkind,
+               uint64_t upto, uint64_t *done_p, uint64_t *next_p)
+{
+    s_due_t due = { self, fkind, upto, *done_p, 0 };
+    if (jad_journal_record_scan (self->journal, kind, *done_p + 1, SIZE_MAX,
+                                 s_due_fn, &due) < 0) {
+        jad_log_error ("feed: cannot read the journal's %s",
+                       kind == JAD_JOURNAL_ROSTERS ? "rosters" : "checkpoints");
+        return;
+    }
+    *done_p = due.done;
+    *next_p = due.next;
+}
+
+/* A roster governs entries from its key on: it is due once the entry
+ * before is out (head + 1).  A checkpoint is due at its entry. */
+static void
+s_rosters_due (jad_feed_server_t *self, uint64_t upto)
+{
+    s_publish_due (self, JAD_JOURNAL_ROSTERS, JAD_FRAME_ROSTER, upto,
+                   &self->roster_done, &self->roster_next);
+}
+
+static void
+s_checkpoints_due (jad_feed_server_t *self, uint64_t upto)
+{
+    s_publish_due (self, JAD_JOURNAL_CHECKPOINTS, JAD_FRAME_CHECKPOINT, upto,
+                   &self->cp_done, &self->cp_next);
+}
+
+void
+jad_feed_server_sync (jad_feed_server_t *self)
+{
+    s_rosters_due (self, self->head + 1);
+    s_checkpoints_due (self, self->head);
+}
+
+void
+jad_feed_server_publish_entry (jad_feed_server_t *self, uint64_t seq,
+                               const uint8_t *buf, size_t len)
+{
+    /* Most entries have no record due: the cached next keys say so
+     * without reading the journal. */
+    if (self->roster_next && self->roster_next <= seq)
+        s_rosters_due (self, seq);
+    size_t flen = 0;
+    uint8_t *frame = jad_frame_bytes (JAD_FRAME_ENTRY, buf, len, &flen);
+    s_publish (self, frame, flen);
+    free (frame);
+    self->head = seq;
+    if (self->cp_next && self->cp_next <= seq)
+        s_checkpoints_due (self, seq);
+}
+
+void
+jad_feed_server_set_head (jad_feed_server_t *self, uint64_t head)
+{
+    self->head = head;
+    if (self->roster_next && self->roster_next <= head + 1)
+        s_rosters_due (self, head + 1);
+    if (self->cp_next && self->cp_next <= head)
+        s_checkpoints_due (self, head);
+}
+
+uint64_t
+jad_feed_server_head (const jad_feed_server_t *self)
+{
+    return self->head;
+}
+
+/* ------------------------------------------------------------ catch-up */
+
+typedef struct {
+    jad_feed_server_t *self;
+    zframe_t          *route;
+    jad_frame_kind_t   kind;
+    uint64_t           upto;        /* last key to send */
+    uint64_t           last;        /* last key sent */
+    int                blocked;     /* the peer's pipe is full */
+} s_serve_t;
+
+static int
+s_serve_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_serve_t *sv = arg;
+    if (seq > sv->upto)
+        return 1;
+    size_t flen = 0;
+    uint8_t *frame = jad_frame_bytes (sv->kind, buf, len, &flen);
+    if (s_send_built (sv->self, sv->route, frame, flen) != 0) {
+        sv->blocked = 1;
+        return 1;
+    }
+    sv->last = seq;
+    return 0;
+}
+
+/* Answer one request (see the header for what and in which order). */
+static void
+s_answer (jad_feed_server_t *self, const s_catchup_t *c)
+{
+    uint64_t from = c->from_seq, head = self->head;
+    uint64_t last = from - 1;
+    if (from <= head)
+        last = head - from + 1 > c->credit ? from + c->credit - 1 : head;
+    int reached = last >= head;
+    /* Rosters: the one in force at FROM, and every later one up to LAST
+     * (to head + 1 at the head: the roster the next entry will be under). */
+    s_serve_t sv = { self, c->route, JAD_FRAME_ROSTER,
+                     reached ? head + 1 : last, 0, 0 };
+    uint64_t first = s_floor (self, JAD_JOURNAL_ROSTERS, from);
+    if (jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS,
+                                 first ? first : from, SIZE_MAX,
+                                 s_serve_fn, &sv) < 0)
+        jad_log_error ("catch-up: cannot read the recorded rosters");
+    uint64_t sent = from - 1;
+    if (!sv.blocked && from <= last) {
+        sv.kind = JAD_FRAME_ENTRY;
+        sv.upto = last;
+        sv.last = from - 1;
+        if (jad_journal_scan (self->journal, from, (size_t) (last - from + 1),
+                              s_serve_fn, &sv) < 0)
+            jad_log_error ("catch-up: cannot read the journal from %" PRIu64,
+                           from);
+        sent = sv.last;
+        if (!sv.blocked && sent >= from) {
+            sv.kind = JAD_FRAME_CHECKPOINT;
+            sv.upto = sent;
+            if (jad_journal_record_scan (self->journal, JAD_JOURNAL_CHECKPOINTS,
+                                         from, SIZE_MAX, s_serve_fn, &sv) < 0)
+                jad_log_error ("catch-up: cannot read the checkpoints");
+        }
+    }
+    /* The end says how far it got; a blocked answer ends short and the
+     * requester asks again. */
+    size_t flen = 0;
+    uint8_t *frame = jad_frame_catchup_end (sent, sent < head, &flen);
+    s_send_built (self, c->route, frame, flen);
+}
+
+int
+jad_feed_server_serve (jad_feed_server_t *self)
+{
+    for (int n = 0; n < S_SERVE_PER_TURN; n++) {
+        s_catchup_t *c = zlistx_first (self->catchups);
+        if (!c)
+            break;
+        s_answer (self, c);
+        if (c->peer)
+            c->peer->catchups--;
+        zlistx_delete (self->catchups, zlistx_cursor (self->catchups));
+    }
+    return zlistx_size (self->catchups) > 0;
+}
+
+/* ------------------------------------------------------------ receiving */
+
+static jad_feed_peer_t *
+s_peer (jad_feed_server_t *self, const char *key, const jad_participant_t *who)
+{
+    jad_feed_peer_t *peer = zhashx_lookup (self->peers, key);
+    if (!peer) {
+        peer = calloc (1, sizeof *peer);
+        if (!peer)
+            return NULL;
+        snprintf (peer->key, sizeof peer->key, "%s", key);
+        zhashx_insert (self->peers, key, peer);
+        jad_log_notice ("participant %s (%s) connected", who->name,
+                        jad_roster_role_name (who->role));
+    }
+    else
+    if (peer->silent)
+        jad_log_notice ("participant %s heard again", who->name);
+    snprintf (peer->name, sizeof peer->name, "%s", who->name);
+    peer->last_seen_mono = jad_time_mono_ms ();
+    peer->last_seen_wall = jad_time_now_ms ();
+    peer->silent = 0;
+    return peer;
+}
+
+static void
+s_on_heartbeat (jad_feed_server_t *self, jad_feed_peer_t *peer,
+                const jad_heartbeat_t *hb, zframe_t *route)
+{
+    if (peer && hb->has_health) {
+        /* Shown, never trusted: kept where every JSON reader is exact. */
+        const jad_health_t *h = &hb->health;
+        peer->has_health = 1;
+        peer->health.mirror_seq = h->mirror_seq <= self->head ? h->mirror_seq
+                                                              : self->head;
+        peer->health.outbox_depth = h->outbox_depth <= S_FIGURE_MAX
+                                  ? h->outbox_depth : 0;
+        peer->health.last_acked = h->last_acked <= S_FIGURE_MAX
+                                ? h->last_acked : 0;
+    }
+    size_t len = 0;
+    s_send_built (self, route, s_heartbeat (self, &len), len);
+}
+
+static void
+s_on_catchup (jad_feed_server_t *self, jad_feed_peer_t *peer,
+              const jad_frame_t *f, zframe_t **route_p)
+{
+    /* A few per participant at most: a flood of requests must not grow
+     * memory (an honest peer asks again when it hears nothing). */
+    if (!peer || peer->catchups >= S_CATCHUPS_PER_PEER)
+        return;
+    s_catchup_t *c = calloc (1, sizeof *c);
+    if (!c)
+        return;
+    c->route = *route_p;
+    *route_p = NULL;
+    c->from_seq = f->catchup.from_seq ? f->catchup.from_seq : 1;
+    c->credit = f->catchup.credit && f->catchup.credit < JAD_FEED_CATCHUP_MAX
+              ? f->catchup.credit : JAD_FEED_CATCHUP_MAX;
+    c->peer = peer;
+    peer->catchups++;
+    zlistx_add_end (self->catchups, c);
+}
+
+/* One ROUTER message: ROUTE then BODY.  Identify the sender by its CURVE
+ * key, check the roster now (revocation), decode, dispatch.  1 when the
+ * owner asked to stop reading. */
+static int
+s_on_message (jad_feed_server_t *self, zframe_t **route_p, zframe_t *body)
+{
+    const char *key = zframe_meta (body, "User-Id");
+    const jad_participant_t *who = key && self->roster
+                                 ? jad_roster_find_key (self->roster, key) : NULL;
+    const uint8_t *data = zframe_data (body);
+    size_t size = zframe_size (body);
+    jad_ident_t ident;
+    char err[512];
+    int stop = 0;
+    if (!who) {
+        jad_log_warn ("refused a message: key %s is not on the roster",
+                      key ? key : "(none)");
+        jad_frame_submit_ident (data, size, &ident);
+        jad_feed_server_error (self, route_p, JAD_EFORBIDDEN,
+                               "key not on the roster", &ident);
+        return 0;
+    }
+    jad_feed_peer_t *peer = s_peer (self, key, who);
+    jad_frame_t f;
+    jad_err_t code = jad_frame_decode (data, size, &f, err, sizeof err);
+    if (code != JAD_OK) {
+        /* Name the report when one can be read: its sender must be able
+         * to match the refusal, or it resends for ever. */
+        jad_log_warn ("bad frame from %s: %s", who->name, err);
+        jad_frame_submit_ident (data, size, &ident);
+        jad_feed_server_error (self, route_p, code, err, &ident);
+        jad_frame_clear (&f);
+        return 0;
+    }
+    switch (f.kind) {
+    case JAD_FRAME_SUBMIT:
+        if (self->on_submit && peer)
+            stop = self->on_submit (self->arg, who, peer, &f, route_p);
+        else {
+            jad_envelope_ident (f.bytes, f.len, &ident);
+            jad_feed_server_error (self, route_p, JAD_EUNAVAILABLE,
+                                   self->no_submit ? self->no_submit
+                                   : "this server journals nothing", &ident);
+        }
+        break;
+    case JAD_FRAME_CATCHUP:
+        s_on_catchup (self, peer, &f, route_p);
+        break;
+    case JAD_FRAME_HEARTBEAT:
+        s_on_heartbeat (self, peer, &f.heartbeat, *route_p);
+        break;
+    default:
+        jad_feed_server_error (self, route_p, JAD_EMALFORMED,
+                               "Frame.body: not something a participant sends",
+                               NULL);
+        break;
+    }
+    jad_frame_clear (&f);
+    return stop;
+}
+
+/* Read up to JAD_FEED_DRAIN messages from the ROUTER without blocking. */
+static void
+s_drain_router (jad_feed_server_t *self)
+{
+    for (int n = 0; n < JAD_FEED_DRAIN; n++) {
+        if (!(zsock_events (self->router) & ZMQ_POLLIN))
+            break;
+        zframe_t *route = zframe_recv (self->router);
+        if (!route)
+            break;
+        zframe_t *body = zframe_more (route) ? zframe_recv (self->router) : NULL;
+        /* More than one body part is not our protocol: drop all of it. */
+        int extra = 0;
+        while (body && zsock_rcvmore (self->router)) {
+            zframe_t *junk = zframe_recv (self->router);
+            extra = 1;
+            if (!junk)
+                break;
+            zframe_destroy (&junk);
+        }
+        int stop = body && !extra ? s_on_message (self, &route, body) : 0;
+        zframe_destroy (&route);
+        zframe_destroy (&body);
+        if (stop)
+            break;
+    }
+}
+
+static void
+s_drain_subscriptions (jad_feed_server_t *self)
+{
+    while (self->pub && (zsock_events (self->pub) & ZMQ_POLLIN)) {
+        zframe_t *sub = zframe_recv (self->pub);
+        if (sub && zframe_size (sub) >= 1 && zframe_data (sub)[0] == 1)
+            self->subscriptions++;
+        zframe_destroy (&sub);
+    }
+}
+
+/* ------------------------------------------------------------ sockets */
+
+static int
+s_rebuild_poller (jad_feed_server_t *self)
+{
+    zpoller_destroy (&self->poller);
+    self->poller = self->pub ? zpoller_new (self->pub, NULL)
+                             : zpoller_new (self->router, NULL);
+    if (self->poller && self->pub && self->router)
+        zpoller_add (self->poller, self->router);
+    return self->poller ? 0 : -1;
+}
+
+/* (Re)bind the feed.  libzmq closes a listener in its reaper thread, so
+ * right after a close the port may still be taken: retry briefly here, and
+ * on every tick after that. */
+static void
+s_bind_feed (jad_feed_server_t *self)
+{
+    char err[512] = "";
+    for (int attempt = 0; attempt < 40 && !self->pub; attempt++) {
+        self->pub = jad_zap_server_socket (self->keys, ZMQ_XPUB, self->publish,
+                                           err, sizeof err);
+        if (!self->pub)
+            zclock_sleep (50);
+    }
+    if (!self->pub)
+        jad_log_error ("feed socket: %s; retrying", err);
+    else
+        jad_log_notice ("feed socket bound again: subscribers reconnect "
+                        "through ZAP");
+    s_rebuild_poller (self);
+}
+
+static int
+s_admit (jad_feed_server_t *self)
+{
+    size_t n = jad_roster_size (self->roster), admitted = 0;
+    const char **keys = calloc (n ? n : 1, sizeof *keys);
+    if (!keys)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const jad_participant_t *p = jad_roster_at (self->roster, i);
+        if (!p->revoked)
+            keys[admitted++] = p->public_key;
+    }
+    int rc = jad_zap_set_keys (self->zap, keys, admitted);
+    free (keys);
+    return rc;
+}
+
+int
+jad_feed_server_set_roster (jad_feed_server_t *self, const jad_roster_t *roster,
+                            int revoked)
+{
+    self->roster = roster;
+    int rc = s_admit (self);
+    if (rc != 0)
+        jad_log_error ("cannot update the ZAP handler's keys");
+    if (revoked) {
+        zsock_destroy (&self->pub);
+        s_bind_feed (self);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void
+s_peer_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void
+s_catchup_free (void **item)
+{
+    s_catchup_t *c = *item;
+    if (c) {
+        zframe_destroy (&c->route);
+        free (c);
+    }
+    *item = NULL;
+}
+
+jad_feed_server_t *
+jad_feed_server_new (const jad_feed_server_config_t *config,
+                     const jad_roster_t *roster, char *err, size_t errlen)
+{
+    jad_feed_server_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    self->keys = config->keys;
+    self->publish = strdup (config->publish);
+    self->listen = config->listen ? strdup (config->listen) : NULL;
+    self->journal = config->journal;
+    memcpy (self->op_id, config->operation_id, JAD_ID_BYTES);
+    self->epoch = config->epoch;
+    self->head = config->head;
+    self->roster = roster;
+    self->on_submit = config->on_submit;
+    self->arg = config->arg;
+    self->no_submit = config->no_submit_reason;
+    self->peers = zhashx_new ();
+    self->catchups = zlistx_new ();
+    if (!self->publish || (config->listen && !self->listen) || !self->peers
+    ||  !self->catchups) {
+        snprintf (err, errlen, "out of memory");
+        goto fail;
+    }
+    zhashx_set_destructor (self->peers, s_peer_free);
+    zlistx_set_destructor (self->catchups, s_catchup_free);
+    /* What is due at the start has been recorded before anyone could
+     * subscribe: catch-up serves it. */
+    self->roster_done = s_floor (self, JAD_JOURNAL_ROSTERS, self->head + 1);
+    self->cp_done = s_floor (self, JAD_JOURNAL_CHECKPOINTS, self->head);
+    jad_feed_server_sync (self);
+    /* ZAP first: a CURVE server without a handler admits everyone. */
+    self->zap = zactor_new (jad_zap_actor, NULL);
+    if (!self->zap || s_admit (self) != 0) {
+        snprintf (err, errlen, "cannot start the ZAP handler");
+        goto fail;
+    }
+    if (self->listen) {
+        self->router = jad_zap_server_socket (self->keys, ZMQ_ROUTER,
+                                              self->listen, err, errlen);
+        if (!self->router)
+            goto fail;
+    }
+    self->pub = jad_zap_server_socket (self->keys, ZMQ_XPUB, self->publish,
+                                       err, errlen);
+    if (!self->pub || s_rebuild_poller (self) != 0)
+        goto fail;
+    self->next_tick = jad_time_mono_ms ();
+    return self;
+fail:
+    jad_feed_server_destroy (&self);
+    return NULL;
+}
+
+void
+jad_feed_server_destroy (jad_feed_server_t **self_p)
+{
+    jad_feed_server_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    zpoller_destroy (&self->poller);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->pub);
+    zactor_destroy (&self->zap);
+    zlistx_destroy (&self->catchups);
+    zhashx_destroy (&self->peers);
+    free (self->publish);
+    free (self->listen);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+/* Once a second: the heartbeat on the feed, silent peers, new records. */
+static void
+s_tick (jad_feed_server_t *self, int64_t now)
+{
+    if (!self->pub)
+        s_bind_feed (self);
+    size_t len = 0;
+    uint8_t *hb = s_heartbeat (self, &len);
+    s_publish (self, hb, len);
+    free (hb);
+    for (jad_feed_peer_t *peer = zhashx_first (self->peers); peer;
+         peer = zhashx_next (self->peers))
+        if (!peer->silent && now - peer->last_seen_mono > JAD_FEED_SILENT_MS) {
+            peer->silent = 1;
+            jad_log_warn ("participant %s silent for %d s", peer->name,
+                          JAD_FEED_SILENT_MS / 1000);
+        }
+    jad_feed_server_sync (self);
+}
+
+void
+jad_feed_server_poll (jad_feed_server_t *self, int timeout_ms)
+{
+    int64_t now = jad_time_mono_ms ();
+    if (now >= self->next_tick) {
+        s_tick (self, now);
+        self->next_tick = now + JAD_FEED_TICK_MS;
+    }
+    int64_t until = self->next_tick - now;
+    if (zlistx_size (self->catchups) || timeout_ms < 0)
+        timeout_ms = 0;
+    if (until < timeout_ms)
+        timeout_ms = (int) (until > 0 ? until : 0);
+    if (self->poller)
+        zpoller_wait (self->poller, timeout_ms);
+    s_drain_subscriptions (self);
+    if (self->router)
+        s_drain_router (self);
+}
+
+jad_feed_peer_t *
+jad_feed_server_peer (jad_feed_server_t *self, const char *key)
+{
+    return zhashx_lookup (self->peers, key);
+}
+
+uint64_t
+jad_feed_server_subscriptions (const jad_feed_server_t *self)
+{
+    return self->subscriptions;
+}
