@@ -23,6 +23,7 @@
 
 #include "jad/client.h"
 #include "jad/config.h"
+#include "jad/envelope.h"
 #include "jad/file.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
@@ -270,7 +271,6 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     ||  jad_outbox_set_origin (self->outbox, jad_keys_name (self->keys),
                                err, errlen) != 0)
         goto out;
-    jad_outbox_set_signer (self->outbox, self->keys);
     memcpy (self->country, cfg->country, 2);
     free (path);
     path = s_join (cfg->data_dir, "mirror");
@@ -492,6 +492,18 @@ s_send_new_cb (void *arg, const jad_outbox_record_t *rec)
     return self->inflight >= JAD_AGENT_WINDOW;
 }
 
+/* The outbox's sealer: the envelope of one report, signed with this
+ * agent's key (the outbox holds no key). */
+static uint8_t *
+s_seal_cb (void *arg, const jad_envelope_id_t *id, int64_t event_time_ms,
+           const uint8_t *report, size_t report_len, size_t *len_p,
+           char *err, size_t errlen)
+{
+    jad_agent_t *self = arg;
+    return jad_envelope_seal (id, event_time_ms, report, report_len,
+                              self->keys, len_p, err, errlen);
+}
+
 /* Seal and send what the outbox holds beyond next_send, while the window
  * has room.  Records written by `submit` processes are found here. */
 static void
@@ -504,7 +516,8 @@ s_send_new (jad_agent_t *self, int64_t now)
         return;
     char err[256];
     size_t room = JAD_AGENT_WINDOW - self->inflight;
-    if (jad_outbox_seal (self->outbox, room, err, sizeof err) < 0) {
+    if (jad_outbox_seal (self->outbox, room, s_seal_cb, self,
+                         err, sizeof err) < 0) {
         jad_log_error ("outbox: %s", err);
         self->outbox_failed = 1;
         self->outbox_hold = now + 1000;
