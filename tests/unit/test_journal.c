@@ -3,7 +3,6 @@
  * a writer appends, the mirror's gap check, and a writer SIGKILLed at random
  * instants followed by a full consistency check; the files' modes under any
  * umask. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +10,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +25,7 @@
 
 #include "jad/journal.h"
 #include "jad/wire.h"
+#include "testutil.h"
 
 static const uint8_t s_opid[16] = { 0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 static const uint8_t s_inc1[16] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
@@ -34,39 +33,12 @@ static const uint8_t s_inc2[16] = { 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 
 /* ------------------------------------------------------------ helpers */
 
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
-
-static int
-s_setup (void **state)
-{
-    char *dir = strdup ("/tmp/jad-journal-XXXXXX");
-    if (!dir || !mkdtemp (dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    char *dir = *state;
-    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (dir);
-    return 0;
-}
-
-/* A journal directory inside the test's temporary directory. */
-static char *
+/* A journal directory inside the test's temporary directory (testutil);
+ * valid until the next call. */
+static const char *
 s_path (void **state, const char *name)
 {
-    static char path[512];
-    snprintf (path, sizeof path, "%s/%s", (char *) *state, name);
-    return path;
+    return jad_test_path (state, name);
 }
 
 /* An Envelope that jad_wire_envelope_decode accepts, with a report of
@@ -850,7 +822,7 @@ static void
 test_file_modes (void **state)
 {
     char err[512] = "";
-    char *path = s_path (state, "modes");
+    const char *path = s_path (state, "modes");
     mode_t old = umask (077);
     jad_journal_t *j = jad_journal_open (path, JAD_JOURNAL_CREATE, err, sizeof err);
     umask (old);
@@ -890,7 +862,7 @@ static void
 test_find (void **state)
 {
     char err[512];
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     assert_null (jad_journal_find (dir, err, sizeof err));
     char want[1024];
     snprintf (want, sizeof want, "%s: no journal (neither %s/journal nor %s/mirror)",
@@ -1088,17 +1060,28 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (test_append_scan, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_batch_mixed, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_reopen, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_map_growth, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_readers_during_writes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_mirror, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_crash, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_records, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_file_modes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_find, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_old_layout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_append_scan, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_mixed, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_reopen, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_map_growth, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_readers_during_writes, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_mirror, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_crash, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_records, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_file_modes, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_find, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_old_layout, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
     };
     if (sodium_init () < 0)
         return 1;

@@ -2,14 +2,12 @@
  * within and across batches, reopen, sealing (fields, byte-identical
  * resends), acks, rejects, identity checks, map growth, and two processes
  * submitting at once. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +22,11 @@
 #include "jad/outbox.h"
 #include "jad/sign.h"
 #include "jad/wire.h"
+#include "testutil.h"
 
 static const uint8_t s_opid[16] = { 0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
 /* ------------------------------------------------------------ helpers */
-
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
 
 /* The agent's key that signs sealed envelopes, made per test. */
 static jad_keys_t *s_keys;
@@ -42,12 +34,10 @@ static jad_keys_t *s_keys;
 static int
 s_setup (void **state)
 {
-    char *dir = strdup ("/tmp/jad-outbox-XXXXXX");
     char keydir[600], keyfile[700], err[256];
-    if (!dir || !mkdtemp (dir))
+    if (jad_test_dir_setup (state))
         return -1;
-    *state = dir;
-    snprintf (keydir, sizeof keydir, "%s/keys", dir);
+    snprintf (keydir, sizeof keydir, "%s/keys", jad_test_dir (state));
     snprintf (keyfile, sizeof keyfile, "%s/agent-de.secret", keydir);
     if (mkdir (keydir, 0700) != 0
     ||  jad_keys_generate ("agent-de", keydir, err, sizeof err) != 0
@@ -61,19 +51,16 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    char *dir = *state;
     jad_keys_destroy (&s_keys);
-    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (dir);
-    return 0;
+    return jad_test_dir_teardown (state);
 }
 
-static char *
+/* An outbox directory inside the test's temporary directory (testutil);
+ * valid until the next call. */
+static const char *
 s_path (void **state, const char *name)
 {
-    static char path[512];
-    snprintf (path, sizeof path, "%s/%s", (char *) *state, name);
-    return path;
+    return jad_test_path (state, name);
 }
 
 static jad_outbox_t *
