@@ -312,9 +312,9 @@ jad_journal_mapsize (jad_journal_t *self)
 /* ------------------------------------------------------------ hub append */
 
 typedef struct {
-    jad_journal_item_t *items;
+    jad_journal_item_t *items;  /* the caller's batch, outputs filled in */
     const uint8_t *hashes;      /* n x BLAKE2b-256 of the envelopes */
-    size_t n;
+    size_t n;                   /* its length */
 } s_append_ctx_t;
 
 static int
@@ -463,9 +463,9 @@ out:
 /* ------------------------------------------------------------ mirror append */
 
 typedef struct {
-    const uint8_t *const *bufs;
-    const size_t *lens;
-    size_t n;
+    const uint8_t *const *bufs; /* the entries as received */
+    const size_t *lens;         /* their lengths */
+    size_t n;                   /* how many */
     int refusal;                /* out: JAD_JOURNAL_E* when the batch is
                                  * refused for what it holds, 0 otherwise */
 } s_mirror_ctx_t;
@@ -670,9 +670,9 @@ s_has_records (jad_journal_t *self, int kind)
 }
 
 typedef struct {
-    int            kind;
-    uint64_t       seq;
-    const uint8_t *buf;
+    int            kind;        /* JAD_JOURNAL_CHECKPOINTS or _ROSTERS */
+    uint64_t       seq;         /* its key */
+    const uint8_t *buf;         /* the record's bytes */
     size_t         len;
 } s_record_put_t;
 

@@ -215,7 +215,7 @@ jad_outbox_country (jad_outbox_t *self, char *country)
 
 typedef struct {
     const char *name;           /* meta key */
-    const void *value;
+    const void *value;          /* the value to set, SIZE bytes */
     size_t      size;
     const char *what;           /* for the error text */
 } s_setonce_t;
@@ -300,8 +300,8 @@ jad_outbox_incarnation (const jad_outbox_t *self)
 /* ------------------------------------------------------------ submit */
 
 typedef struct {
-    jad_outbox_item_t *items;
-    size_t n;
+    jad_outbox_item_t *items;   /* the caller's batch, outputs filled in */
+    size_t n;                   /* its length */
 } s_submit_t;
 
 /* The refs key of REF into KEY (S_REF_RAW_MAX + 1 bytes); returns its
@@ -420,12 +420,12 @@ s_record (uint64_t seq, const uint8_t *val, size_t len, jad_outbox_record_t *rec
 }
 
 typedef struct {
-    jad_outbox_t *self;
+    jad_outbox_t *self;         /* whose identity the envelopes carry */
     size_t   max;               /* records to seal at most */
-    jad_outbox_seal_fn *seal_fn;
-    void    *seal_arg;
+    jad_outbox_seal_fn *seal_fn;    /* the caller's sealer */
+    void    *seal_arg;          /* and its argument */
     uint64_t seqs[S_SEAL_MAX];  /* found unsealed in the first pass */
-    size_t   n;
+    size_t   n;                 /* how many of SEQS */
     uint64_t hint;              /* out: last record known sealed */
     int      bad;               /* the first pass met a malformed record */
 } s_seal_t;
@@ -547,9 +547,9 @@ jad_outbox_seal (jad_outbox_t *self, size_t max, jad_outbox_seal_fn *seal_fn,
 }
 
 typedef struct {
-    jad_outbox_scan_fn *fn;     /* the caller's */
-    void *arg;
-    int bad;                    /* a record did not split */
+    jad_outbox_scan_fn *fn;     /* the caller's callback */
+    void *arg;                  /* and its argument */
+    int bad;                    /* a record did not split: -1 */
 } s_scan_t;
 
 static int
@@ -576,9 +576,9 @@ jad_outbox_scan (jad_outbox_t *self, uint64_t from_seq, size_t max,
 }
 
 typedef struct {
-    const uint64_t *seqs;
-    const uint64_t *hub_seqs;
-    size_t n;
+    const uint64_t *seqs;       /* origin_seqs acked */
+    const uint64_t *hub_seqs;   /* the hub_seq of each */
+    size_t n;                   /* how many */
 } s_ack_t;
 
 static int
@@ -632,10 +632,10 @@ jad_outbox_ack (jad_outbox_t *self, const uint64_t *origin_seqs,
 }
 
 typedef struct {
-    uint64_t    seq;
-    uint32_t    code;
-    const char *message;
-    int         moved;          /* out */
+    uint64_t    seq;            /* origin_seq refused */
+    uint32_t    code;           /* the hub's error code */
+    const char *message;        /* its message, or NULL */
+    int         moved;          /* out: 1 when it was in the queue */
 } s_reject_t;
 
 static int
@@ -691,9 +691,9 @@ jad_outbox_reject (jad_outbox_t *self, uint64_t origin_seq, uint32_t code,
 }
 
 typedef struct {
-    jad_outbox_rejected_fn *fn; /* the caller's */
-    void *arg;
-    int bad;                    /* a record did not split */
+    jad_outbox_rejected_fn *fn; /* the caller's callback */
+    void *arg;                  /* and its argument */
+    int bad;                    /* a record did not split: -1 */
 } s_rejected_t;
 
 static int

@@ -214,9 +214,9 @@ s_grow (jad_store_t *self, char *err, size_t errlen)
     return 0;
 }
 
-/* Run FN in a write transaction with FLAGS and commit it durably, growing
- * the map and redoing the whole transaction when it is full.  The loop
- * under jad_store_write and the writer's open.  0, or -1 with ERR. */
+/* Run FN in a write transaction and commit it durably, growing the map
+ * and redoing the whole transaction when it is full.  The loop under
+ * jad_store_write and a writer's open.  0, or -1 with ERR. */
 static int
 s_write (jad_store_t *self, jad_store_txn_fn *fn, void *arg,
          char *err, size_t errlen)

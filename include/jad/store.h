@@ -101,17 +101,22 @@ typedef struct {
                                       * one keeps the size it grew to */
     unsigned              dir_mode;  /* mkdir mode under JAD_STORE_CREATE
                                       * (the umask applies) */
-    int                   group_modes; /* a writer forces the
+    int                   group_modes;
+                                     /* 1: a writer forces the
                                       * JAD_STORE_GROUP_* modes on the
-                                      * directory and files; 0 leaves them
-                                      * as created (files 0600) */
-    jad_store_txn_fn     *init;      /* NULL, or run once inside the opening
+                                      * directory and files; 0: they keep
+                                      * the modes they were made with
+                                      * (files 0600) */
+    jad_store_txn_fn     *init;      /* NULL, or run inside the opening
                                       * transaction, after the databases are
                                       * open: check a layout version, create
-                                      * an identity.  A write transaction for
-                                      * a writer (what it writes commits with
-                                      * the databases, atomically), a read
-                                      * transaction under JAD_STORE_RDONLY
+                                      * an identity.  For a writer, in a
+                                      * write transaction (what it writes
+                                      * commits with the databases, at once;
+                                      * redone from scratch after
+                                      * MDB_MAP_FULL like any write body);
+                                      * under JAD_STORE_RDONLY, in a read
+                                      * transaction, where it must not write
                                       * (jad_store_rdonly says which) */
 } jad_store_spec_t;
 
@@ -129,7 +134,8 @@ typedef struct {
  * "... (data.mdb missing)", "KIND DIR: not a directory", "KIND DIR is
  * already open in this process", "KIND DIR: not a jadhub KIND (no 'NAME'
  * database)", "KIND: CREATE and RDONLY are exclusive", SPEC->init's
- * reason, or LMDB's.  Caller owns the result; SPEC must outlive it. */
+ * reason, or LMDB's.  A writer's open costs one durable commit.  Caller
+ * owns the result; SPEC must outlive it, INIT_ARG need not. */
 jad_store_t *jad_store_open (const char *dir, int flags,
                              const jad_store_spec_t *spec, void *init_arg,
                              char *err, size_t errlen);
