@@ -1,62 +1,70 @@
 /*  journal: the LMDB store of every entry the hub has accepted.
- *  See include/jad/journal.h for the layout and the promises.
+ *  See include/jad/journal.h for the layout and the promises; the LMDB
+ *  plumbing (registry, map growth, durability, modes) is lib/store.c's.
  */
 #include <assert.h>
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <lmdb.h>
 #include <sodium.h>
 
 #include "jad/journal.h"
+#include "jad/store.h"
 #include "jad/wire.h"
 
-#define S_MAXDBS         8      /* entries, dedupe, meta, room for indexes */
-#define S_GROW_TRIES     24     /* doublings before a full map is an error */
-#define S_READER_CHECK   1024   /* commits between two mdb_reader_check */
 #define S_DEDUPE_VAL     (8 + JAD_JOURNAL_HASH_BYTES)
 #define S_DEDUPE_KEY_MAX (JAD_JOURNAL_ORIGIN_MAX + 1 + JAD_ID_BYTES + 8)
 
-/* Modes of a journal's directory and files, whatever the umask: the owner's
- * group may read the journal, and may write the lock file because an LMDB
- * reader, even MDB_RDONLY, registers itself there.  So the post-operation
- * tools run as members of the hub's group rather than as the hub's user or
- * root (docs/OPERATIONS.md).  Others get nothing; a directory that must stay
- * private is made so by its parent (an agent's data directory is 0700). */
-#define S_MODE_DIR       0750
-#define S_MODE_DATA      0640
-#define S_MODE_LOCK      0660
-
-struct _jad_journal_t {
-    MDB_env *env;               /* one per directory per process */
-    MDB_dbi entries;            /* BE hub_seq -> Entry bytes */
-    MDB_dbi dedupe;             /* identity -> BE hub_seq || hash */
-    MDB_dbi meta;               /* string key -> value */
-    MDB_dbi records[3];         /* [kind]: BE seq -> checkpoint / roster */
-    int has_records[3];         /* the database exists in this file */
-    int rdonly;                 /* opened with JAD_JOURNAL_RDONLY */
-    char *path;                 /* realpath of the directory, registry key */
-    char *datafile;             /* path of data.mdb, for jad_journal_stat */
-    /* Every transaction holds this for reading; changing the map size
-     * holds it for writing, because LMDB requires that no transaction be
-     * open in the process while the map is resized. */
-    pthread_rwlock_t lock;
-    unsigned commits;           /* since the last mdb_reader_check */
-    jad_journal_t *next;        /* registry of open directories */
+/* The databases, in the order of s_dbs. */
+enum {
+    S_DB_ENTRIES,               /* BE hub_seq -> Entry bytes */
+    S_DB_DEDUPE,                /* identity -> BE hub_seq || hash */
+    S_DB_META,                  /* string key -> value */
+    S_DB_CHECKPOINTS,           /* BE hub_seq covered -> Checkpoint bytes */
+    S_DB_ROSTERS,               /* BE first hub_seq governed -> RosterRecord */
+    S_DB_COUNT
 };
 
-/* Directories open in this process: LMDB must not open one env twice. */
-static pthread_mutex_t s_registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static jad_journal_t *s_registry = NULL;
+static const jad_store_db_t s_dbs[S_DB_COUNT] = {
+    [S_DB_ENTRIES]     = { "entries", 0 },
+    [S_DB_DEDUPE]      = { "dedupe", 0 },
+    [S_DB_META]        = { "meta", 0 },
+    /* Side records came with the trust issue: a read-only open of an
+     * older journal simply has none. */
+    [S_DB_CHECKPOINTS] = { "checkpoints", 1 },
+    [S_DB_ROSTERS]     = { "rosters", 1 },
+};
+
+static int s_init_fn (jad_store_t *store, MDB_txn *txn, void *arg,
+                      char *err, size_t errlen);
+
+/* A journal's directory is readable by its owner's group, whatever the
+ * umask: the post-operation tools run as members of the hub's group
+ * rather than as the hub's user or root (docs/OPERATIONS.md).  A directory
+ * that must stay private is made so by its parent (an agent's data
+ * directory is 0700). */
+static const jad_store_spec_t s_spec = {
+    .kind        = "journal",
+    .dbs         = s_dbs,
+    .ndbs        = S_DB_COUNT,
+    .mapsize     = JAD_JOURNAL_MAPSIZE_DEFAULT,
+    .dir_mode    = JAD_STORE_GROUP_DIR_MODE,
+    .group_modes = 1,
+    .init        = s_init_fn,
+};
+
+/* The database of side records of KIND (JAD_JOURNAL_CHECKPOINTS or
+ * JAD_JOURNAL_ROSTERS). */
+#define S_DB_RECORDS(kind)  (S_DB_CHECKPOINTS + (kind) - JAD_JOURNAL_CHECKPOINTS)
+
+struct _jad_journal_t {
+    jad_store_t *store;         /* the environment and its databases */
+};
 
 static void s_err (char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -72,38 +80,10 @@ s_err (char *err, size_t errlen, const char *fmt, ...)
     va_end (ap);
 }
 
-static void
-s_put_be64 (uint8_t *p, uint64_t v)
+static MDB_dbi
+s_dbi (jad_store_t *store, int db)
 {
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t) (v & 0xff);
-        v >>= 8;
-    }
-}
-
-static uint64_t
-s_get_be64 (const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void
-s_put_be32 (uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t) (v >> 24);
-    p[1] = (uint8_t) (v >> 16);
-    p[2] = (uint8_t) (v >> 8);
-    p[3] = (uint8_t) v;
-}
-
-static uint32_t
-s_get_be32 (const uint8_t *p)
-{
-    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
-         | ((uint32_t) p[2] << 8) | p[3];
+    return jad_store_dbi (store, (size_t) db);
 }
 
 static int64_t
@@ -132,247 +112,44 @@ s_dedupe_key (uint8_t *key, const char *origin, const uint8_t *incarnation,
     memcpy (key, origin, olen);
     key[olen] = 0;
     memcpy (key + olen + 1, incarnation, JAD_ID_BYTES);
-    s_put_be64 (key + olen + 1 + JAD_ID_BYTES, origin_seq);
+    jad_store_put_be64 (key + olen + 1 + JAD_ID_BYTES, origin_seq);
     return olen + 1 + JAD_ID_BYTES + 8;
 }
 
-/* Give the directory, data.mdb and lock.mdb their S_MODE_*, whatever the
- * umask they were created under, and whatever mode an older build gave
- * them.  Only a writer does it: it is normally the owner; a writer that is
- * not cannot change the modes (EPERM), and the files keep theirs, which
- * costs readers in the group access but nothing else, so it is not an
- * error. */
-static void
-s_force_modes (jad_journal_t *self)
-{
-    char lockfile[PATH_MAX];
-    snprintf (lockfile, sizeof lockfile, "%s/lock.mdb", self->path);
-    int fd = -1;
-    if (mdb_env_get_fd (self->env, &fd) == 0 && fd >= 0)
-        (void) fchmod (fd, S_MODE_DATA);
-    (void) chmod (lockfile, S_MODE_LOCK);
-    (void) chmod (self->path, S_MODE_DIR);
-}
-
-/* ------------------------------------------------------------ transactions */
-
-/* Set the map size to SIZE (0: adopt the size another process set). */
-static int
-s_set_mapsize (jad_journal_t *self, size_t size)
-{
-    pthread_rwlock_wrlock (&self->lock);
-    int rc = mdb_env_set_mapsize (self->env, size);
-    pthread_rwlock_unlock (&self->lock);
-    return rc;
-}
-
-/* Begin a transaction with the lock held for reading.  A map grown by
- * another process is adopted and the begin retried.  On error the lock is
- * not held. */
-static int
-s_begin (jad_journal_t *self, unsigned flags, MDB_txn **txn_p)
-{
-    for (int tries = 0; ; tries++) {
-        pthread_rwlock_rdlock (&self->lock);
-        int rc = mdb_txn_begin (self->env, NULL, flags, txn_p);
-        if (rc == 0)
-            return 0;
-        pthread_rwlock_unlock (&self->lock);
-        if (rc != MDB_MAP_RESIZED || tries >= 3)
-            return rc;
-        rc = s_set_mapsize (self, 0);
-        if (rc)
-            return rc;
-    }
-}
-
-static void
-s_abort (jad_journal_t *self, MDB_txn **txn_p)
-{
-    if (*txn_p) {
-        mdb_txn_abort (*txn_p);
-        *txn_p = NULL;
-        pthread_rwlock_unlock (&self->lock);
-    }
-}
-
-static int
-s_commit (jad_journal_t *self, MDB_txn **txn_p)
-{
-    int rc = mdb_txn_commit (*txn_p);   /* frees the txn even on error */
-    *txn_p = NULL;
-    pthread_rwlock_unlock (&self->lock);
-    return rc;
-}
-
-/* The body of a write transaction: returns 0, an LMDB code (MDB_MAP_FULL
- * makes s_write grow the map and call it again from scratch), or -1 with
- * ERR already written. */
-typedef int (s_write_fn) (jad_journal_t *self, MDB_txn *txn, void *ctx,
-                          char *err, size_t errlen);
-
-/* Run FN in a write transaction and commit it durably; a full map is
- * doubled and the whole transaction redone, which is safe because nothing
- * of it was committed, so nothing was acknowledged.  0 or -1 with ERR. */
-static int
-s_write (jad_journal_t *self, s_write_fn *fn, void *ctx,
-         char *err, size_t errlen)
-{
-    if (self->rdonly) {
-        s_err (err, errlen, "journal %s is open read-only", self->path);
-        return -1;
-    }
-    for (int tries = 0; ; tries++) {
-        MDB_txn *txn = NULL;
-        int rc = s_begin (self, 0, &txn);
-        if (rc == 0) {
-            rc = fn (self, txn, ctx, err, errlen);
-            if (rc == 0)
-                rc = s_commit (self, &txn);
-            else
-                s_abort (self, &txn);
-        }
-        if (rc == 0) {
-            if (++self->commits >= S_READER_CHECK) {
-                int dead;
-                self->commits = 0;
-                mdb_reader_check (self->env, &dead);
-            }
-            return 0;
-        }
-        if (rc == -1)
-            return -1;
-        if (rc != MDB_MAP_FULL || tries >= S_GROW_TRIES) {
-            s_err (err, errlen, "journal %s: %s", self->path, mdb_strerror (rc));
-            return -1;
-        }
-        MDB_envinfo info;
-        mdb_env_info (self->env, &info);
-        size_t bigger = info.me_mapsize * 2;
-        if (bigger < info.me_mapsize
-        ||  (rc = s_set_mapsize (self, bigger)) != 0) {
-            s_err (err, errlen, "journal %s: cannot grow map beyond %zu bytes: %s",
-                   self->path, info.me_mapsize,
-                   bigger < info.me_mapsize ? "overflow" : mdb_strerror (rc));
-            return -1;
-        }
-    }
-}
-
 /* Last entry in TXN: *HEAD_P its hub_seq (0 when empty) and, when not
- * empty and HASH is not NULL, HASH = BLAKE2b-256 of its bytes. */
+ * empty and HASH is not NULL, HASH = BLAKE2b-256 of its bytes.  0 or an
+ * LMDB code. */
 static int
-s_last (jad_journal_t *self, MDB_txn *txn, uint64_t *head_p, uint8_t *hash)
+s_last (jad_store_t *store, MDB_txn *txn, uint64_t *head_p, uint8_t *hash)
 {
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
-    int rc = mdb_cursor_open (txn, self->entries, &cur);
-    if (rc)
-        return rc;
-    rc = mdb_cursor_get (cur, &k, &v, MDB_LAST);
-    if (rc == MDB_NOTFOUND) {
-        *head_p = 0;
-        rc = 0;
-    }
-    else
-    if (rc == 0) {
-        if (k.mv_size != 8)
-            rc = MDB_CORRUPTED;
-        else {
-            *head_p = s_get_be64 (k.mv_data);
-            if (hash)
-                s_hash (hash, v.mv_data, v.mv_size);
-        }
-    }
-    mdb_cursor_close (cur);
+    MDB_val v;
+    int rc = jad_store_last_txn (txn, s_dbi (store, S_DB_ENTRIES), head_p, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc == 0 && hash)
+        s_hash (hash, v.mv_data, v.mv_size);
     return rc;
 }
 
 /* ------------------------------------------------------------ meta */
 
 static int
-s_meta_put (jad_journal_t *self, MDB_txn *txn, const char *name,
-            const void *data, size_t size)
-{
-    MDB_val k = { strlen (name), (void *) name };
-    MDB_val v = { size, (void *) data };
-    return mdb_put (txn, self->meta, &k, &v, 0);
-}
-
-static int
-s_meta_put64 (jad_journal_t *self, MDB_txn *txn, const char *name, int64_t x)
-{
-    uint8_t b[8];
-    s_put_be64 (b, (uint64_t) x);
-    return s_meta_put (self, txn, name, b, 8);
-}
-
-static int
-s_meta_put32 (jad_journal_t *self, MDB_txn *txn, const char *name, uint32_t x)
-{
-    uint8_t b[4];
-    s_put_be32 (b, x);
-    return s_meta_put (self, txn, name, b, 4);
-}
-
-/* Look NAME up; 1 found with *V, 0 not found, or an LMDB code < 0. */
-static int
-s_meta_find (jad_journal_t *self, MDB_txn *txn, const char *name, MDB_val *v)
-{
-    MDB_val k = { strlen (name), (void *) name };
-    int rc = mdb_get (txn, self->meta, &k, v);
-    return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-static int
-s_meta_get32 (jad_journal_t *self, MDB_txn *txn, const char *name,
-              uint32_t *x, int *found)
-{
-    MDB_val v;
-    int rc = s_meta_find (self, txn, name, &v);
-    *found = 0;
-    if (rc < 0)
-        return rc;
-    if (rc == 1) {
-        if (v.mv_size != 4)
-            return MDB_CORRUPTED;
-        *x = s_get_be32 (v.mv_data);
-        *found = 1;
-    }
-    return 0;
-}
-
-static int
-s_meta_get64 (jad_journal_t *self, MDB_txn *txn, const char *name, int64_t *x)
-{
-    MDB_val v;
-    int rc = s_meta_find (self, txn, name, &v);
-    if (rc < 0)
-        return rc;
-    if (rc == 1) {
-        if (v.mv_size != 8)
-            return MDB_CORRUPTED;
-        *x = (int64_t) s_get_be64 (v.mv_data);
-    }
-    return 0;
-}
-
-static int
-s_meta_set_fn (jad_journal_t *self, MDB_txn *txn, void *ctx,
+s_meta_set_fn (jad_store_t *store, MDB_txn *txn, void *arg,
                char *err, size_t errlen)
 {
     (void) err, (void) errlen;
-    const jad_journal_meta_t *m = ctx;
-    int rc = s_meta_put (self, txn, "operation_name", m->name,
-                         strnlen (m->name, sizeof m->name - 1));
-    if (!rc) rc = s_meta_put (self, txn, "operation_id", m->id, sizeof m->id);
-    if (!rc) rc = s_meta_put64 (self, txn, "start_ms", m->start_ms);
-    if (!rc) rc = s_meta_put64 (self, txn, "end_ms", m->end_ms);
-    if (!rc) rc = s_meta_put32 (self, txn, "epoch", m->epoch);
+    const jad_journal_meta_t *m = arg;
+    MDB_dbi meta = s_dbi (store, S_DB_META);
+    int rc = jad_store_meta_put (txn, meta, "operation_name", m->name,
+                                 strnlen (m->name, sizeof m->name - 1));
+    if (!rc) rc = jad_store_meta_put (txn, meta, "operation_id", m->id, sizeof m->id);
+    if (!rc) rc = jad_store_meta_put_u64 (txn, meta, "start_ms", (uint64_t) m->start_ms);
+    if (!rc) rc = jad_store_meta_put_u64 (txn, meta, "end_ms", (uint64_t) m->end_ms);
+    if (!rc) rc = jad_store_meta_put_u32 (txn, meta, "epoch", m->epoch);
     if (!rc && m->created_ms)
-        rc = s_meta_put64 (self, txn, "created_ms", m->created_ms);
+        rc = jad_store_meta_put_u64 (txn, meta, "created_ms", (uint64_t) m->created_ms);
     if (!rc && m->schema_version)
-        rc = s_meta_put32 (self, txn, "schema_version", m->schema_version);
+        rc = jad_store_meta_put_u32 (txn, meta, "schema_version", m->schema_version);
     return rc;
 }
 
@@ -381,7 +158,18 @@ jad_journal_meta_set (jad_journal_t *self, const jad_journal_meta_t *m)
 {
     assert (self && m);
     char err[256];
-    return s_write (self, s_meta_set_fn, (void *) m, err, sizeof err);
+    return jad_store_write (self->store, s_meta_set_fn, (void *) m,
+                            err, sizeof err);
+}
+
+/* *X = the BE64 meta value NAME as a signed number, 0 when absent. */
+static int
+s_meta_get_i64 (MDB_txn *txn, MDB_dbi meta, const char *name, int64_t *x)
+{
+    uint64_t u;
+    int rc = jad_store_meta_get_u64 (txn, meta, name, 0, &u);
+    *x = (int64_t) u;
+    return rc;
 }
 
 int
@@ -390,58 +178,73 @@ jad_journal_meta_get (jad_journal_t *self, jad_journal_meta_t *m)
     assert (self && m);
     MDB_txn *txn = NULL;
     MDB_val v;
-    int found;
     memset (m, 0, sizeof *m);
-    int rc = s_begin (self, MDB_RDONLY, &txn);
-    if (rc)
+    if (jad_store_read_begin (self->store, &txn))
         return -1;
-    rc = s_meta_find (self, txn, "operation_name", &v);
-    if (rc == 1) {
+    MDB_dbi meta = s_dbi (self->store, S_DB_META);
+    int rc = jad_store_meta_get (txn, meta, "operation_name", &v);
+    if (rc == 0) {
         size_t n = v.mv_size < sizeof m->name - 1 ? v.mv_size : sizeof m->name - 1;
         memcpy (m->name, v.mv_data, n);
         m->has = 1;
+    }
+    if (rc == MDB_NOTFOUND)
         rc = 0;
-    }
-    if (rc == 0)
-        rc = s_meta_find (self, txn, "operation_id", &v);
-    if (rc == 1) {
-        rc = v.mv_size == sizeof m->id ? 0 : MDB_CORRUPTED;
-        if (rc == 0)
-            memcpy (m->id, v.mv_data, sizeof m->id);
-    }
-    if (!rc) rc = s_meta_get64 (self, txn, "start_ms", &m->start_ms);
-    if (!rc) rc = s_meta_get64 (self, txn, "end_ms", &m->end_ms);
-    if (!rc) rc = s_meta_get64 (self, txn, "created_ms", &m->created_ms);
-    if (!rc) rc = s_meta_get32 (self, txn, "schema_version", &m->schema_version, &found);
-    if (!rc) rc = s_meta_get32 (self, txn, "epoch", &m->epoch, &found);
-    s_abort (self, &txn);
+    if (!rc) rc = jad_store_meta_get_bytes (txn, meta, "operation_id", m->id,
+                                            sizeof m->id);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    if (!rc) rc = s_meta_get_i64 (txn, meta, "start_ms", &m->start_ms);
+    if (!rc) rc = s_meta_get_i64 (txn, meta, "end_ms", &m->end_ms);
+    if (!rc) rc = s_meta_get_i64 (txn, meta, "created_ms", &m->created_ms);
+    if (!rc) rc = jad_store_meta_get_u32 (txn, meta, "schema_version", 0,
+                                          &m->schema_version);
+    if (!rc) rc = jad_store_meta_get_u32 (txn, meta, "epoch", 0, &m->epoch);
+    jad_store_read_end (self->store, &txn);
     return rc ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ open, close */
+
+/* The opening transaction's check: a journal of another layout is
+ * refused; a writer stamps an unversioned one (new, or made before the
+ * version was written) with ours and its creation time.  ARG is the
+ * directory as the caller named it. */
+static int
+s_init_fn (jad_store_t *store, MDB_txn *txn, void *arg, char *err, size_t errlen)
+{
+    const char *dir = arg;
+    MDB_dbi meta = s_dbi (store, S_DB_META);
+    MDB_val v;
+    int rc = jad_store_meta_get (txn, meta, "schema_version", &v);
+    if (rc == 0) {
+        if (v.mv_size != 4)
+            return MDB_CORRUPTED;
+        uint32_t version = jad_store_get_be32 (v.mv_data);
+        if (version != JAD_JOURNAL_SCHEMA_VERSION) {
+            s_err (err, errlen, "journal %s: schema version %u, this build reads %u",
+                   dir, version, JAD_JOURNAL_SCHEMA_VERSION);
+            return -1;
+        }
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND || jad_store_rdonly (store))
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    rc = jad_store_meta_put_u32 (txn, meta, "schema_version",
+                                 JAD_JOURNAL_SCHEMA_VERSION);
+    if (!rc)
+        rc = jad_store_meta_put_u64 (txn, meta, "created_ms", (uint64_t) s_now_ms ());
+    return rc;
+}
 
 jad_journal_t *
 jad_journal_open (const char *dir, int flags, char *err, size_t errlen)
 {
     assert (dir);
     jad_journal_t *self = NULL;
-    jad_journal_t *result = NULL;
-    MDB_txn *txn = NULL;
-    int registered = 0;
-    int rc;
-    struct stat st;
 
     if (sodium_init () < 0) {
         s_err (err, errlen, "libsodium failed to initialise");
-        goto out;
-    }
-    if ((flags & JAD_JOURNAL_CREATE) && (flags & JAD_JOURNAL_RDONLY)) {
-        s_err (err, errlen, "journal: CREATE and RDONLY are exclusive");
-        goto out;
-    }
-    if ((flags & JAD_JOURNAL_CREATE) && mkdir (dir, S_MODE_DIR) != 0
-    &&  errno != EEXIST) {
-        s_err (err, errlen, "journal %s: mkdir: %s", dir, strerror (errno));
         goto out;
     }
     self = calloc (1, sizeof *self);
@@ -449,144 +252,16 @@ jad_journal_open (const char *dir, int flags, char *err, size_t errlen)
         s_err (err, errlen, "journal: out of memory");
         goto out;
     }
-    pthread_rwlock_init (&self->lock, NULL);
-    self->rdonly = (flags & JAD_JOURNAL_RDONLY) != 0;
-    self->path = realpath (dir, NULL);
-    if (!self->path) {
-        s_err (err, errlen, "journal %s: %s", dir, errno == ENOENT
-               ? "no journal there (no such directory)" : strerror (errno));
-        goto out;
+    int sflags = ((flags & JAD_JOURNAL_CREATE) ? JAD_STORE_CREATE : 0)
+               | ((flags & JAD_JOURNAL_RDONLY) ? JAD_STORE_RDONLY : 0);
+    self->store = jad_store_open (dir, sflags, &s_spec, (void *) dir,
+                                  err, errlen);
+    if (!self->store) {
+        free (self);
+        self = NULL;
     }
-    if (stat (self->path, &st) != 0 || !S_ISDIR (st.st_mode)) {
-        s_err (err, errlen, "journal %s: not a directory", dir);
-        goto out;
-    }
-    size_t plen = strlen (self->path) + sizeof "/data.mdb";
-    self->datafile = malloc (plen);
-    if (!self->datafile) {
-        s_err (err, errlen, "journal: out of memory");
-        goto out;
-    }
-    snprintf (self->datafile, plen, "%s/data.mdb", self->path);
-    int exists = stat (self->datafile, &st) == 0;
-    if (!exists && !(flags & JAD_JOURNAL_CREATE)) {
-        s_err (err, errlen, "journal %s: no journal there (data.mdb missing)", dir);
-        goto out;
-    }
-
-    pthread_mutex_lock (&s_registry_lock);
-    for (jad_journal_t *j = s_registry; j; j = j->next)
-        if (strcmp (j->path, self->path) == 0)
-            registered = -1;
-    if (registered == 0) {
-        self->next = s_registry;
-        s_registry = self;
-        registered = 1;
-    }
-    pthread_mutex_unlock (&s_registry_lock);
-    if (registered < 0) {
-        registered = 0;
-        s_err (err, errlen, "journal %s is already open in this process", dir);
-        goto out;
-    }
-
-    /* MDB_NOTLS: read transactions are not tied to a thread's slot, so a
-     * scan callback may call jad_journal_get without MDB_BAD_RSLOT. */
-    unsigned envflags = MDB_NOTLS | (self->rdonly ? MDB_RDONLY : 0);
-    if ((rc = mdb_env_create (&self->env))
-    ||  (rc = mdb_env_set_maxdbs (self->env, S_MAXDBS))
-    ||  (!exists && (rc = mdb_env_set_mapsize (self->env, JAD_JOURNAL_MAPSIZE_DEFAULT)))
-    ||  (rc = mdb_env_open (self->env, self->path, envflags, 0600))) {
-        s_err (err, errlen, "journal %s: %s", dir, mdb_strerror (rc));
-        goto out;
-    }
-    if (!self->rdonly)
-        s_force_modes (self);
-    /* An existing file keeps the map size it last grew to. */
-    int dead = 0;
-    mdb_reader_check (self->env, &dead);
-
-    rc = mdb_txn_begin (self->env, NULL, self->rdonly ? MDB_RDONLY : 0, &txn);
-    if (rc) {
-        s_err (err, errlen, "journal %s: %s", dir, mdb_strerror (rc));
-        goto out;
-    }
-    unsigned dbflags = (flags & JAD_JOURNAL_CREATE) ? MDB_CREATE : 0;
-    const char *dbname = "entries";
-    if ((rc = mdb_dbi_open (txn, dbname, dbflags, &self->entries)) == 0) {
-        dbname = "dedupe";
-        rc = mdb_dbi_open (txn, dbname, dbflags, &self->dedupe);
-    }
-    if (rc == 0) {
-        dbname = "meta";
-        rc = mdb_dbi_open (txn, dbname, dbflags, &self->meta);
-    }
-    /* Side records (checkpoints, rosters) came with the trust issue: a
-     * read-only open of an older journal simply has none. */
-    static const char *record_names[3] = { NULL, "checkpoints", "rosters" };
-    for (int kind = 1; rc == 0 && kind <= 2; kind++) {
-        int rrc = mdb_dbi_open (txn, record_names[kind],
-                                self->rdonly ? 0 : MDB_CREATE,
-                                &self->records[kind]);
-        if (rrc == 0)
-            self->has_records[kind] = 1;
-        else
-        if (rrc != MDB_NOTFOUND)
-            rc = rrc;
-    }
-    if (rc == MDB_NOTFOUND) {
-        s_err (err, errlen, "journal %s: not a jadhub journal (no '%s' database)",
-               dir, dbname);
-        goto out;
-    }
-    uint32_t version = 0;
-    int found = 0;
-    if (rc == 0)
-        rc = s_meta_get32 (self, txn, "schema_version", &version, &found);
-    if (rc) {
-        s_err (err, errlen, "journal %s: %s", dir, mdb_strerror (rc));
-        goto out;
-    }
-    if (found && version != JAD_JOURNAL_SCHEMA_VERSION) {
-        s_err (err, errlen, "journal %s: schema version %u, this build reads %u",
-               dir, version, JAD_JOURNAL_SCHEMA_VERSION);
-        goto out;
-    }
-    if (!found && !self->rdonly) {
-        rc = s_meta_put32 (self, txn, "schema_version", JAD_JOURNAL_SCHEMA_VERSION);
-        if (!rc)
-            rc = s_meta_put64 (self, txn, "created_ms", s_now_ms ());
-        if (rc) {
-            s_err (err, errlen, "journal %s: %s", dir, mdb_strerror (rc));
-            goto out;
-        }
-    }
-    /* Committing keeps the database handles open, read-only too. */
-    rc = mdb_txn_commit (txn);
-    txn = NULL;
-    if (rc) {
-        s_err (err, errlen, "journal %s: %s", dir, mdb_strerror (rc));
-        goto out;
-    }
-    result = self;
-    self = NULL;
 out:
-    if (txn)
-        mdb_txn_abort (txn);
-    if (self) {
-        if (!registered) {
-            /* never entered the registry: nothing else can see it */
-            if (self->env)
-                mdb_env_close (self->env);
-            pthread_rwlock_destroy (&self->lock);
-            free (self->path);
-            free (self->datafile);
-            free (self);
-        }
-        else
-            jad_journal_destroy (&self);
-    }
-    return result;
+    return self;
 }
 
 jad_journal_t *
@@ -614,18 +289,7 @@ jad_journal_destroy (jad_journal_t **self_p)
     jad_journal_t *self = *self_p;
     if (!self)
         return;
-    pthread_mutex_lock (&s_registry_lock);
-    for (jad_journal_t **j = &s_registry; *j; j = &(*j)->next)
-        if (*j == self) {
-            *j = self->next;
-            break;
-        }
-    pthread_mutex_unlock (&s_registry_lock);
-    if (self->env)
-        mdb_env_close (self->env);
-    pthread_rwlock_destroy (&self->lock);
-    free (self->path);
-    free (self->datafile);
+    jad_store_destroy (&self->store);
     free (self);
     *self_p = NULL;
 }
@@ -635,48 +299,42 @@ jad_journal_set_mapsize (jad_journal_t *self, size_t bytes,
                          char *err, size_t errlen)
 {
     assert (self);
-    int rc = s_set_mapsize (self, bytes);
-    if (rc) {
-        s_err (err, errlen, "journal %s: set mapsize: %s", self->path,
-               mdb_strerror (rc));
-        return -1;
-    }
-    return 0;
+    return jad_store_set_mapsize (self->store, bytes, err, errlen);
 }
 
 size_t
 jad_journal_mapsize (jad_journal_t *self)
 {
     assert (self);
-    MDB_envinfo info;
-    mdb_env_info (self->env, &info);
-    return info.me_mapsize;
+    return jad_store_mapsize (self->store);
 }
 
 /* ------------------------------------------------------------ hub append */
 
 typedef struct {
-    jad_journal_item_t *items;
+    jad_journal_item_t *items;  /* the caller's batch, outputs filled in */
     const uint8_t *hashes;      /* n x BLAKE2b-256 of the envelopes */
-    size_t n;
+    size_t n;                   /* its length */
 } s_append_ctx_t;
 
 static int
-s_append_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
+s_append_fn (jad_store_t *store, MDB_txn *txn, void *arg,
              char *err, size_t errlen)
 {
     s_append_ctx_t *ctx = arg;
+    MDB_dbi entries = s_dbi (store, S_DB_ENTRIES);
+    MDB_dbi dedupe = s_dbi (store, S_DB_DEDUPE);
     uint8_t prev[JAD_JOURNAL_HASH_BYTES];
     uint8_t kbuf[S_DEDUPE_KEY_MAX];
     uint8_t seqbuf[8];
     uint8_t dval[S_DEDUPE_VAL];
     uint64_t head = 0;
     uint32_t epoch = 0;
-    int found;
 
-    int rc = s_meta_get32 (self, txn, "epoch", &epoch, &found);
+    int rc = jad_store_meta_get_u32 (txn, s_dbi (store, S_DB_META), "epoch",
+                                     0, &epoch);
     if (!rc)
-        rc = s_last (self, txn, &head, prev);
+        rc = s_last (store, txn, &head, prev);
     for (size_t i = 0; rc == 0 && i < ctx->n; i++) {
         jad_journal_item_t *it = &ctx->items[i];
         const uint8_t *hash = ctx->hashes + i * JAD_JOURNAL_HASH_BYTES;
@@ -690,14 +348,14 @@ s_append_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
         MDB_val dv;
         /* Earlier items of this batch are already in the txn, so this
          * also catches a report sent twice within one batch. */
-        rc = mdb_get (txn, self->dedupe, &dk, &dv);
+        rc = mdb_get (txn, dedupe, &dk, &dv);
         if (rc == 0) {
             if (dv.mv_size != S_DEDUPE_VAL)
                 return MDB_CORRUPTED;
             if (sodium_memcmp ((const uint8_t *) dv.mv_data + 8, hash,
                                JAD_JOURNAL_HASH_BYTES) == 0) {
                 it->status = JAD_JOURNAL_DUPLICATE;
-                it->hub_seq = s_get_be64 (dv.mv_data);
+                it->hub_seq = jad_store_get_be64 (dv.mv_data);
             }
             else
                 it->status = JAD_JOURNAL_CONFLICT;
@@ -727,15 +385,15 @@ s_append_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
             s_err (err, errlen, "journal: out of memory encoding entry");
             return -1;
         }
-        s_put_be64 (seqbuf, head + 1);
+        jad_store_put_be64 (seqbuf, head + 1);
         MDB_val ek = { 8, seqbuf }, ev = { len, buf };
-        rc = mdb_put (txn, self->entries, &ek, &ev, MDB_APPEND);
+        rc = mdb_put (txn, entries, &ek, &ev, MDB_APPEND);
         if (rc == 0) {
             memcpy (dval, seqbuf, 8);
             memcpy (dval + 8, hash, JAD_JOURNAL_HASH_BYTES);
             dv.mv_size = sizeof dval;
             dv.mv_data = dval;
-            rc = mdb_put (txn, self->dedupe, &dk, &dv, MDB_NOOVERWRITE);
+            rc = mdb_put (txn, dedupe, &dk, &dv, MDB_NOOVERWRITE);
         }
         if (rc == 0) {
             s_hash (prev, buf, len);
@@ -788,7 +446,7 @@ jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
                 items[i].envelope, items[i].envelope_len);
 
     s_append_ctx_t ctx = { items, hashes, n };
-    rc = s_write (self, s_append_fn, &ctx, err, errlen);
+    rc = jad_store_write (self->store, s_append_fn, &ctx, err, errlen);
 out:
     if (rc != 0)
         for (size_t i = 0; i < n; i++) {
@@ -805,15 +463,17 @@ out:
 /* ------------------------------------------------------------ mirror append */
 
 typedef struct {
-    const uint8_t *const *bufs;
-    const size_t *lens;
-    size_t n;
+    const uint8_t *const *bufs; /* the entries as received */
+    const size_t *lens;         /* their lengths */
+    size_t n;                   /* how many */
+    int refusal;                /* out: JAD_JOURNAL_E* when the batch is
+                                 * refused for what it holds, 0 otherwise */
 } s_mirror_ctx_t;
 
 /* Index the envelope of ENTRY in dedupe, if it decodes; a record already
  * there is left alone (the hub decided, the mirror only copies). */
 static int
-s_mirror_dedupe (jad_journal_t *self, MDB_txn *txn, const Jad__Entry *entry)
+s_mirror_dedupe (MDB_txn *txn, MDB_dbi dedupe, const Jad__Entry *entry)
 {
     char derr[128];
     uint8_t kbuf[S_DEDUPE_KEY_MAX];
@@ -830,10 +490,10 @@ s_mirror_dedupe (jad_journal_t *self, MDB_txn *txn, const Jad__Entry *entry)
         MDB_val dk = { s_dedupe_key (kbuf, env->origin, env->incarnation.data,
                                      env->origin_seq), kbuf };
         if (dk.mv_size > 0) {
-            s_put_be64 (dval, entry->hub_seq);
+            jad_store_put_be64 (dval, entry->hub_seq);
             s_hash (dval + 8, entry->envelope.data, entry->envelope.len);
             MDB_val dv = { sizeof dval, dval };
-            rc = mdb_put (txn, self->dedupe, &dk, &dv, MDB_NOOVERWRITE);
+            rc = mdb_put (txn, dedupe, &dk, &dv, MDB_NOOVERWRITE);
             if (rc == MDB_KEYEXIST)
                 rc = 0;
         }
@@ -843,28 +503,33 @@ s_mirror_dedupe (jad_journal_t *self, MDB_txn *txn, const Jad__Entry *entry)
 }
 
 static int
-s_mirror_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
+s_mirror_fn (jad_store_t *store, MDB_txn *txn, void *arg,
              char *err, size_t errlen)
 {
     s_mirror_ctx_t *ctx = arg;
+    MDB_dbi entries = s_dbi (store, S_DB_ENTRIES);
+    MDB_dbi dedupe = s_dbi (store, S_DB_DEDUPE);
     uint8_t prev[JAD_JOURNAL_HASH_BYTES];
     uint8_t seqbuf[8];
     char derr[128];
     uint64_t head = 0;
 
-    int rc = s_last (self, txn, &head, prev);
+    ctx->refusal = 0;
+    int rc = s_last (store, txn, &head, prev);
     for (size_t i = 0; rc == 0 && i < ctx->n; i++) {
         Jad__Entry *entry = jad_wire_entry_decode (ctx->bufs[i], ctx->lens[i],
                                                    derr, sizeof derr);
         if (!entry) {
             s_err (err, errlen, "journal: mirror entry %zu (after %llu) "
                    "does not decode: %s", i, (unsigned long long) head, derr);
+            ctx->refusal = JAD_JOURNAL_EDECODE;
             return -1;
         }
         if (!entry->has_hub_seq || entry->hub_seq != head + 1) {
             s_err (err, errlen, "journal: mirror entry %zu has hub_seq %llu, "
                    "expected %llu", i, (unsigned long long) entry->hub_seq,
                    (unsigned long long) head + 1);
+            ctx->refusal = JAD_JOURNAL_EORDER;
             rc = -1;
         }
         else
@@ -876,16 +541,17 @@ s_mirror_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
             s_err (err, errlen, "journal: mirror entry %llu: prev_hash does not "
                    "match entry %llu", (unsigned long long) entry->hub_seq,
                    (unsigned long long) head);
+            ctx->refusal = JAD_JOURNAL_EBROKEN;
             rc = -1;
         }
         if (rc == 0) {
-            s_put_be64 (seqbuf, head + 1);
+            jad_store_put_be64 (seqbuf, head + 1);
             MDB_val k = { 8, seqbuf };
             MDB_val v = { ctx->lens[i], (void *) ctx->bufs[i] };
-            rc = mdb_put (txn, self->entries, &k, &v, MDB_APPEND);
+            rc = mdb_put (txn, entries, &k, &v, MDB_APPEND);
         }
         if (rc == 0)
-            rc = s_mirror_dedupe (self, txn, entry);
+            rc = s_mirror_dedupe (txn, dedupe, entry);
         if (rc == 0) {
             s_hash (prev, ctx->bufs[i], ctx->lens[i]);
             head++;
@@ -903,9 +569,11 @@ jad_journal_append_entries (jad_journal_t *self,
     assert (self);
     assert ((bufs && lens) || n == 0);
     if (n == 0)
-        return 0;
-    s_mirror_ctx_t ctx = { bufs, lens, n };
-    return s_write (self, s_mirror_fn, &ctx, err, errlen);
+        return JAD_JOURNAL_OK;
+    s_mirror_ctx_t ctx = { bufs, lens, n, 0 };
+    if (jad_store_write (self->store, s_mirror_fn, &ctx, err, errlen) == 0)
+        return JAD_JOURNAL_OK;
+    return ctx.refusal ? ctx.refusal : JAD_JOURNAL_EIO;
 }
 
 /* ------------------------------------------------------------ reads */
@@ -914,42 +582,23 @@ int
 jad_journal_head (jad_journal_t *self, uint64_t *seq_p)
 {
     assert (self && seq_p);
-    MDB_txn *txn = NULL;
-    int rc = s_begin (self, MDB_RDONLY, &txn);
-    if (rc)
-        return -1;
-    rc = s_last (self, txn, seq_p, NULL);
-    s_abort (self, &txn);
-    return rc ? -1 : 0;
-}
-
-static int
-s_count (jad_journal_t *self, MDB_dbi dbi, uint64_t *count_p)
-{
-    MDB_txn *txn = NULL;
-    MDB_stat st;
-    int rc = s_begin (self, MDB_RDONLY, &txn);
-    if (rc)
-        return -1;
-    rc = mdb_stat (txn, dbi, &st);
-    if (rc == 0)
-        *count_p = st.ms_entries;
-    s_abort (self, &txn);
-    return rc ? -1 : 0;
+    return jad_store_last (self->store, s_dbi (self->store, S_DB_ENTRIES), seq_p);
 }
 
 int
 jad_journal_count (jad_journal_t *self, uint64_t *count_p)
 {
     assert (self && count_p);
-    return s_count (self, self->entries, count_p);
+    return jad_store_count (self->store, s_dbi (self->store, S_DB_ENTRIES),
+                            count_p);
 }
 
 int
 jad_journal_dedupe_count (jad_journal_t *self, uint64_t *count_p)
 {
     assert (self && count_p);
-    return s_count (self, self->dedupe, count_p);
+    return jad_store_count (self->store, s_dbi (self->store, S_DB_DEDUPE),
+                            count_p);
 }
 
 int
@@ -957,72 +606,8 @@ jad_journal_get (jad_journal_t *self, uint64_t seq,
                  uint8_t **buf_p, size_t *len_p)
 {
     assert (self && buf_p && len_p);
-    MDB_txn *txn = NULL;
-    uint8_t kb[8];
-    MDB_val k = { 8, kb }, v;
-    int result = -1;
-
-    *buf_p = NULL;
-    *len_p = 0;
-    s_put_be64 (kb, seq);
-    if (s_begin (self, MDB_RDONLY, &txn))
-        goto out;
-    int rc = mdb_get (txn, self->entries, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        result = 0;
-        goto out;
-    }
-    if (rc)
-        goto out;
-    /* +1: a zero-length value would otherwise make malloc return NULL */
-    *buf_p = malloc (v.mv_size + 1);
-    if (!*buf_p)
-        goto out;
-    memcpy (*buf_p, v.mv_data, v.mv_size);
-    *len_p = v.mv_size;
-    result = 1;
-out:
-    s_abort (self, &txn);
-    return result;
-}
-
-/* Visit up to MAX records of DBI from key FROM_SEQ on, in one short read
- * transaction: the loop under jad_journal_scan and jad_journal_record_scan. */
-static long
-s_scan (jad_journal_t *self, MDB_dbi dbi, uint64_t from_seq, size_t max,
-        jad_journal_scan_fn *fn, void *arg)
-{
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    uint8_t kb[8];
-    MDB_val k = { 8, kb }, v;
-    long visited = 0;
-    long result = -1;
-
-    if (max > LONG_MAX)
-        max = LONG_MAX;
-    s_put_be64 (kb, from_seq);
-    if (s_begin (self, MDB_RDONLY, &txn))
-        goto out;
-    if (mdb_cursor_open (txn, dbi, &cur))
-        goto out;
-    int rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && (size_t) visited < max) {
-        if (k.mv_size != 8)
-            goto out;
-        visited++;
-        if (fn (arg, s_get_be64 (k.mv_data), v.mv_data, v.mv_size))
-            break;
-        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        goto out;
-    result = visited;
-out:
-    if (cur)
-        mdb_cursor_close (cur);
-    s_abort (self, &txn);
-    return result;
+    return jad_store_get (self->store, s_dbi (self->store, S_DB_ENTRIES), seq,
+                          buf_p, len_p);
 }
 
 long
@@ -1030,7 +615,8 @@ jad_journal_scan (jad_journal_t *self, uint64_t from_seq, size_t max,
                   jad_journal_scan_fn *fn, void *arg)
 {
     assert (self && fn);
-    return s_scan (self, self->entries, from_seq, max, fn, arg);
+    return jad_store_scan (self->store, s_dbi (self->store, S_DB_ENTRIES),
+                           from_seq, max, fn, arg);
 }
 
 int
@@ -1048,20 +634,20 @@ jad_journal_lookup (jad_journal_t *self, const char *origin,
     *hub_seq_p = 0;
     if (k.mv_size == 0)
         return 0;               /* no such origin can have been journaled */
-    if (s_begin (self, MDB_RDONLY, &txn))
+    if (jad_store_read_begin (self->store, &txn))
         goto out;
-    int rc = mdb_get (txn, self->dedupe, &k, &v);
+    int rc = mdb_get (txn, s_dbi (self->store, S_DB_DEDUPE), &k, &v);
     if (rc == MDB_NOTFOUND)
         result = 0;
     else
     if (rc == 0 && v.mv_size == S_DEDUPE_VAL) {
-        *hub_seq_p = s_get_be64 (v.mv_data);
+        *hub_seq_p = jad_store_get_be64 (v.mv_data);
         if (hash)
             memcpy (hash, (const uint8_t *) v.mv_data + 8, JAD_JOURNAL_HASH_BYTES);
         result = 1;
     }
 out:
-    s_abort (self, &txn);
+    jad_store_read_end (self->store, &txn);
     return result;
 }
 
@@ -1069,38 +655,37 @@ int
 jad_journal_stat (jad_journal_t *self, uint64_t *bytes_p)
 {
     assert (self && bytes_p);
-    struct stat st;
-    if (stat (self->datafile, &st) != 0)
-        return -1;
-    *bytes_p = (uint64_t) st.st_size;
-    return 0;
+    return jad_store_file_size (self->store, bytes_p);
 }
 
 /* ------------------------------------------------------------ side records */
 
+/* 1 when KIND's database is in the file: a read-only open of a journal
+ * made before side records existed has none. */
+static int
+s_has_records (jad_journal_t *self, int kind)
+{
+    assert (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS);
+    return jad_store_has_db (self->store, S_DB_RECORDS (kind));
+}
+
 typedef struct {
-    int            kind;
-    uint64_t       seq;
-    const uint8_t *buf;
+    int            kind;        /* JAD_JOURNAL_CHECKPOINTS or _ROSTERS */
+    uint64_t       seq;         /* its key */
+    const uint8_t *buf;         /* the record's bytes */
     size_t         len;
 } s_record_put_t;
 
 static int
-s_record_put_fn (jad_journal_t *self, MDB_txn *txn, void *arg,
+s_record_put_fn (jad_store_t *store, MDB_txn *txn, void *arg,
                  char *err, size_t errlen)
 {
+    (void) err, (void) errlen;
     s_record_put_t *put = arg;
     uint8_t kb[8];
-    s_put_be64 (kb, put->seq);
+    jad_store_put_be64 (kb, put->seq);
     MDB_val k = { 8, kb }, v = { put->len, (void *) put->buf };
-    int rc = mdb_put (txn, self->records[put->kind], &k, &v, 0);
-    if (rc == MDB_MAP_FULL)
-        return rc;
-    if (rc) {
-        s_err (err, errlen, "journal %s: %s", self->path, mdb_strerror (rc));
-        return -1;
-    }
-    return 0;
+    return mdb_put (txn, s_dbi (store, S_DB_RECORDS (put->kind)), &k, &v, 0);
 }
 
 int
@@ -1108,49 +693,48 @@ jad_journal_record_put (jad_journal_t *self, int kind, uint64_t seq,
                         const uint8_t *buf, size_t len,
                         char *err, size_t errlen)
 {
-    assert (self && (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS));
-    if (!self->has_records[kind]) {
-        s_err (err, errlen, "journal %s has no side records", self->path);
+    assert (self);
+    if (!s_has_records (self, kind)) {
+        s_err (err, errlen, "journal %s has no side records",
+               jad_store_path (self->store));
         return -1;
     }
     s_record_put_t put = { kind, seq, buf, len };
-    return s_write (self, s_record_put_fn, &put, err, errlen);
+    return jad_store_write (self->store, s_record_put_fn, &put, err, errlen);
 }
 
 long
 jad_journal_record_scan (jad_journal_t *self, int kind, uint64_t from_seq,
                          size_t max, jad_journal_scan_fn *fn, void *arg)
 {
-    assert (self && fn && (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS));
-    if (!self->has_records[kind])
+    assert (self && fn);
+    if (!s_has_records (self, kind))
         return 0;
-    return s_scan (self, self->records[kind], from_seq, max, fn, arg);
+    return jad_store_scan (self->store, s_dbi (self->store, S_DB_RECORDS (kind)),
+                           from_seq, max, fn, arg);
 }
 
 int
 jad_journal_record_last (jad_journal_t *self, int kind, uint64_t *seq_p)
 {
-    assert (self && (kind == JAD_JOURNAL_CHECKPOINTS || kind == JAD_JOURNAL_ROSTERS));
+    assert (self && seq_p);
     *seq_p = 0;
-    if (!self->has_records[kind])
+    if (!s_has_records (self, kind))
         return 0;
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    MDB_val k, v;
-    int result = -1;
-    if (s_begin (self, MDB_RDONLY, &txn)
-    ||  mdb_cursor_open (txn, self->records[kind], &cur))
-        goto out;
-    int rc = mdb_cursor_get (cur, &k, &v, MDB_LAST);
-    if (rc == 0 && k.mv_size == 8)
-        *seq_p = s_get_be64 (k.mv_data);
-    if (rc == 0 || rc == MDB_NOTFOUND)
-        result = 0;
-out:
-    if (cur)
-        mdb_cursor_close (cur);
-    s_abort (self, &txn);
-    return result;
+    return jad_store_last (self->store, s_dbi (self->store, S_DB_RECORDS (kind)),
+                           seq_p);
+}
+
+int
+jad_journal_record_floor (jad_journal_t *self, int kind, uint64_t seq,
+                          uint64_t *key_p)
+{
+    assert (self && key_p);
+    *key_p = 0;
+    if (!s_has_records (self, kind))
+        return 0;
+    return jad_store_floor (self->store, s_dbi (self->store, S_DB_RECORDS (kind)),
+                            seq, key_p);
 }
 
 int
@@ -1168,27 +752,6 @@ jad_journal_hash (jad_journal_t *self, uint64_t seq, uint8_t *hash)
 void
 jad_journal_trim (jad_journal_t *self)
 {
-    /* LMDB does not tell where it mapped the file (me_mapaddr is set only
-     * with MDB_FIXEDMAP), so find the data file's mapping the way ps does. */
-    FILE *maps = fopen ("/proc/self/maps", "r");
-    if (!maps || !self->datafile) {
-        if (maps)
-            fclose (maps);
-        return;
-    }
-    char line[4600];
-    pthread_rwlock_rdlock (&self->lock);
-    while (fgets (line, sizeof line, maps)) {
-        unsigned long start, end;
-        int path_at = 0;
-        if (sscanf (line, "%lx-%lx %*s %*s %*s %*s %n", &start, &end, &path_at) < 2
-        ||  path_at == 0)
-            continue;
-        char *path = line + path_at;
-        path[strcspn (path, "\n")] = '\0';
-        if (strcmp (path, self->datafile) == 0)
-            madvise ((void *) start, end - start, MADV_DONTNEED);
-    }
-    pthread_rwlock_unlock (&self->lock);
-    fclose (maps);
+    assert (self);
+    jad_store_trim (self->store);
 }

@@ -31,6 +31,9 @@
  *  Processes: one jad_journal_t per directory per process (a second open of
  *  the same directory fails), and never use one across fork(): open it in
  *  the process that uses it.
+ *
+ *  The LMDB plumbing under all of this (registry, map size, durability,
+ *  modes, reader slots) is lib/store.c's (include/jad/store.h).
  */
 #ifndef JAD_JOURNAL_H
 #define JAD_JOURNAL_H
@@ -146,12 +149,29 @@ int jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
 
 /* ------------------------------------------------------------ mirror writes */
 
+/* Results of jad_journal_append_entries: why a batch was refused, so that
+ * a caller tells a break in the hub's history from a glitch without
+ * reading the text.  Every refusal is negative, like -1. */
+#define JAD_JOURNAL_OK        0   /* stored, all of it */
+#define JAD_JOURNAL_EIO     (-1)  /* LMDB or memory failed; nothing stored */
+#define JAD_JOURNAL_EORDER  (-2)  /* an entry's hub_seq is not head + 1: a
+                                   * gap or an old entry (catch up) */
+#define JAD_JOURNAL_EDECODE (-3)  /* an entry does not decode */
+#define JAD_JOURNAL_EBROKEN (-4)  /* an entry in order whose prev_hash is
+                                   * not the hash of the entry stored before
+                                   * it (or, for entry 1, is present): the
+                                   * hub's history differs from what it sent
+                                   * before — a break, not a glitch */
+
 /* Store N entries received from the hub's feed, in one durable commit, as
  * the exact bytes received.  Each must decode, carry hub_seq == head + 1
  * (in order), and a prev_hash equal to the hash of the entry stored before
- * it; otherwise -1 with ERR naming the entry, and nothing is stored (the
- * caller then catches up from head + 1).  When an entry's envelope decodes,
- * its dedupe record is added too, so jad_journal_lookup works on a mirror. */
+ * it.  Returns JAD_JOURNAL_OK, or one of the codes above with ERR naming
+ * the entry ("does not decode", "has hub_seq N, expected M", "prev_hash
+ * does not match entry N") and nothing stored; the caller then catches up
+ * from head + 1.  The first refusal in the batch decides the code.  When
+ * an entry's envelope decodes, its dedupe record is added too, so
+ * jad_journal_lookup works on a mirror. */
 int jad_journal_append_entries (jad_journal_t *self,
                                 const uint8_t *const *bufs, const size_t *lens,
                                 size_t n, char *err, size_t errlen)
@@ -224,6 +244,13 @@ long jad_journal_record_scan (jad_journal_t *self, int kind, uint64_t from_seq,
 
 /* *SEQ_P = the last key in KIND (0 when none).  0 or -1. */
 int jad_journal_record_last (jad_journal_t *self, int kind, uint64_t *seq_p);
+
+/* *KEY_P = the greatest key in KIND that is <= SEQ: for ROSTERS, the
+ * roster governing hub_seq SEQ (what a feed serving from SEQ sends
+ * first).  1 found, 0 none (*KEY_P = 0; also for a journal without side
+ * records), -1 error.  One short read transaction. */
+int jad_journal_record_floor (jad_journal_t *self, int kind, uint64_t seq,
+                              uint64_t *key_p);
 
 /* HASH (JAD_JOURNAL_HASH_BYTES) = BLAKE2b-256 of entry SEQ's bytes, the
  * value the next entry's prev_hash holds.  1 found, 0 not, -1 error. */

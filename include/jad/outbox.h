@@ -29,13 +29,18 @@
  *  directory at once; LMDB serialises their writers.  One jad_outbox_t per
  *  directory per process, used by one thread, never across fork(): open it
  *  in the process that uses it.  A full map is doubled and the transaction
- *  redone; a map grown by another process is adopted.
+ *  redone; a map grown by another process is adopted (lib/store.c).
+ *
+ *  Keys: the outbox holds none.  Sealing asks the caller's function for
+ *  each envelope's bytes (jad_outbox_seal).
  */
 #ifndef JAD_OUTBOX_H
 #define JAD_OUTBOX_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "jad/envelope.h"
 
 typedef struct _jad_outbox_t jad_outbox_t;
 
@@ -116,19 +121,34 @@ int jad_outbox_submit_batch (jad_outbox_t *self, jad_outbox_item_t *items,
 
 /* ------------------------------------------------------------ daemon */
 
-/* Seal up to MAX unsealed records, in origin_seq order, in one durable
- * commit: each becomes the bytes of Envelope {version 1, operation_id,
- * origin, incarnation, origin_seq, event_time_ms, report}.  Origin and
- * operation must be set.  Looks first with a read transaction, so it
- * costs no write when there is nothing to seal.  Returns the number
- * sealed, or -1 with ERR. */
-long jad_outbox_seal (jad_outbox_t *self, size_t max, char *err, size_t errlen);
+/* Seals one report: returns the Envelope bytes of report REPORT
+ * (REPORT_LEN bytes) under identity ID at EVENT_TIME_MS in a new malloc'd
+ * buffer (the outbox frees it) with their length in *LEN_P, or NULL with
+ * a one-line reason in ERR.  ARG is jad_outbox_seal's.  The agent's calls
+ * jad_envelope_seal with its key: the outbox never holds a key.  ID and
+ * REPORT are valid only during the call. */
+typedef uint8_t *(jad_outbox_seal_fn) (void *arg, const jad_envelope_id_t *id,
+                                       int64_t event_time_ms,
+                                       const uint8_t *report, size_t report_len,
+                                       size_t *len_p, char *err, size_t errlen);
 
-/* The key that signs envelopes at sealing (Ed25519, detached, over the
- * bytes of jad_sign_report_bytes); not owned, must outlive SELF's use.
- * Sealing fails until it is set. */
-struct _jad_keys_t;
-void jad_outbox_set_signer (jad_outbox_t *self, const struct _jad_keys_t *keys);
+/* Seal up to MAX unsealed records, in origin_seq order, in one write
+ * transaction and one durable commit: for each, SEAL_FN (with ARG) is
+ * given the outbox's identity (operation_id, origin, incarnation) with
+ * the record's origin_seq, event time and report, and the bytes it
+ * returns replace the record, once and for all.  Origin and operation
+ * must be set.  When SEAL_FN fails, nothing is committed and -1 is
+ * returned with "outbox DIR: cannot seal record N: <its reason>" in ERR.
+ * SEAL_FN runs inside the write transaction (other writers, `submit`
+ * processes, wait meanwhile), and may be called again for the same record
+ * when the map grows and the transaction is redone: only what the last
+ * call returned is kept, so it must seal the same input the same way (an
+ * Ed25519 signature does).  It must not call the outbox.  Looks first with
+ * a read transaction, so it costs no write when there is nothing to seal.
+ * Returns the number sealed, or -1 with ERR. */
+long jad_outbox_seal (jad_outbox_t *self, size_t max,
+                      jad_outbox_seal_fn *seal_fn, void *arg,
+                      char *err, size_t errlen);
 
 typedef struct {
     uint64_t       origin_seq;

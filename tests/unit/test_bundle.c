@@ -7,7 +7,6 @@
  * directory that do not match, nothing written on refusal — no directory
  * either — and no temporary file left), the agent configuration's @DIR@, and
  * central key generation leaving nothing behind. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +14,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,24 +25,19 @@
 #include "jad/bundle.h"
 #include "jad/keys.h"
 #include "jad/roster.h"
+#include "testutil.h"
 
 #define PASS "correct horse battery staple"
 
 /* ------------------------------------------------------------ helpers */
 
 typedef struct {
-    char dir [64];              /* scratch directory */
+    char *dir;                  /* scratch directory (testutil), removed
+                                   with all in it at teardown */
     jad_roster_t *roster;       /* hub, agent-de (DE), europol, agent-fr
                                    (FR, revoked) */
     char *de_secret;            /* agent-de.secret's text */
 } s_fixture_t;
-
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
 
 static void
 s_path (char *buf, size_t len, const char *dir, const char *file)
@@ -91,9 +84,10 @@ s_setup (void **state)
 {
     s_fixture_t *fx = calloc (1, sizeof *fx);
     char err [256], path [256];
-    snprintf (fx->dir, sizeof fx->dir, "/tmp/jad-bundle-XXXXXX");
-    if (!mkdtemp (fx->dir))
+    if (!fx || !(fx->dir = jad_test_mkdtemp ())) {
+        free (fx);
         return -1;
+    }
     const char *names [] = { "hub", "agent-de", "europol", "agent-fr" };
     for (int i = 0; i < 4; i++)
         if (jad_keys_generate (names [i], fx->dir, err, sizeof err))
@@ -123,7 +117,8 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *fx = *state;
-    nftw (fx->dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    jad_test_rmtree (fx->dir);
+    free (fx->dir);
     jad_roster_destroy (&fx->roster);
     free (fx->de_secret);
     free (fx);

@@ -1,12 +1,10 @@
 /* Unit tests: lib/client.c — the options every client socket gets, and a
  * clear error for a bad endpoint. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +13,13 @@
 #include "jad/client.h"
 #include "jad/keys.h"
 #include "jad/wire.h"
-
-static int
-s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
+#include "testutil.h"
 
 static void
 test_connect (void **state)
 {
-    (void) state;
-    char dir[] = "/tmp/jad-client-XXXXXX", err[256], path[600];
-    assert_non_null (mkdtemp (dir));
+    const char *dir = jad_test_dir (state);
+    char err[256], path[1100];
     assert_int_equal (jad_keys_generate ("agent-de", dir, err, sizeof err), 0);
     assert_int_equal (jad_keys_generate ("hub", dir, err, sizeof err), 0);
     snprintf (path, sizeof path, "%s/agent-de.secret", dir);
@@ -60,14 +51,14 @@ test_connect (void **state)
     zsock_destroy (&sock);
     jad_keys_destroy (&own);
     jad_keys_destroy (&hub);
-    nftw (dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_connect),
+        cmocka_unit_test_setup_teardown (test_connect, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

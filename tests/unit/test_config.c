@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "jad/config.h"
+#include "testutil.h"
 
 static const struct option s_opts [] = {
     { "data", required_argument, NULL, 'd' },
@@ -22,30 +23,29 @@ static const struct option s_opts [] = {
     { NULL, 0, NULL, 0 }
 };
 
-/* A temporary file holding TEXT; its path is static storage. */
+/* A file holding TEXT in the test's directory; the path is valid until
+ * the next jad_test_path. */
 static const char *
-s_file (const char *text)
+s_file (void **state, const char *text)
 {
-    static char path [64];
-    snprintf (path, sizeof path, "/tmp/jad-config-XXXXXX");
-    int fd = mkstemp (path);
-    assert_true (fd >= 0);
-    size_t len = strlen (text);
-    assert_int_equal (write (fd, text, len), (ssize_t) len);
-    close (fd);
+    const char *path = jad_test_path (state, "test.conf");
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    assert_int_equal (fputs (text, f) >= 0, 1);
+    assert_int_equal (fclose (f), 0);
     return path;
 }
 
 /* Expand ARGV (NULL-terminated) with FILE's TEXT; returns the rc. */
 static int
-s_expand (const char *text, char **argv, int first, int *argc_p, char ***argv_p,
-          char *err, size_t errlen)
+s_expand (void **state, const char *text, char **argv, int first, int *argc_p,
+          char ***argv_p, char *err, size_t errlen)
 {
-    const char *path = s_file (text);
+    const char *path = s_file (state, text);
     int argc = 0;
     while (argv [argc])
         argc++;
-    static char joined [80];
+    static char joined [1100];
     snprintf (joined, sizeof joined, "--config=%s", path);
     for (int i = 0; i < argc; i++)
         if (strcmp (argv [i], "FILE") == 0)
@@ -64,12 +64,11 @@ s_expand (const char *text, char **argv, int first, int *argc_p, char ***argv_p,
 static void
 test_settings_go_before_the_command_line (void **state)
 {
-    (void) state;
     char *argv [] = { "prog", "status", "--country", "FR", "--config", "FILE",
                       "--json", NULL };
     int argc;
     char **out, err [256] = "";
-    int rc = s_expand ("# a comment\n"
+    int rc = s_expand (state, "# a comment\n"
                        "\n"
                        "  data = /var/lib/x y  \n"
                        "country=DE\n"
@@ -102,12 +101,11 @@ test_settings_go_before_the_command_line (void **state)
 static void
 test_equals_form_and_no_config (void **state)
 {
-    (void) state;
     char *argv [] = { "prog", "--config=FILE", NULL };
     int argc;
     char **out, err [256] = "";
-    assert_int_equal (s_expand ("listen = tcp://a:1#b\n", argv, 1, &argc, &out,
-                                err, sizeof err), 0);
+    assert_int_equal (s_expand (state, "listen = tcp://a:1#b\n", argv, 1, &argc,
+                                &out, err, sizeof err), 0);
     assert_int_equal (argc, 2);
     assert_string_equal (out [1], "--listen=tcp://a:1#b");
 
@@ -121,12 +119,13 @@ test_equals_form_and_no_config (void **state)
 }
 
 static void
-s_refused (const char *text, const char *expected)
+s_refused (void **state, const char *text, const char *expected)
 {
     char *argv [] = { "prog", "--config", "FILE", NULL };
     int argc;
-    char **out, err [256] = "";
-    assert_int_equal (s_expand (text, argv, 1, &argc, &out, err, sizeof err), -1);
+    char **out, err [1400] = "";
+    assert_int_equal (s_expand (state, text, argv, 1, &argc, &out, err, sizeof err),
+                      -1);
     if (!strstr (err, expected))
         fail_msg ("error '%s' does not contain '%s'", err, expected);
 }
@@ -134,39 +133,37 @@ s_refused (const char *text, const char *expected)
 static void
 test_errors_name_the_line (void **state)
 {
-    (void) state;
-    s_refused ("data = x\nfoo = 1\n", ":2: unknown key 'foo'");
-    s_refused ("json = maybe\n", ":1: 'json' is a flag");
-    s_refused ("\n\ndata =\n", ":3: 'data' needs a value");
-    s_refused ("data /x\n", ":1: expected 'key = value'");
-    s_refused ("= x\n", ":1: missing key");
-    s_refused ("config = other\n", ":1: 'config' cannot be set");
-    s_refused ("help = true\n", ":1: 'help' cannot be set");
-    s_refused ("check = true\n", ":1: 'check' cannot be set");
+    s_refused (state, "data = x\nfoo = 1\n", ":2: unknown key 'foo'");
+    s_refused (state, "json = maybe\n", ":1: 'json' is a flag");
+    s_refused (state, "\n\ndata =\n", ":3: 'data' needs a value");
+    s_refused (state, "data /x\n", ":1: expected 'key = value'");
+    s_refused (state, "= x\n", ":1: missing key");
+    s_refused (state, "config = other\n", ":1: 'config' cannot be set");
+    s_refused (state, "help = true\n", ":1: 'help' cannot be set");
+    s_refused (state, "check = true\n", ":1: 'check' cannot be set");
 
     char longline [5000];
     memset (longline, 'a', sizeof longline - 2);
     memcpy (longline, "data=", 5);
     longline [sizeof longline - 2] = '\n';
     longline [sizeof longline - 1] = '\0';
-    s_refused (longline, ":1: line longer than 4096 bytes");
+    s_refused (state, longline, ":1: line longer than 4096 bytes");
 }
 
 static void
 test_nul_byte (void **state)
 {
-    (void) state;
-    char path [] = "/tmp/jad-config-nul-XXXXXX";
-    int fd = mkstemp (path);
-    assert_true (fd >= 0);
-    assert_int_equal (write (fd, "json = true\ndata = a\0b\n", 24), 24);
-    close (fd);
+    char path [1100];
+    snprintf (path, sizeof path, "%s", jad_test_path (state, "nul.conf"));
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    assert_int_equal (fwrite ("json = true\ndata = a\0b\n", 1, 24, f), 24);
+    assert_int_equal (fclose (f), 0);
     char *argv [] = { "prog", "--config", path, NULL };
     int argc = 3;
-    char **out = argv, err [256] = "";
+    char **out = argv, err [1400] = "";
     assert_int_equal (jad_config_expand (&argc, &out, 1, s_opts, NULL,
                                          err, sizeof err), -1);
-    unlink (path);
     if (!strstr (err, ":2: NUL byte in line"))
         fail_msg ("error '%s'", err);
 }
@@ -201,8 +198,7 @@ test_usage_errors (void **state)
 static void
 test_checks (void **state)
 {
-    (void) state;
-    char err [256];
+    char err [1400];
     assert_int_equal (jad_config_check_endpoint ("hub", "tcp://127.0.0.1:7401", err, sizeof err), 0);
     assert_int_equal (jad_config_check_endpoint ("hub", "tcp://[::1]:1", err, sizeof err), 0);
     assert_int_equal (jad_config_check_endpoint ("hub", "tcp://*:65535", err, sizeof err), 0);
@@ -215,9 +211,8 @@ test_checks (void **state)
     assert_non_null (strstr (err, "--feed: 'udp://h:1' is not tcp://HOST:PORT"));
     assert_int_equal (jad_config_check_endpoint ("feed", NULL, err, sizeof err), -1);
 
-    char dir [] = "/tmp/jad-config-dir-XXXXXX";
-    assert_non_null (mkdtemp (dir));
-    char path [128];
+    const char *dir = jad_test_dir (state);
+    char path [1100];
     assert_int_equal (jad_config_check_dir ("data", dir, err, sizeof err), 0);
     snprintf (path, sizeof path, "%s/a/b/c", dir);     /* creatable */
     assert_int_equal (jad_config_check_dir ("data", path, err, sizeof err), 0);
@@ -231,7 +226,6 @@ test_checks (void **state)
     unlink (path);
     assert_int_equal (jad_config_check_file ("roster", path, err, sizeof err), -1);
     assert_non_null (strstr (err, "--roster: "));
-    rmdir (dir);
 
     char *check [] = { "prog", "--json", "--check", NULL };
     char *plain [] = { "prog", "--", "--check", NULL };
@@ -243,12 +237,17 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_settings_go_before_the_command_line),
-        cmocka_unit_test (test_equals_form_and_no_config),
-        cmocka_unit_test (test_errors_name_the_line),
+        cmocka_unit_test_setup_teardown (test_settings_go_before_the_command_line,
+                                         jad_test_dir_setup, jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_equals_form_and_no_config,
+                                         jad_test_dir_setup, jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_errors_name_the_line,
+                                         jad_test_dir_setup, jad_test_dir_teardown),
         cmocka_unit_test (test_usage_errors),
-        cmocka_unit_test (test_nul_byte),
-        cmocka_unit_test (test_checks),
+        cmocka_unit_test_setup_teardown (test_nul_byte,
+                                         jad_test_dir_setup, jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_checks,
+                                         jad_test_dir_setup, jad_test_dir_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

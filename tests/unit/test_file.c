@@ -4,7 +4,6 @@
  * files for the caller to rename, bounded whole-file reads (limit, empty,
  * NUL bytes, a file larger than the first buffer, a missing file, a
  * directory, a FIFO without a writer), the descriptor loops, mkdir -p. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,34 +21,9 @@
 #include <unistd.h>
 
 #include "jad/file.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
-
-static int
-s_setup (void **state)
-{
-    char *dir = strdup ("/tmp/jad-file-XXXXXX");
-    if (!dir || !mkdtemp (dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    char *dir = *state;
-    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (dir);
-    return 0;
-}
 
 /* DIR/NAME in a static buffer (one of two, so two may be used at once). */
 static const char *
@@ -104,7 +77,7 @@ s_expect_text (const char *path, const char *expect)
 static void
 test_put_new_and_replace (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     const char *path = s_path (dir, "roster.txt");
     char err [512] = "";
     assert_int_equal (jad_file_put (path, "one\n", 4, 0644, 0, err,
@@ -135,7 +108,7 @@ test_put_new_and_replace (void **state)
 static void
 test_put_exclusive (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     const char *path = s_path (dir, "a.bundle");
     char err [512] = "";
     assert_int_equal (jad_file_put (path, "first\n", 6, 0600, 1, err,
@@ -164,7 +137,7 @@ test_put_exclusive (void **state)
 static void
 test_modes_whatever_the_umask (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [512] = "";
     mode_t saved = umask (077);
     int a = jad_file_put (s_path (dir, "a"), "a", 1, 0644, 0, err,
@@ -187,7 +160,7 @@ test_modes_whatever_the_umask (void **state)
 static void
 test_put_errors (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [512] = "";
     /* A missing directory: the message names the file asked for. */
     const char *path = s_path (dir, "missing/file");
@@ -220,7 +193,7 @@ test_put_errors (void **state)
 static void
 test_temp (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [512] = "", tmp [PATH_MAX];
     assert_int_equal (jad_file_temp (dir, "secret\n", 7, 0600, tmp, err,
                                      sizeof err), 0);
@@ -249,7 +222,7 @@ test_temp (void **state)
 static void
 test_read_limit (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     const char *path = s_path (dir, "f");
     char err [512] = "";
     size_t len = 99;
@@ -282,7 +255,7 @@ test_read_limit (void **state)
 static void
 test_read_large (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     const char *path = s_path (dir, "big");
     char err [512] = "";
     size_t n = 3 * 100000 + 7, len = 0;
@@ -313,7 +286,7 @@ test_read_large (void **state)
 static void
 test_read_errors (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [512] = "";
     size_t len = 0;
     const char *path = s_path (dir, "absent");
@@ -342,7 +315,7 @@ test_read_errors (void **state)
 static void
 test_descriptors (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     int fds [2];
     assert_int_equal (pipe (fds), 0);
     assert_int_equal (jad_file_write_all (fds [1], "0123456789", 10), 0);
@@ -370,7 +343,7 @@ test_descriptors (void **state)
 static void
 test_make_dirs (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     const char *deep = s_path (dir, "a/b/c");
     assert_int_equal (jad_file_make_dirs (deep, 0700), 0);
     assert_int_equal (s_mode (deep), 0700);
@@ -395,24 +368,34 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_put_new_and_replace,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_put_exclusive,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_modes_whatever_the_umask,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_put_errors,
-                                         s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_temp, s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_temp, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_read_limit,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_read_large,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_read_errors,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_descriptors,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_make_dirs,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

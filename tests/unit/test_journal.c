@@ -3,7 +3,6 @@
  * a writer appends, the mirror's gap check, and a writer SIGKILLed at random
  * instants followed by a full consistency check; the files' modes under any
  * umask. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +10,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,10 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "jad/journal.h"
 #include "jad/wire.h"
+#include "testutil.h"
 
 static const uint8_t s_opid[16] = { 0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 static const uint8_t s_inc1[16] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
@@ -33,39 +33,12 @@ static const uint8_t s_inc2[16] = { 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 
 /* ------------------------------------------------------------ helpers */
 
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
-
-static int
-s_setup (void **state)
-{
-    char *dir = strdup ("/tmp/jad-journal-XXXXXX");
-    if (!dir || !mkdtemp (dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    char *dir = *state;
-    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (dir);
-    return 0;
-}
-
-/* A journal directory inside the test's temporary directory. */
-static char *
+/* A journal directory inside the test's temporary directory (testutil);
+ * valid until the next call. */
+static const char *
 s_path (void **state, const char *name)
 {
-    static char path[512];
-    snprintf (path, sizeof path, "%s/%s", (char *) *state, name);
-    return path;
+    return jad_test_path (state, name);
 }
 
 /* An Envelope that jad_wire_envelope_decode accepts, with a report of
@@ -586,20 +559,22 @@ test_mirror (void **state)
                                          JAD_JOURNAL_CREATE, err, sizeof err);
     assert_non_null (m);
     const uint8_t *const *cb = (const uint8_t *const *) bufs;
-    assert_int_equal (jad_journal_append_entries (m, cb, lens, 10, err, sizeof err), 0);
+    assert_int_equal (jad_journal_append_entries (m, cb, lens, 10, err, sizeof err),
+                      JAD_JOURNAL_OK);
     /* 12..15 after 10: a gap, refused whole. */
     assert_int_equal (jad_journal_append_entries (m, cb + 11, lens + 11, 4,
-                                                  err, sizeof err), -1);
+                                                  err, sizeof err), JAD_JOURNAL_EORDER);
     assert_non_null (strstr (err, "hub_seq 12, expected 11"));
     /* 11..13 then 15: the gap inside the batch refuses all of it. */
     const uint8_t *mixed[4] = { bufs[10], bufs[11], bufs[12], bufs[14] };
     size_t mixed_len[4] = { lens[10], lens[11], lens[12], lens[14] };
     assert_int_equal (jad_journal_append_entries (m, mixed, mixed_len, 4,
-                                                  err, sizeof err), -1);
+                                                  err, sizeof err), JAD_JOURNAL_EORDER);
     assert_non_null (strstr (err, "hub_seq 15, expected 14"));
     /* An old entry again. */
     assert_int_equal (jad_journal_append_entries (m, cb + 9, lens + 9, 1,
-                                                  err, sizeof err), -1);
+                                                  err, sizeof err), JAD_JOURNAL_EORDER);
+    assert_non_null (strstr (err, "hub_seq 10, expected 11"));
     uint64_t head;
     assert_int_equal (jad_journal_head (m, &head), 0);
     assert_int_equal (head, 10);
@@ -612,19 +587,36 @@ test_mirror (void **state)
     uint8_t *forged = jad_wire_encode (&e->base, &flen);
     jad_wire_free (&e);
     const uint8_t *fb[1] = { forged };
-    assert_int_equal (jad_journal_append_entries (m, fb, &flen, 1, err, sizeof err), -1);
+    assert_int_equal (jad_journal_append_entries (m, fb, &flen, 1, err, sizeof err),
+                      JAD_JOURNAL_EBROKEN);
     assert_non_null (strstr (err, "prev_hash"));
-    free (forged);
     /* Bytes that are not an entry. */
     const uint8_t junk[] = { 0xff, 0xff, 0xff };
     const uint8_t *jb[1] = { junk };
     size_t jlen = sizeof junk;
-    assert_int_equal (jad_journal_append_entries (m, jb, &jlen, 1, err, sizeof err), -1);
+    assert_int_equal (jad_journal_append_entries (m, jb, &jlen, 1, err, sizeof err),
+                      JAD_JOURNAL_EDECODE);
     assert_non_null (strstr (err, "does not decode"));
+    /* A batch whose second entry breaks the chain: refused whole, as a
+     * break, the good entry before it not stored either. */
+    free (forged);
+    e = jad_wire_entry_decode (bufs[11], lens[11], err, sizeof err);
+    assert_non_null (e);
+    e->prev_hash.data[31] ^= 1;
+    forged = jad_wire_encode (&e->base, &flen);
+    jad_wire_free (&e);
+    const uint8_t *late[2] = { bufs[10], forged };
+    size_t late_len[2] = { lens[10], flen };
+    assert_int_equal (jad_journal_append_entries (m, late, late_len, 2,
+                                                  err, sizeof err), JAD_JOURNAL_EBROKEN);
+    assert_non_null (strstr (err, "entry 12: prev_hash does not match entry 11"));
+    assert_int_equal (jad_journal_head (m, &head), 0);
+    assert_int_equal (head, 10);
+    free (forged);
 
     /* Catch up: the rest in one batch. */
     assert_int_equal (jad_journal_append_entries (m, cb + 10, lens + 10, 20,
-                                                  err, sizeof err), 0);
+                                                  err, sizeof err), JAD_JOURNAL_OK);
     assert_int_equal (s_check_journal (m), 30);
     /* Stored exactly as received. */
     for (int i = 0; i < 30; i++) {
@@ -775,6 +767,24 @@ test_records (void **state)
     assert_int_equal (range.first, 20);
     assert_int_equal (jad_journal_record_scan (j, JAD_JOURNAL_ROSTERS, 0, 10,
                                                s_record_fn, &range), 1);
+    /* The record governing a sequence: the greatest key at or below it. */
+    uint64_t key = 99;
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_CHECKPOINTS, 9, &key), 0);
+    assert_int_equal (key, 0);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_CHECKPOINTS, 10, &key), 1);
+    assert_int_equal (key, 10);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_CHECKPOINTS, 19, &key), 1);
+    assert_int_equal (key, 10);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_CHECKPOINTS, 20, &key), 1);
+    assert_int_equal (key, 20);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_CHECKPOINTS, UINT64_MAX,
+                                                &key), 1);
+    assert_int_equal (key, 20);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_ROSTERS, 0, &key), 0);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_ROSTERS, 1, &key), 1);
+    assert_int_equal (key, 1);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_ROSTERS, 500, &key), 1);
+    assert_int_equal (key, 1);
     /* Entry counts do not see side records. */
     uint64_t count = 0;
     assert_int_equal (jad_journal_count (j, &count), 0);
@@ -812,7 +822,7 @@ static void
 test_file_modes (void **state)
 {
     char err[512] = "";
-    char *path = s_path (state, "modes");
+    const char *path = s_path (state, "modes");
     mode_t old = umask (077);
     jad_journal_t *j = jad_journal_open (path, JAD_JOURNAL_CREATE, err, sizeof err);
     umask (old);
@@ -852,7 +862,7 @@ static void
 test_find (void **state)
 {
     char err[512];
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     assert_null (jad_journal_find (dir, err, sizeof err));
     char want[1024];
     snprintf (want, sizeof want, "%s: no journal (neither %s/journal nor %s/mirror)",
@@ -871,20 +881,207 @@ test_find (void **state)
     jad_journal_destroy (&j);
 }
 
+/* ------------------------------------------------------------ old files */
+
+static void
+s_be64 (uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t) v;
+}
+
+static int
+s_raw_put (MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
+           const void *v, size_t vlen)
+{
+    MDB_val kv = { klen, (void *) k }, vv = { vlen, (void *) v };
+    return mdb_put (txn, dbi, &kv, &vv, 0);
+}
+
+/* Write with LMDB alone, byte for byte, a journal as the code before
+ * lib/store.c left it: entries, dedupe and meta, no side records (a
+ * journal older than them), epoch 7, entries 1..3 of cy-police. */
+static void
+s_write_old_journal (const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi entries, dedupe, meta;
+    assert_int_equal (mkdir (dir, 0750), 0);
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_open (env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "entries", MDB_CREATE, &entries), 0);
+    assert_int_equal (mdb_dbi_open (txn, "dedupe", MDB_CREATE, &dedupe), 0);
+    assert_int_equal (mdb_dbi_open (txn, "meta", MDB_CREATE, &meta), 0);
+    uint8_t b8[8], b4[4] = { 0, 0, 0, 1 }, e4[4] = { 0, 0, 0, 7 };
+    assert_int_equal (s_raw_put (txn, meta, "schema_version", 14, b4, 4), 0);
+    s_be64 (b8, 1605500000000);
+    assert_int_equal (s_raw_put (txn, meta, "created_ms", 10, b8, 8), 0);
+    assert_int_equal (s_raw_put (txn, meta, "start_ms", 8, b8, 8), 0);
+    assert_int_equal (s_raw_put (txn, meta, "operation_name", 14, "ARMSTRONG VII", 13), 0);
+    assert_int_equal (s_raw_put (txn, meta, "operation_id", 12, s_opid, 16), 0);
+    assert_int_equal (s_raw_put (txn, meta, "epoch", 5, e4, 4), 0);
+    uint8_t prev[32];
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        size_t elen, len;
+        uint8_t *env_buf = s_envelope ("cy-police", s_inc1, seq, 80, 0, &elen);
+        Jad__Entry e = JAD__ENTRY__INIT;
+        e.has_hub_seq = 1; e.hub_seq = seq;
+        e.has_epoch = 1; e.epoch = 7;
+        e.has_received_ms = 1; e.received_ms = 1605510004000 + (int64_t) seq;
+        e.has_envelope = 1; e.envelope.data = env_buf; e.envelope.len = elen;
+        if (seq > 1) {
+            e.has_prev_hash = 1; e.prev_hash.data = prev; e.prev_hash.len = 32;
+        }
+        uint8_t *buf = jad_wire_encode (&e.base, &len);
+        assert_non_null (buf);
+        s_be64 (b8, seq);
+        assert_int_equal (s_raw_put (txn, entries, b8, 8, buf, len), 0);
+        uint8_t key[9 + 1 + 16 + 8], val[8 + 32];
+        memcpy (key, "cy-police", 10);          /* with its NUL */
+        memcpy (key + 10, s_inc1, 16);
+        s_be64 (key + 26, seq);
+        s_be64 (val, seq);
+        crypto_generichash (val + 8, 32, env_buf, elen, NULL, 0);
+        assert_int_equal (s_raw_put (txn, dedupe, key, sizeof key, val, sizeof val), 0);
+        crypto_generichash (prev, 32, buf, len, NULL, 0);
+        free (buf);
+        free (env_buf);
+    }
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+/* A journal written before lib/store.c reads and grows as it did, and what
+ * this build writes into it keeps that layout. */
+static void
+test_old_layout (void **state)
+{
+    char err[512] = "";
+    char dir[600];
+    snprintf (dir, sizeof dir, "%s", s_path (state, "old"));
+    s_write_old_journal (dir);
+
+    jad_journal_t *j = jad_journal_open (dir, JAD_JOURNAL_RDONLY, err, sizeof err);
+    if (!j)
+        fail_msg ("open: %s", err);
+    assert_int_equal (s_check_journal (j), 3);
+    jad_journal_meta_t m;
+    assert_int_equal (jad_journal_meta_get (j, &m), 0);
+    assert_int_equal (m.has, 1);
+    assert_string_equal (m.name, "ARMSTRONG VII");
+    assert_memory_equal (m.id, s_opid, 16);
+    assert_int_equal (m.epoch, 7);
+    assert_int_equal (m.schema_version, 1);
+    assert_int_equal (m.created_ms, 1605500000000);
+    assert_int_equal (m.start_ms, 1605500000000);
+    assert_int_equal (m.end_ms, 0);
+    uint64_t key = 99;
+    assert_int_equal (jad_journal_record_last (j, JAD_JOURNAL_ROSTERS, &key), 0);
+    assert_int_equal (key, 0);
+    assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_ROSTERS, 3, &key), 0);
+    s_range_t r = { 0 };
+    assert_int_equal (jad_journal_record_scan (j, JAD_JOURNAL_CHECKPOINTS, 0, 10,
+                                               s_record_fn, &r), 0);
+    const uint8_t cp[] = "cp";
+    assert_int_equal (jad_journal_record_put (j, JAD_JOURNAL_CHECKPOINTS, 3, cp, 2,
+                                              err, sizeof err), -1);
+    jad_journal_destroy (&j);
+
+    /* A writer carries on: hub_seq 4 and 5, chained, in the old epoch. */
+    j = jad_journal_open (dir, 0, err, sizeof err);
+    if (!j)
+        fail_msg ("open: %s", err);
+    s_append_range (j, "cy-police", s_inc1, 4, 2, 80);
+    assert_int_equal (s_check_journal (j), 5);
+    assert_int_equal (jad_journal_record_put (j, JAD_JOURNAL_CHECKPOINTS, 5, cp, 2,
+                                              err, sizeof err), 0);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal (jad_journal_get (j, 5, &buf, &len), 1);
+    Jad__Entry *e = jad_wire_entry_decode (buf, len, err, sizeof err);
+    assert_non_null (e);
+    assert_int_equal (e->epoch, 7);
+    jad_wire_free (&e);
+    free (buf);
+    jad_journal_destroy (&j);
+
+    /* Read back with LMDB alone: the keys and values are laid out as
+     * before. */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi entries, dedupe, meta, cps;
+    MDB_val k, v;
+    uint8_t b8[8];
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_open (env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "entries", 0, &entries), 0);
+    assert_int_equal (mdb_dbi_open (txn, "dedupe", 0, &dedupe), 0);
+    assert_int_equal (mdb_dbi_open (txn, "meta", 0, &meta), 0);
+    assert_int_equal (mdb_dbi_open (txn, "checkpoints", 0, &cps), 0);
+    s_be64 (b8, 5);
+    k = (MDB_val) { 8, b8 };
+    assert_int_equal (mdb_get (txn, entries, &k, &v), 0);
+    uint8_t hash[32];
+    e = jad_wire_entry_decode (v.mv_data, v.mv_size, err, sizeof err);
+    assert_non_null (e);
+    crypto_generichash (hash, 32, e->envelope.data, e->envelope.len, NULL, 0);
+    jad_wire_free (&e);
+    uint8_t dkey[10 + 16 + 8];
+    memcpy (dkey, "cy-police", 10);
+    memcpy (dkey + 10, s_inc1, 16);
+    s_be64 (dkey + 26, 5);
+    k = (MDB_val) { sizeof dkey, dkey };
+    assert_int_equal (mdb_get (txn, dedupe, &k, &v), 0);
+    assert_int_equal (v.mv_size, 40);
+    assert_memory_equal (v.mv_data, b8, 8);
+    assert_memory_equal ((uint8_t *) v.mv_data + 8, hash, 32);
+    k = (MDB_val) { 14, "schema_version" };
+    assert_int_equal (mdb_get (txn, meta, &k, &v), 0);
+    assert_int_equal (v.mv_size, 4);
+    assert_memory_equal (v.mv_data, "\0\0\0\1", 4);
+    k = (MDB_val) { 10, "created_ms" };
+    assert_int_equal (mdb_get (txn, meta, &k, &v), 0);
+    s_be64 (b8, 1605500000000);
+    assert_memory_equal (v.mv_data, b8, 8);     /* kept, not restamped */
+    s_be64 (b8, 5);
+    k = (MDB_val) { 8, b8 };
+    assert_int_equal (mdb_get (txn, cps, &k, &v), 0);
+    assert_int_equal (v.mv_size, 2);
+    mdb_txn_abort (txn);
+    mdb_env_close (env);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (test_append_scan, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_batch_mixed, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_reopen, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_map_growth, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_readers_during_writes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_mirror, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_crash, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_records, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_file_modes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_find, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_append_scan, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_mixed, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_reopen, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_map_growth, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_readers_during_writes, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_mirror, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_crash, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_records, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_file_modes, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_find, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_old_layout, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
     };
     if (sodium_init () < 0)
         return 1;

@@ -4,7 +4,6 @@
  * vector from a hand-written file, files from before signing keys refused),
  * and the CURVE socket options on real sockets (ZAP_ENFORCE_DOMAIN reads
  * back 1 and does refuse a client when no ZAP handler runs). */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +11,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,34 +21,9 @@
 
 #include "jad/keys.h"
 #include "jad/sign.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
-
-static int
-s_setup (void **state)
-{
-    char *dir = strdup ("/tmp/jad-keys-XXXXXX");
-    if (!dir || !mkdtemp (dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    char *dir = *state;
-    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (dir);
-    return 0;
-}
 
 static void
 s_path (char *buf, size_t len, const char *dir, const char *file)
@@ -147,7 +120,7 @@ s_generate_and_load (const char *dir, const char *name)
 static void
 test_generate_files_and_modes (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], pub [512], sec [512];
     assert_int_equal (jad_keys_generate ("agent-de", dir, err, sizeof err), 0);
     s_path (pub, sizeof pub, dir, "agent-de.pub");
@@ -191,7 +164,7 @@ test_generate_files_and_modes (void **state)
 static void
 test_load_secret_and_public (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], pub [512];
     jad_keys_t *keys = s_generate_and_load (dir, "hub");
     assert_string_equal (jad_keys_name (keys), "hub");
@@ -223,7 +196,7 @@ test_load_secret_and_public (void **state)
 static void
 test_refuse_overwrite (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], sec [512];
     assert_int_equal (jad_keys_generate ("agent-fr", dir, err, sizeof err), 0);
     s_path (sec, sizeof sec, dir, "agent-fr.secret");
@@ -247,7 +220,7 @@ test_refuse_overwrite (void **state)
 static void
 test_refuse_readable_secret (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], sec [512], other [512];
     assert_int_equal (jad_keys_generate ("agent-nl", dir, err, sizeof err), 0);
     s_path (sec, sizeof sec, dir, "agent-nl.secret");
@@ -281,7 +254,7 @@ test_refuse_readable_secret (void **state)
 static void
 test_names (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256];
     char longest [66];
     memset (longest, 'a', 64);
@@ -327,7 +300,7 @@ test_z85_valid (void **state)
 static void
 test_damaged_files (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], path [512];
     jad_keys_t *a = s_generate_and_load (dir, "a");
     jad_keys_t *b = s_generate_and_load (dir, "b");
@@ -419,7 +392,7 @@ test_damaged_files (void **state)
 static void
 test_signing_keys (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], pub [512];
     jad_keys_t *keys = s_generate_and_load (dir, "agent-de");
     s_path (pub, sizeof pub, dir, "agent-de.pub");
@@ -471,7 +444,7 @@ test_signing_keys (void **state)
 static void
 test_signing_seed_rfc8032 (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], path [512], text [2048];
     jad_keys_t *a = s_generate_and_load (dir, "a");
     s_path (path, sizeof path, dir, "rfc.secret");
@@ -536,7 +509,7 @@ test_signing_seed_rfc8032 (void **state)
 static void
 test_old_files_refused (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], path [512], text [1024];
     jad_keys_t *a = s_generate_and_load (dir, "a");
 
@@ -578,7 +551,7 @@ test_old_files_refused (void **state)
 static void
 test_apply_server_enforces_domain (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [256], pub [512];
     jad_keys_t *keys = s_generate_and_load (dir, "hub");
 
@@ -651,7 +624,7 @@ s_handshake (jad_keys_t *server_keys, jad_keys_t *client_keys, int timeout_ms)
 static void
 test_curve_handshake_needs_zap (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     jad_keys_t *hub = s_generate_and_load (dir, "hub");
     jad_keys_t *agent = s_generate_and_load (dir, "agent-de");
 
@@ -675,27 +648,38 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_generate_files_and_modes,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_load_secret_and_public,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_overwrite,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_readable_secret,
-                                         s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_names, s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_names, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test (test_z85_valid),
         cmocka_unit_test_setup_teardown (test_damaged_files,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_signing_keys,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_signing_seed_rfc8032,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_old_files_refused,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_apply_server_enforces_domain,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_curve_handshake_needs_zap,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,7 +1,6 @@
 /* Unit tests: lib/roster.c — the shipped sample parses, every rejection
  * names its line, lookups by key, name and key id, signing keys and key ids,
  * revocation, parse -> format round trips, and save -> load round trips. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,7 +8,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 
 #include "jad/roster.h"
 #include "jad/timefmt.h"
+#include "testutil.h"
 
 #define SAMPLE "deploy/examples/roster.sample"
 
@@ -47,32 +46,6 @@
 #define P_DE   "participant agent-de agent DE " K_DE " " S_DE " " I_DE "\n"
 
 /* ------------------------------------------------------------ helpers */
-
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
-
-static int
-s_setup (void **state)
-{
-    char *dir = strdup ("/tmp/jad-roster-XXXXXX");
-    if (!dir || !mkdtemp (dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    char *dir = *state;
-    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (dir);
-    return 0;
-}
 
 /* Write TEXT as DIR/roster and load it. */
 static jad_roster_t *
@@ -193,7 +166,7 @@ static void
 test_minimal_and_comments (void **state)
 {
     char err [512];
-    jad_roster_t *roster = s_load_text (*state,
+    jad_roster_t *roster = s_load_text (jad_test_dir (state),
         "  # indented comment\n\n" HEADER "\t\n" P_HUB
         "participant\tagent-de\tagent\tDE\t" K_DE "\t" S_DE "\t" I_DE "  \r\n",
         err, sizeof err);
@@ -207,7 +180,7 @@ test_minimal_and_comments (void **state)
 static void
 test_rejections (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     s_expect_reject (dir, HEADER P_HUB "colour blue\n", 6, "unknown keyword");
     s_expect_reject (dir, HEADER P_HUB P_DE
                      "participant agent-de agent FR " K_FR SI_FR "\n", 7,
@@ -302,7 +275,7 @@ test_rejections (void **state)
 static void
 test_save_round_trip (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [512], path [512];
     jad_roster_t *a = jad_roster_load (SAMPLE, err, sizeof err);
     if (!a)
@@ -423,7 +396,7 @@ test_save_round_trip (void **state)
 static void
 test_signing_columns (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [512];
     /* Upper-case hex is read; the bytes are the key's. */
     jad_roster_t *roster = s_load_text (dir, HEADER P_HUB
@@ -473,7 +446,7 @@ test_signing_columns (void **state)
 static void
 test_revocation (void **state)
 {
-    const char *dir = *state;
+    const char *dir = jad_test_dir (state);
     char err [512];
     jad_roster_t *roster = s_load_text (dir, HEADER P_HUB
         "participant agent-de agent DE " K_DE " " S_DE " " I_DE " revoked\n"
@@ -650,13 +623,18 @@ main (void)
         cmocka_unit_test (test_sample_parses),
         cmocka_unit_test (test_roles),
         cmocka_unit_test_setup_teardown (test_minimal_and_comments,
-                                         s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_rejections, s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_rejections, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_save_round_trip,
-                                         s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_signing_columns,
-                                         s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_revocation, s_setup, s_teardown),
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_revocation, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
         cmocka_unit_test (test_parse_format),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

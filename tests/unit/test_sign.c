@@ -2,14 +2,12 @@
  * (libsodium .exp style: any change to a layout breaks every signature ever
  * made, so it must show up here), key ids, BLAKE2b-256, the RFC 8032 test
  * vector, and a sign/verify round trip with a real jad_keys key. */
-#define _XOPEN_SOURCE 700     /* nftw */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 
 #include "jad/keys.h"
 #include "jad/sign.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -59,12 +58,6 @@ s_unhex (const char *hex, uint8_t *out, size_t len)
     }
 }
 
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st, (void) flag, (void) ftw;
-    return remove (path);
-}
 
 /* ------------------------------------------------------------ tests */
 
@@ -199,9 +192,8 @@ test_rfc8032_vector (void **state)
 static void
 test_sign_verify_round_trip (void **state)
 {
-    (void) state;
-    char dir [] = "/tmp/jad-sign-XXXXXX", err [256], path [512];
-    assert_non_null (mkdtemp (dir));
+    const char *dir = jad_test_dir (state);
+    char err [256], path [1100];
     assert_int_equal (jad_keys_generate ("agent-de", dir, err, sizeof err), 0);
     snprintf (path, sizeof path, "%s/agent-de.secret", dir);
     jad_keys_t *keys = jad_keys_load (path, err, sizeof err);
@@ -249,7 +241,6 @@ test_sign_verify_round_trip (void **state)
     free (msg);
     jad_keys_destroy (&keys);
     jad_keys_destroy (&pub);
-    nftw (dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 int
@@ -261,7 +252,9 @@ main (void)
         cmocka_unit_test (test_roster_bytes),
         cmocka_unit_test (test_hash_and_key_id),
         cmocka_unit_test (test_rfc8032_vector),
-        cmocka_unit_test (test_sign_verify_round_trip),
+        cmocka_unit_test_setup_teardown (test_sign_verify_round_trip,
+                                         jad_test_dir_setup,
+                                         jad_test_dir_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
