@@ -131,28 +131,13 @@ s_heartbeat (jad_feed_server_t *self, size_t *len_p)
 
 /* ------------------------------------------------------------ records */
 
-/* The greatest key <= SEQ in the KIND records (0 when none). */
-typedef struct {
-    uint64_t seq, found;
-} s_floor_t;
-
-static int
-s_floor_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
-{
-    (void) buf, (void) len;
-    s_floor_t *f = arg;
-    if (seq > f->seq)
-        return 1;
-    f->found = seq;
-    return 0;
-}
-
+/* The greatest key <= SEQ in the KIND records (0 when none, or when the
+ * journal cannot say: then a little more is sent, never less). */
 static uint64_t
 s_floor (jad_feed_server_t *self, int kind, uint64_t seq)
 {
-    s_floor_t f = { seq, 0 };
-    jad_journal_record_scan (self->journal, kind, 0, SIZE_MAX, s_floor_fn, &f);
-    return f.found;
+    uint64_t key = 0;
+    return jad_journal_record_floor (self->journal, kind, seq, &key) == 1 ? key : 0;
 }
 
 typedef struct {
@@ -292,10 +277,9 @@ s_answer (jad_feed_server_t *self, const s_catchup_t *c)
      * (to head + 1 at the head: the roster the next entry will be under). */
     s_serve_t sv = { self, c->route, JAD_FRAME_ROSTER,
                      reached ? head + 1 : last, 0, 0 };
-    uint64_t first = s_floor (self, JAD_JOURNAL_ROSTERS, from);
     if (jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS,
-                                 first ? first : from, SIZE_MAX,
-                                 s_serve_fn, &sv) < 0)
+                                 s_floor (self, JAD_JOURNAL_ROSTERS, from),
+                                 SIZE_MAX, s_serve_fn, &sv) < 0)
         jad_log_error ("catch-up: cannot read the recorded rosters");
     uint64_t sent = from - 1;
     if (!sv.blocked && from <= last) {
