@@ -119,18 +119,17 @@ int
 jad_history_add (jad_history_t *self, uint64_t effective_seq,
                  jad_roster_t **roster_p)
 {
+    int rc = -1;
     jad_roster_t *roster = *roster_p;
     *roster_p = NULL;
-    if (effective_seq == 0) {
-        jad_roster_destroy (&roster);
-        return -1;
-    }
-    char *text = jad_roster_format (roster);
-    if (!text) {
-        jad_roster_destroy (&roster);
-        return -1;
-    }
-    return s_put (self, effective_seq, roster, text);
+    char *text = effective_seq ? jad_roster_format (roster) : NULL;
+    if (!text)
+        goto out;
+    rc = s_put (self, effective_seq, roster, text);
+    roster = NULL;              /* s_put took both, whatever came of it */
+out:
+    jad_roster_destroy (&roster);
+    return rc;
 }
 
 /* jad_history_add_record without the "roster record at N: " its caller
@@ -234,9 +233,10 @@ s_load_fn (void *arg, uint64_t key, const uint8_t *buf, size_t len)
     uint64_t seq;
     int rc = s_add_record (load->self, buf, len, key, load->verify,
                            load->op_id, &seq, why, sizeof why);
-    /* Read, whatever came of it: the next load starts after it, and a bad
-     * record is reported once. */
-    load->self->next_key = key + 1;
+    /* Read, added or bad: the next load starts after it, and a bad record
+     * is reported once.  Not when memory ran out: it is the next one's. */
+    if (rc != -2)
+        load->self->next_key = key + 1;
     if (rc == 0)
         load->added++;
     else
