@@ -8,20 +8,14 @@
 
 #include "jad/entry.h"
 #include "jad/figures.h"
+#include "jad/history.h"
 #include "jad/report.h"
 #include "jad/report_json.h"
 #include "jad/roster.h"
 #include "jad/wire.h"
 #include "console_model.h"
 
-#define S_ERAS_MAX    256       /* recorded rosters kept */
 #define S_AGENTS_MAX  1024      /* agents whose health is tracked */
-
-/* A recorded roster and the first hub_seq it governs. */
-typedef struct {
-    uint64_t      from;
-    jad_roster_t *roster;
-} s_era_t;
 
 /* Where entry N's report bytes are kept, for lib/figures' FETCH. */
 typedef struct {
@@ -52,12 +46,8 @@ typedef struct {
 
 struct _jad_model_t {
     jad_figures_t *figures;     /* the totals, as jad-report counts them */
-    s_era_t        eras[S_ERAS_MAX];
-    size_t         n_eras;
-    char           operation[JAD_ROSTER_OPERATION_MAX + 1];
-    uint8_t        op_id[16];
-    int            has_op_id;
-    int64_t        start_ms, end_ms;
+    jad_history_t *history;     /* the recorded rosters: the operation, and
+                                   who is whose */
     uint64_t       head;        /* last entry applied */
     uint64_t       bad;         /* entries that did not decode */
     int64_t        latest_ms;   /* newest event time */
@@ -82,10 +72,9 @@ jad_model_new (void)
     if (!self)
         return NULL;
     self->figures = jad_figures_new ();
-    if (!self->figures) {
-        free (self);
-        return NULL;
-    }
+    self->history = jad_history_new ();
+    if (!self->figures || !self->history)
+        jad_model_destroy (&self);
     return self;
 }
 
@@ -96,8 +85,7 @@ jad_model_destroy (jad_model_t **self_p)
     if (!self)
         return;
     jad_figures_destroy (&self->figures);
-    for (size_t i = 0; i < self->n_eras; i++)
-        jad_roster_destroy (&self->eras[i].roster);
+    jad_history_destroy (&self->history);
     for (size_t i = 0; i < self->n_notes; i++)
         free (self->notes[(self->notes_start + i) % JAD_MODEL_NOTES_MAX].json);
     jad_wire_free (&self->fetched);
@@ -127,74 +115,19 @@ int
 jad_model_roster (jad_model_t *self, const uint8_t *buf, size_t len,
                   char *err, size_t errlen)
 {
-    Jad__RosterRecord *rec = (Jad__RosterRecord *) jad_wire_decode (
-        &jad__roster_record__descriptor, buf, len, JAD_FRAME_MAX, err, errlen);
-    if (!rec)
+    /* Not verified: the console trusts its hub (CURVE) and has no anchor
+     * of its own.  A catch-up and the feed may both bring the same record:
+     * the history replaces it. */
+    if (jad_history_add_record (self->history, buf, len, 0, 0, NULL,
+                                err, errlen) != 0)
         return -1;
-    jad_roster_t *roster = rec->has_roster
-        ? jad_roster_parse ((const char *) rec->roster.data, rec->roster.len,
-                            "recorded roster", err, errlen)
-        : NULL;
-    uint64_t from = rec->has_effective_seq ? rec->effective_seq : 1;
-    if (!rec->has_roster)
-        snprintf (err, errlen, "roster record without a roster");
-    jad_wire_free (&rec);
-    if (!roster)
-        return -1;
-    /* A catch-up and the feed may both bring the same record. */
-    for (size_t i = 0; i < self->n_eras; i++)
-        if (self->eras[i].from == from) {
-            jad_roster_destroy (&self->eras[i].roster);
-            self->eras[i].roster = roster;
-            roster = NULL;
-            break;
-        }
-    if (roster) {
-        if (self->n_eras == S_ERAS_MAX) {
-            jad_roster_destroy (&self->eras[0].roster);
-            memmove (self->eras, self->eras + 1, (S_ERAS_MAX - 1) * sizeof *self->eras);
-            self->n_eras--;
-        }
-        size_t i = self->n_eras++;
-        while (i > 0 && self->eras[i - 1].from > from) {
-            self->eras[i] = self->eras[i - 1];
-            i--;
-        }
-        self->eras[i] = (s_era_t) { from, roster };
-    }
-    const jad_roster_t *last = self->eras[self->n_eras - 1].roster;
-    snprintf (self->operation, sizeof self->operation, "%s",
-              jad_roster_operation (last));
-    memcpy (self->op_id, jad_roster_id (last), 16);
-    self->has_op_id = 1;
-    self->start_ms = jad_roster_start_ms (last);
-    self->end_ms = jad_roster_end_ms (last);
+    const jad_roster_t *last = jad_history_last (self->history);
     for (size_t i = 0; i < jad_roster_size (last); i++) {
         const jad_participant_t *p = jad_roster_at (last, i);
         if (p->role == JAD_ROLE_AGENT)
             s_country (self, p->country);
     }
     return 0;
-}
-
-/* ORIGIN's country at entry SEQ: the roster in force then, or any other
- * that names it; "import-CC" as jad-journal import names its origins. */
-static void
-s_origin_country (const jad_model_t *self, const char *origin, uint64_t seq,
-                  char *cc)
-{
-    cc[0] = 0;
-    const jad_participant_t *who = NULL;
-    for (size_t i = self->n_eras; i-- > 0 && !who;)
-        if (self->eras[i].from <= seq)
-            who = jad_roster_find_name (self->eras[i].roster, origin);
-    for (size_t i = self->n_eras; i-- > 0 && !who;)
-        who = jad_roster_find_name (self->eras[i].roster, origin);
-    if (who)
-        snprintf (cc, 3, "%s", who->country);
-    else
-    if (strncmp (origin, "import-", 7) == 0 && strlen (origin) == 9)
-        memcpy (cc, origin + 7, 2), cc[2] = 0;
 }
 
 /* lib/figures asks for entry SEQ again (a correction supersedes it); SEQ 0
@@ -373,10 +306,7 @@ jad_model_entry (jad_model_t *self, uint64_t seq, const uint8_t *buf, size_t len
     size_t olen = peel.origin ? peel.origin_len : 0;
     memcpy (origin, peel.origin ? (const char *) peel.origin : "", olen);
     origin[olen] = 0;
-    if (r->country)
-        snprintf (cc, sizeof cc, "%s", r->country);
-    else
-        s_origin_country (self, origin, seq, cc);
+    jad_history_country (self->history, seq, origin, r->country, cc);
     int64_t time_ms = peel.has_event_time ? peel.event_time_ms : peel.received_ms;
     if (time_ms > self->latest_ms)
         self->latest_ms = time_ms;
@@ -427,20 +357,40 @@ jad_model_health (jad_model_t *self, const char *name, const char *country,
 uint64_t jad_model_head (const jad_model_t *self) { return self->head; }
 uint64_t jad_model_bad (const jad_model_t *self) { return self->bad; }
 int64_t jad_model_latest_ms (const jad_model_t *self) { return self->latest_ms; }
-const char *jad_model_operation (const jad_model_t *self) { return self->operation; }
-int64_t jad_model_start_ms (const jad_model_t *self) { return self->start_ms; }
-int64_t jad_model_end_ms (const jad_model_t *self) { return self->end_ms; }
+/* The operation is the last recorded roster's (a roster edited during the
+ * operation may rename it or move its end). */
+const char *
+jad_model_operation (const jad_model_t *self)
+{
+    const jad_roster_t *last = jad_history_last (self->history);
+    return last ? jad_roster_operation (last) : "";
+}
+
+int64_t
+jad_model_start_ms (const jad_model_t *self)
+{
+    const jad_roster_t *last = jad_history_last (self->history);
+    return last ? jad_roster_start_ms (last) : 0;
+}
+
+int64_t
+jad_model_end_ms (const jad_model_t *self)
+{
+    const jad_roster_t *last = jad_history_last (self->history);
+    return last ? jad_roster_end_ms (last) : 0;
+}
 
 const uint8_t *
 jad_model_operation_id (const jad_model_t *self)
 {
-    return self->has_op_id ? self->op_id : NULL;
+    const jad_roster_t *last = jad_history_last (self->history);
+    return last ? jad_roster_id (last) : NULL;
 }
 
 json_t *
 jad_model_figures (jad_model_t *self)
 {
-    return jad_figures_json (self->figures, self->operation);
+    return jad_figures_json (self->figures, jad_model_operation (self));
 }
 
 size_t

@@ -63,9 +63,11 @@ jad_model_t *jad_model_new (void);
 /* Free; safe on NULL; nulls the caller's pointer. */
 void jad_model_destroy (jad_model_t **self_p);
 
-/* A RosterRecord (its packed bytes) as the hub recorded it: the operation's
- * name, start and end, its countries, and who is who.  0, or -1 with a
- * reason in ERR when it does not decode (the model is unchanged). */
+/* A RosterRecord (its packed bytes) as the hub recorded it, in any order
+ * (a record with an effective_seq already held replaces it): the
+ * operation's name, start and end, its countries, and who is who
+ * (lib/history.c).  0, or -1 with a reason in ERR when it does not decode
+ * or its roster does not parse (the model is unchanged). */
 int jad_model_roster (jad_model_t *self, const uint8_t *buf, size_t len,
                       char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -96,7 +98,9 @@ uint64_t jad_model_bad  (const jad_model_t *self);
 int64_t  jad_model_latest_ms (const jad_model_t *self);
 
 /* The operation's name ("" until a roster arrives), planned start and end
- * (0 when unknown), and the operation id (NULL when unknown). */
+ * (0 when unknown), and the operation id (NULL when unknown), from the
+ * last recorded roster.  The strings are valid until the next
+ * jad_model_roster. */
 const char    *jad_model_operation (const jad_model_t *self);
 int64_t        jad_model_start_ms  (const jad_model_t *self);
 int64_t        jad_model_end_ms    (const jad_model_t *self);

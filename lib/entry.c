@@ -8,107 +8,48 @@
 #include <unistd.h>
 
 #include "jad/entry.h"
-#include "jad/roster.h"
+#include "jad/history.h"
 #include "jad/wire.h"
-
-/* A recorded roster and the first hub_seq it governs. */
-typedef struct {
-    uint64_t      from;         /* RosterRecord.effective_seq */
-    jad_roster_t *roster;
-    char         *text;         /* its canonical text, NUL-terminated */
-} s_era_t;
 
 struct _jad_entry_reader_t {
     jad_journal_t *journal;     /* read-only */
-    s_era_t       *eras;        /* in key order */
-    size_t         n_eras;
-    size_t         cap_eras;
-    int            bad_roster;  /* a record did not decode: said once */
+    jad_history_t *history;     /* the rosters recorded in it */
+    int            bad_roster;  /* a record could not be read: said once */
     uint64_t       untrimmed;   /* entries read since the last trim */
 };
 
 /* ------------------------------------------------------------ rosters */
 
 static int
-s_roster_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+s_bad_roster_fn (void *arg, uint64_t seq, const char *why)
 {
     jad_entry_reader_t *self = arg;
-    char err[256];
-    jad_roster_t *roster = NULL;
-    char *text = NULL;
-    Jad__RosterRecord *rec = (Jad__RosterRecord *) jad_wire_decode (
-        &jad__roster_record__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
-    if (rec && rec->has_roster)
-        roster = jad_roster_parse ((const char *) rec->roster.data,
-                                   rec->roster.len, "recorded roster",
-                                   err, sizeof err);
-    if (roster)
-        text = strndup ((const char *) rec->roster.data, rec->roster.len);
-    jad_wire_free (&rec);
-    if (!roster || !text) {
-        /* Only countries depend on it: say so, and go on without it. */
-        if (!self->bad_roster)
-            fprintf (stderr, "warning: roster recorded at %" PRIu64 " is not "
-                     "readable (%s): countries come from the reports only\n",
-                     seq, roster ? "out of memory" : err);
-        self->bad_roster = 1;
-        jad_roster_destroy (&roster);
-        free (text);
-        return 0;
-    }
-    if (self->n_eras == self->cap_eras) {
-        size_t cap = self->cap_eras ? self->cap_eras * 2 : 8;
-        s_era_t *eras = realloc (self->eras, cap * sizeof *eras);
-        if (!eras) {
-            jad_roster_destroy (&roster);
-            free (text);
-            return 1;
-        }
-        self->eras = eras;
-        self->cap_eras = cap;
-    }
-    self->eras[self->n_eras++] = (s_era_t) { seq, roster, text };
+    /* Only countries depend on it: say so, and go on without it. */
+    if (!self->bad_roster)
+        fprintf (stderr, "warning: roster recorded at %" PRIu64 " is not "
+                 "readable (%s): countries come from the reports only\n",
+                 seq, why);
+    self->bad_roster = 1;
     return 0;
 }
 
 int
 jad_entry_reader_refresh (jad_entry_reader_t *self)
 {
-    uint64_t from = self->n_eras ? self->eras[self->n_eras - 1].from + 1 : 0;
-    return jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, from,
-                                    SIZE_MAX, s_roster_fn, self) < 0 ? -1 : 0;
+    return jad_history_load (self->history, self->journal, 0, NULL,
+                             s_bad_roster_fn, self) < 0 ? -1 : 0;
 }
 
 const char *
 jad_entry_reader_roster_text (jad_entry_reader_t *self)
 {
-    return self->n_eras ? self->eras[self->n_eras - 1].text : NULL;
+    return jad_history_last_text (self->history);
 }
 
-/* The country of ORIGIN at entry SEQ: from the roster governing SEQ, else
- * from any recorded roster (a participant's country never changes), else
- * from an import's "import-CC".  "" when nothing says. */
-static void
-s_origin_country (jad_entry_reader_t *self, uint64_t seq, const char *origin,
-                  char *country)
+const jad_history_t *
+jad_entry_reader_history (jad_entry_reader_t *self)
 {
-    country[0] = 0;
-    const jad_participant_t *who = NULL;
-    for (size_t i = self->n_eras; i-- > 0 && !who; )
-        if (self->eras[i].from <= seq)
-            who = jad_roster_find_name (self->eras[i].roster, origin);
-    for (size_t i = self->n_eras; i-- > 0 && !who; )
-        who = jad_roster_find_name (self->eras[i].roster, origin);
-    if (who && who->country[0]) {
-        memcpy (country, who->country, 3);
-        return;
-    }
-    if (!who && strncmp (origin, "import-", 7) == 0 && strlen (origin) == 9
-    &&  origin[7] >= 'A' && origin[7] <= 'Z' && origin[8] >= 'A' && origin[8] <= 'Z') {
-        country[0] = origin[7];
-        country[1] = origin[8];
-        country[2] = 0;
-    }
+    return self->history;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -138,6 +79,11 @@ jad_entry_reader_new (const char *dir, char *err, size_t errlen)
     self->journal = jad_journal_find (dir, err, errlen);
     if (!self->journal)
         goto fail;
+    self->history = jad_history_new ();
+    if (!self->history) {
+        snprintf (err, errlen, "out of memory");
+        goto fail;
+    }
     if (jad_entry_reader_refresh (self) != 0) {
         snprintf (err, errlen, "%s: cannot read the recorded rosters", dir);
         goto fail;
@@ -154,11 +100,7 @@ jad_entry_reader_destroy (jad_entry_reader_t **self_p)
     if (!self_p || !*self_p)
         return;
     jad_entry_reader_t *self = *self_p;
-    for (size_t i = 0; i < self->n_eras; i++) {
-        jad_roster_destroy (&self->eras[i].roster);
-        free (self->eras[i].text);
-    }
-    free (self->eras);
+    jad_history_destroy (&self->history);
     jad_journal_destroy (&self->journal);
     free (self);
     *self_p = NULL;
@@ -172,129 +114,72 @@ jad_entry_reader_journal (jad_entry_reader_t *self)
 
 /* ------------------------------------------------------------ entries */
 
-/* Protobuf wire format, the little of it an Entry and an Envelope use:
- * varints (wire type 0), length-delimited fields (2).  A reader of the
- * journal decodes ten million of these; protobuf-c would malloc each
- * message and copy each bytes field, so the two outer layers are walked in
- * place and only the report is unpacked (through lib/wire.c). */
-static int
-s_varint (const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        x |= (uint64_t) (b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* Next field of BUF: its number, wire type, and its value (a varint in *V,
- * or bytes at *DATA, *DLEN).  1 a field, 0 at the end, -1 malformed or a
- * wire type other than 0 and 2. */
-static int
-s_field (const uint8_t **p, const uint8_t *end, uint32_t *num, int *type,
-         uint64_t *v, const uint8_t **data, size_t *dlen)
-{
-    uint64_t key;
-    if (*p == end)
-        return 0;
-    if (s_varint (p, end, &key) != 0 || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-        return -1;
-    *num = (uint32_t) (key >> 3);
-    *type = (int) (key & 7);
-    if (*type == 0)
-        return s_varint (p, end, v) == 0 ? 1 : -1;
-    if (*type != 2 || s_varint (p, end, v) != 0 || *v > (uint64_t) (end - *p))
-        return -1;
-    *data = *p;
-    *dlen = (size_t) *v;
-    *p += *dlen;
-    return 1;
-}
-
+/* A reader of the journal peels ten million of these; protobuf-c would
+ * malloc each message and copy each bytes field, so the two outer layers
+ * are walked in place (jad_wire_peek) and only the report is unpacked. */
 int
 jad_entry_peel (const uint8_t *buf, size_t len, jad_entry_peel_t *out,
                 char *err, size_t errlen)
 {
-    const uint8_t *p = buf, *end = buf + len, *data = NULL, *env = NULL;
-    const uint8_t *d = NULL;
-    size_t dlen = 0, env_len = 0;
-    uint32_t num;
-    int type, got;
-    uint64_t v;
+    int rc = -1;
+    char why[160];
+    jad_wire_view_t entry, env;
     memset (out, 0, sizeof *out);
     if (len > JAD_FRAME_MAX) {
         snprintf (err, errlen, "entry: %zu bytes, over %d", len, JAD_FRAME_MAX);
-        return -1;
+        goto out;
     }
-    /* Entry: 1 hub_seq, 2 epoch, 3 received_ms (varints); 4 envelope,
-     * 5 prev_hash (bytes). */
-    while ((got = s_field (&p, end, &num, &type, &v, &d, &dlen)) == 1) {
-        int want = num >= 1 && num <= 3 ? 0 : num <= 5 ? 2 : -1;
-        if (want != type) {
-            snprintf (err, errlen, "entry: field %u: unknown or of the wrong "
-                      "wire type", num);
-            return -1;
-        }
-        if (num == 3)
-            out->received_ms = (int64_t) v;
-        else
-        if (num == 4) {
-            env = d;
-            env_len = dlen;
-        }
+    if (jad_wire_peek (&jad__entry__descriptor, buf, len, &entry,
+                       why, sizeof why) != 0) {
+        snprintf (err, errlen, "entry: %s", why);
+        goto out;
     }
-    if (got < 0) {
-        snprintf (err, errlen, "entry: malformed");
-        return -1;
+    if (!jad_wire_has (&entry, JAD_WIRE_ENTRY_ENVELOPE)) {
+        snprintf (err, errlen, "entry: no envelope");
+        goto out;
     }
-    if (!env || env_len > JAD_ENVELOPE_MAX) {
-        snprintf (err, errlen, "entry: %s", env ? "envelope too large"
-                                                : "no envelope");
-        return -1;
+    size_t env_len = (size_t) entry.field[JAD_WIRE_ENTRY_ENVELOPE].value;
+    if (env_len > JAD_ENVELOPE_MAX) {
+        snprintf (err, errlen, "entry: envelope too large");
+        goto out;
     }
-    /* Envelope: 1 version, 5 origin_seq, 6 event_time_ms (varints);
-     * 2 operation_id, 3 origin, 4 incarnation, 7 report, 8 key_id,
-     * 9 signature (bytes). */
-    p = env;
-    end = env + env_len;
-    while ((got = s_field (&p, end, &num, &type, &v, &data, &dlen)) == 1) {
-        int want = num == 1 || num == 5 || num == 6 ? 0
-                 : num >= 2 && num <= 9 ? 2 : -1;
-        if (want != type) {
-            snprintf (err, errlen, "envelope: field %u: unknown or of the "
-                      "wrong wire type", num);
-            return -1;
-        }
-        switch (num) {
-        case 3:
-            if (dlen > JAD_JOURNAL_ORIGIN_MAX || memchr (data, 0, dlen)) {
-                snprintf (err, errlen, "envelope: origin: not a roster name");
-                return -1;
-            }
-            out->origin = data;
-            out->origin_len = dlen;
-            break;
-        case 5: out->origin_seq = v; break;
-        case 6: out->has_event_time = 1; out->event_time_ms = (int64_t) v; break;
-        case 7: out->report = data; out->report_len = dlen; break;
-        default: break;
+    if (jad_wire_has (&entry, JAD_WIRE_ENTRY_RECEIVED_MS))
+        out->received_ms = (int64_t) entry.field[JAD_WIRE_ENTRY_RECEIVED_MS].value;
+    if (jad_wire_peek (&jad__envelope__descriptor,
+                       entry.field[JAD_WIRE_ENTRY_ENVELOPE].data, env_len,
+                       &env, why, sizeof why) != 0) {
+        snprintf (err, errlen, "envelope: %s", why);
+        goto out;
+    }
+    if (jad_wire_has (&env, JAD_WIRE_ENVELOPE_ORIGIN)) {
+        /* (jad_wire_peek refused a NUL in it: it is a string) */
+        out->origin = env.field[JAD_WIRE_ENVELOPE_ORIGIN].data;
+        out->origin_len = (size_t) env.field[JAD_WIRE_ENVELOPE_ORIGIN].value;
+        if (out->origin_len > JAD_JOURNAL_ORIGIN_MAX) {
+            snprintf (err, errlen, "envelope: origin: not a roster name");
+            goto out;
         }
     }
-    if (got < 0) {
-        snprintf (err, errlen, "envelope: malformed");
-        return -1;
+    if (jad_wire_has (&env, JAD_WIRE_ENVELOPE_ORIGIN_SEQ))
+        out->origin_seq = env.field[JAD_WIRE_ENVELOPE_ORIGIN_SEQ].value;
+    if (jad_wire_has (&env, JAD_WIRE_ENVELOPE_EVENT_TIME_MS)) {
+        out->has_event_time = 1;
+        out->event_time_ms =
+            (int64_t) env.field[JAD_WIRE_ENVELOPE_EVENT_TIME_MS].value;
     }
-    if (!out->report || out->report_len > JAD_REPORT_MAX) {
-        snprintf (err, errlen, "envelope: %s", out->report ? "report too large"
-                                                         : "no report");
-        return -1;
+    if (!jad_wire_has (&env, JAD_WIRE_ENVELOPE_REPORT)) {
+        snprintf (err, errlen, "envelope: no report");
+        goto out;
     }
-    return 0;
+    out->report = env.field[JAD_WIRE_ENVELOPE_REPORT].data;
+    out->report_len = (size_t) env.field[JAD_WIRE_ENVELOPE_REPORT].value;
+    if (out->report_len > JAD_REPORT_MAX) {
+        snprintf (err, errlen, "envelope: report too large");
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
 }
 
 int
@@ -319,13 +204,12 @@ jad_entry_decode (jad_entry_reader_t *self, uint64_t seq,
     }
     out->received_ms = peel.received_ms;
     out->event_time_ms = peel.event_time_ms;
-    memcpy (out->origin, peel.origin, peel.origin_len);
+    if (peel.origin)
+        memcpy (out->origin, peel.origin, peel.origin_len);
     out->origin[peel.origin_len] = 0;
     out->origin_seq = peel.origin_seq;
-    if (out->report->country && strlen (out->report->country) == 2)
-        memcpy (out->country, out->report->country, 3);
-    else
-        s_origin_country (self, seq, out->origin, out->country);
+    jad_history_country (self->history, seq, out->origin,
+                         out->report->country, out->country);
     return 0;
 fail:
     jad_entry_clear (out);

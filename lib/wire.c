@@ -9,6 +9,7 @@
 #include "jad/wire.h"
 #include "jad/timefmt.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +53,24 @@ static ProtobufCAllocator s_free_allocator = {
  * Correction > Report > kind) is well under this. */
 #define S_DEPTH_MAX 8
 
+/* ------------------------------------------------------------ the walker
+ * One varint reader and one field walker serve both the prescan (below,
+ * before every unpack) and jad_wire_peek (the in-place reader of the
+ * post-operation tools).  They are inline: the tools walk ten million
+ * entries, and a call per varint would show. */
+
+/* Inlined even where the compiler would rather call: the walker's cost is
+ * its calls. */
+#define S_INLINE static inline __attribute__((always_inline))
+
 /* Read a varint at *P (< END); -1 when truncated or over 10 bytes. */
-static int
+S_INLINE int
 s_varint (const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
+    if (*p < end && !(**p & 0x80)) {
+        *v = *(*p)++;           /* one byte: every tag, most lengths */
+        return 0;
+    }
     uint64_t x = 0;
     for (int shift = 0; shift < 70 && *p < end; shift += 7) {
         uint8_t b = *(*p)++;
@@ -66,6 +81,86 @@ s_varint (const uint8_t **p, const uint8_t *end, uint64_t *v)
         }
     }
     return -1;
+}
+
+/* One field as the wire format carries it. */
+typedef struct {
+    uint32_t       number;      /* field number, 1 .. 2^29 - 1 */
+    int            type;        /* wire type: 0 varint, 1 64-bit,
+                                   2 length-delimited, 5 32-bit */
+    uint64_t       value;       /* 0, 1, 5: the value; 2: the length */
+    const uint8_t *data;        /* 2: the bytes, inside the buffer */
+} s_field_t;
+
+/* The field at *P (< END) into *F, *P moved past it.  0, or -1 when the
+ * bytes are malformed: a varint or value cut short, a length past END,
+ * field number 0 or over 2^29 - 1, or wire type 3, 4, 6 or 7 (groups,
+ * which no jadhub message has, and junk). */
+S_INLINE int
+s_field_next (const uint8_t **p, const uint8_t *end, s_field_t *f)
+{
+    uint64_t tag;
+    if (s_varint (p, end, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
+        return -1;
+    f->number = (uint32_t) (tag >> 3);
+    f->type = (int) (tag & 7);
+    switch (f->type) {
+    case 0:
+        return s_varint (p, end, &f->value);
+    case 1:
+    case 5: {
+        size_t n = f->type == 1 ? 8 : 4;
+        if ((size_t) (end - *p) < n)
+            return -1;
+        f->value = 0;
+        for (size_t i = n; i-- > 0; )      /* little-endian */
+            f->value = f->value << 8 | (*p)[i];
+        *p += n;
+        return 0;
+    }
+    case 2:
+        if (s_varint (p, end, &f->value) != 0 || f->value > (uint64_t) (end - *p))
+            return -1;
+        f->data = *p;
+        *p += f->value;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* DESC's field NUMBER, or NULL.  Every jadhub message numbers its fields
+ * 1, 2, 3… in order, so fields[number - 1] is the answer without a call
+ * into protobuf-c's range search. */
+S_INLINE const ProtobufCFieldDescriptor *
+s_field_desc (const ProtobufCMessageDescriptor *desc, uint32_t number)
+{
+    if (number >= 1 && number <= desc->n_fields
+    &&  desc->fields[number - 1].id == number)
+        return &desc->fields[number - 1];
+    return protobuf_c_message_descriptor_get_field (desc, number);
+}
+
+/* The wire type a field of protobuf-c type TYPE is carried with. */
+S_INLINE int
+s_wire_type (ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_FLOAT:
+        return 5;
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return 1;
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return 2;
+    default:
+        return 0;   /* the integers, bool and enum */
+    }
 }
 
 /* Walk the wire bytes of a DESC message before protobuf-c sees them, and
@@ -90,20 +185,18 @@ s_prescan (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
     const uint8_t *p = buf, *end = buf + len;
     uint64_t seen = 0;          /* field numbers < 64 seen so far */
     uint64_t oneofs_seen = 0;   /* oneof groups (by first member) seen */
+    s_field_t fld = { 0 };
     while (p < end) {
-        uint64_t tag, v;
-        if (s_varint (&p, end, &tag))
+        if (s_field_next (&p, end, &fld) != 0)
             return 0;
-        uint32_t number = (uint32_t) (tag >> 3);
-        const ProtobufCFieldDescriptor *f = tag >> 3 <= UINT32_MAX
-            ? protobuf_c_message_descriptor_get_field (desc, number) : NULL;
-        if (f && f->label != PROTOBUF_C_LABEL_REPEATED && number < 64) {
-            if (seen & ((uint64_t) 1 << number)) {
+        const ProtobufCFieldDescriptor *f = s_field_desc (desc, fld.number);
+        if (f && f->label != PROTOBUF_C_LABEL_REPEATED && fld.number < 64) {
+            if (seen & ((uint64_t) 1 << fld.number)) {
                 snprintf (err, errlen, "%s.%s: given twice", desc->short_name,
                           f->name);
                 return -1;
             }
-            seen |= (uint64_t) 1 << number;
+            seen |= (uint64_t) 1 << fld.number;
             if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
                 /* Members of one oneof share its case offset. */
                 uint64_t group = (uint64_t) 1 << (f->quantifier_offset % 64);
@@ -115,38 +208,68 @@ s_prescan (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
                 oneofs_seen |= group;
             }
         }
-        switch (tag & 7) {
-        case 0:
-            if (s_varint (&p, end, &v))
-                return 0;
-            break;
-        case 1:
-            if (end - p < 8)
-                return 0;
-            p += 8;
-            break;
-        case 5:
-            if (end - p < 4)
-                return 0;
-            p += 4;
-            break;
-        case 2:
-            if (s_varint (&p, end, &v) || v > (uint64_t) (end - p))
-                return 0;
-            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE
-            &&  s_prescan (f->descriptor, p, (size_t) v, depth + 1,
-                           err, errlen) != 0)
-                return -1;
-            if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr (p, 0, (size_t) v)) {
-                snprintf (err, errlen, "%s.%s: contains a NUL byte",
-                          desc->short_name, f->name);
-                return -1;
-            }
-            p += v;
-            break;
-        default:
-            return 0;   /* groups and junk: unpack refuses them */
+        if (fld.type != 2 || !f)
+            continue;
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE
+        &&  s_prescan (f->descriptor, fld.data, (size_t) fld.value, depth + 1,
+                       err, errlen) != 0)
+            return -1;
+        if (f->type == PROTOBUF_C_TYPE_STRING
+        &&  memchr (fld.data, 0, (size_t) fld.value)) {
+            snprintf (err, errlen, "%s.%s: contains a NUL byte",
+                      desc->short_name, f->name);
+            return -1;
         }
+    }
+    return 0;
+}
+
+int
+jad_wire_peek (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
+               size_t len, jad_wire_view_t *view, char *err, size_t errlen)
+{
+    view->present = 0;
+    if (len == 0)
+        return 0;       /* (BUF may be NULL: no arithmetic on it) */
+    const uint8_t *p = buf, *end = buf + len;
+    s_field_t fld = { 0 };
+    while (p < end) {
+        size_t at = (size_t) (p - buf);
+        if (s_field_next (&p, end, &fld) != 0) {
+            snprintf (err, errlen, "malformed or cut short at byte %zu", at);
+            return -1;
+        }
+        const ProtobufCFieldDescriptor *f = fld.number < JAD_WIRE_PEEK_MAX
+                                          ? s_field_desc (desc, fld.number) : NULL;
+        if (!f) {
+            snprintf (err, errlen, "field %" PRIu32 ": unknown", fld.number);
+            return -1;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            snprintf (err, errlen, "field %" PRIu32 " (%s): repeated, not "
+                      "peekable", fld.number, f->name);
+            return -1;
+        }
+        if (fld.type != s_wire_type (f->type)) {
+            snprintf (err, errlen, "field %" PRIu32 " (%s): wire type %d, "
+                      "not %d", fld.number, f->name, fld.type,
+                      s_wire_type (f->type));
+            return -1;
+        }
+        if (view->present & ((uint32_t) 1 << fld.number)) {
+            snprintf (err, errlen, "field %" PRIu32 " (%s): given twice",
+                      fld.number, f->name);
+            return -1;
+        }
+        if (f->type == PROTOBUF_C_TYPE_STRING
+        &&  memchr (fld.data, 0, (size_t) fld.value)) {
+            snprintf (err, errlen, "field %" PRIu32 " (%s): contains a NUL "
+                      "byte", fld.number, f->name);
+            return -1;
+        }
+        view->present |= (uint32_t) 1 << fld.number;
+        view->field[fld.number].value = fld.value;
+        view->field[fld.number].data = fld.data;
     }
     return 0;
 }

@@ -28,6 +28,7 @@
 #include "jad/config.h"
 #include "jad/entry.h"
 #include "jad/figures.h"
+#include "jad/history.h"
 #include "jad/journal.h"
 #include "jad/pool.h"
 #include "jad/report.h"
@@ -36,13 +37,6 @@
 #include "jad/wire.h"
 
 #define S_CHUNK     8192        /* entries read per read transaction */
-#define S_MAX_ERAS  256         /* rosters recorded in one journal */
-
-/* A roster and the first hub_seq it governs. */
-typedef struct {
-    uint64_t      from;
-    jad_roster_t *roster;
-} s_era_t;
 
 /* One entry of the current chunk, decoded on a worker. */
 typedef struct {
@@ -73,8 +67,7 @@ typedef struct {
 typedef struct {
     const char    *dir;
     jad_journal_t *journal;
-    s_era_t        eras[S_MAX_ERAS];
-    size_t         n_eras;
+    jad_history_t *history;     /* the rosters recorded: who is whose */
     s_slot_t       slots[3];    /* chunks being read, decoded, counted */
     s_slot_t      *read;        /* this round: the chunk to read, */
     s_slot_t      *decode;      /* the chunk to decode, */
@@ -135,56 +128,15 @@ s_open (s_report_t *self, char *err, size_t errlen)
     return self->journal ? 0 : -1;
 }
 
-/* Keep each roster the hub recorded: it says which country an origin is. */
+/* A roster record that cannot be read: said, and left out (only
+ * countries depend on it). */
 static int
-s_roster_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+s_bad_roster_fn (void *arg, uint64_t seq, const char *why)
 {
-    s_report_t *self = arg;
-    char err[512];
-    Jad__RosterRecord *rec = (Jad__RosterRecord *) jad_wire_decode (
-        &jad__roster_record__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
-    jad_roster_t *roster = rec && rec->has_roster
-        ? jad_roster_parse ((const char *) rec->roster.data, rec->roster.len,
-                            "recorded roster", err, sizeof err)
-        : NULL;
-    jad_wire_free (&rec);
-    if (!roster) {
-        fprintf (stderr, "jad-report: roster record at %" PRIu64 " ignored: %s\n",
-                 seq, err);
-        return 0;
-    }
-    if (self->n_eras == S_MAX_ERAS) {
-        jad_roster_destroy (&roster);
-        return 0;   /* later rosters only add participants: the last kept
-                       one still names everyone who wrote before it */
-    }
-    self->eras[self->n_eras].from = seq;
-    self->eras[self->n_eras++].roster = roster;
+    (void) arg;
+    fprintf (stderr, "jad-report: roster record at %" PRIu64 " ignored: %s\n",
+             seq, why);
     return 0;
-}
-
-/* The country of ORIGIN at entry SEQ: from the roster in force then (or any
- * later one, for an origin added since), else "import-CC" as jad-journal
- * import names its origins; "" for a participant without a country. */
-static void
-s_origin_country (const s_report_t *self, const char *origin, uint64_t seq,
-                  char *cc)
-{
-    cc[0] = 0;
-    if (!origin)
-        return;
-    const jad_participant_t *who = NULL;
-    for (size_t i = self->n_eras; i-- > 0 && !who;)
-        if (self->eras[i].from <= seq)
-            who = jad_roster_find_name (self->eras[i].roster, origin);
-    for (size_t i = 0; i < self->n_eras && !who; i++)
-        who = jad_roster_find_name (self->eras[i].roster, origin);
-    if (who) {
-        snprintf (cc, 3, "%s", who->country);
-        return;
-    }
-    if (strncmp (origin, "import-", 7) == 0 && strlen (origin) == 9)
-        memcpy (cc, origin + 7, 2), cc[2] = 0;
 }
 
 static void
@@ -227,15 +179,12 @@ s_decode (const s_report_t *self, s_item_t *it, const uint8_t *buf)
         return;
     }
     it->time_ms = peel.has_event_time ? peel.event_time_ms : peel.received_ms;
-    if (it->report->country)
-        snprintf (it->country, sizeof it->country, "%s", it->report->country);
-    else
-    if (peel.origin) {
-        char origin[JAD_JOURNAL_ORIGIN_MAX + 1];
+    char origin[JAD_JOURNAL_ORIGIN_MAX + 1];
+    if (peel.origin)
         memcpy (origin, peel.origin, peel.origin_len);
-        origin[peel.origin_len] = 0;
-        s_origin_country (self, origin, it->seq, it->country);
-    }
+    origin[peel.origin_len] = 0;
+    jad_history_country (self->history, it->seq, origin, it->report->country,
+                         it->country);
 }
 
 static void
@@ -746,10 +695,15 @@ s_journal (s_report_t *self, jad_journal_meta_t *meta, uint64_t *head,
 {
     if (s_open (self, err, errlen) != 0)
         return -1;
+    self->history = jad_history_new ();
+    if (!self->history) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
     if (jad_journal_meta_get (self->journal, meta) != 0
     ||  jad_journal_head (self->journal, head) != 0
-    ||  jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
-                                 s_roster_fn, self) < 0) {
+    ||  jad_history_load (self->history, self->journal, 0, NULL,
+                          s_bad_roster_fn, NULL) < 0) {
         snprintf (err, errlen, "--data: %s: cannot read the journal", self->dir);
         return -1;
     }
@@ -883,8 +837,8 @@ main (int argc, char **argv)
 
     /* The operation's name from the roster the hub recorded, which a mirror
      * holds too (its meta has only the id); an imported journal has none. */
-    const char *operation = self->n_eras
-        ? jad_roster_operation (self->eras[self->n_eras - 1].roster) : meta.name;
+    const jad_roster_t *last = jad_history_last (self->history);
+    const char *operation = last ? jad_roster_operation (last) : meta.name;
     fig = jad_figures_json (figures, operation);
     if (!fig) {
         fprintf (stderr, "jad-report: out of memory\n");
@@ -946,8 +900,7 @@ out:
         free (self->slots[k].items);
         free (self->slots[k].arena);
     }
-    for (size_t i = 0; i < self->n_eras; i++)
-        jad_roster_destroy (&self->eras[i].roster);
+    jad_history_destroy (&self->history);
     jad_figures_destroy (&figures);
     jad_pool_destroy (&pool);
     jad_journal_destroy (&self->journal);

@@ -25,20 +25,16 @@
 #include <sodium.h>
 
 #include "jad/config.h"
+#include "jad/history.h"
 #include "jad/journal.h"
 #include "jad/pool.h"
+#include "jad/record.h"
 #include "jad/roster.h"
 #include "jad/sign.h"
 #include "jad/timefmt.h"
 #include "jad/wire.h"
 
 #define S_CHUNK 4096            /* entries read per read transaction */
-
-/* A roster and the first hub_seq it governs. */
-typedef struct {
-    uint64_t      from;
-    jad_roster_t *roster;
-} s_era_t;
 
 /* One entry of the current chunk. */
 typedef struct {
@@ -58,11 +54,9 @@ typedef struct {
     int         progress;       /* stderr is a terminal */
     jad_journal_t *journal;
     uint8_t     op_id[JAD_ID_BYTES];
-    uint8_t     hub_key[JAD_SIGN_PUBLIC_BYTES];   /* the trust anchor */
-    uint8_t     hub_key_id[JAD_KEY_ID_BYTES];
-    s_era_t     eras[256];
-    size_t      n_eras;
-    jad_roster_t *pinned;       /* --roster FILE */
+    jad_history_t *history;     /* --roster FILE from 1, then the recorded
+                                   rosters; its hub key is the anchor */
+    long        recorded;       /* rosters recorded in the journal */
     s_item_t    items[S_CHUNK];
     size_t      n_items;
     uint64_t    head;
@@ -70,7 +64,6 @@ typedef struct {
     uint64_t    signatures;
     uint64_t    checkpoints;
     char        first_bad[512]; /* "" while intact */
-    int         anchored;       /* hub_key is known */
 } s_verify_t;
 
 static void
@@ -111,67 +104,15 @@ s_bad (s_verify_t *self, const char *fmt, ...)
     va_end (ap);
 }
 
-/* The roster governing entry SEQ: the last era starting at or before it. */
-static const jad_roster_t *
-s_roster_at (const s_verify_t *self, uint64_t seq)
-{
-    const jad_roster_t *roster = self->pinned;
-    for (size_t i = 0; i < self->n_eras; i++)
-        if (self->eras[i].from <= seq)
-            roster = self->eras[i].roster;
-    return roster;
-}
-
 /* ------------------------------------------------------------ rosters */
 
+/* A recorded roster that does not decode, parse or verify: the journal is
+ * not intact, and that is the first thing wrong with it. */
 static int
-s_roster_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+s_bad_roster_fn (void *arg, uint64_t seq, const char *why)
 {
-    s_verify_t *self = arg;
-    char err[512];
-    Jad__RosterRecord *rec = (Jad__RosterRecord *) jad_wire_decode (
-        &jad__roster_record__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
-    if (!rec || !rec->has_roster || rec->effective_seq != seq
-    ||  rec->signature.len != JAD_SIGN_BYTES) {
-        s_bad (self, "roster record at %" PRIu64 ": %s", seq,
-               rec ? "malformed" : err);
-        jad_wire_free (&rec);
-        return 1;
-    }
-    jad_roster_t *roster = jad_roster_parse ((const char *) rec->roster.data,
-                                             rec->roster.len, "recorded roster",
-                                             err, sizeof err);
-    if (!roster) {
-        s_bad (self, "roster record at %" PRIu64 ": %s", seq, err);
-        jad_wire_free (&rec);
-        return 1;
-    }
-    if (self->n_eras == 0 && !self->pinned) {
-        /* No pinned roster: the first recorded one is the anchor. */
-        memcpy (self->hub_key, jad_roster_hub (roster)->sign_key,
-                JAD_SIGN_PUBLIC_BYTES);
-        jad_sign_key_id (self->hub_key, self->hub_key_id);
-        self->anchored = 1;
-    }
-    uint8_t msg[JAD_SIGN_ROSTER_LEN];
-    jad_sign_roster_bytes (self->op_id, seq, (const char *) rec->roster.data,
-                           rec->roster.len, rec->time_ms, msg);
-    if (memcmp (jad_roster_id (roster), self->op_id, JAD_ID_BYTES) != 0)
-        s_bad (self, "roster record at %" PRIu64 ": another operation's roster",
-               seq);
-    else
-    if (jad_sign_verify (self->hub_key, msg, sizeof msg, rec->signature.data) != 0)
-        s_bad (self, "roster record at %" PRIu64 ": the hub's signature does "
-               "not verify", seq);
-    jad_wire_free (&rec);
-    if (self->n_eras == sizeof self->eras / sizeof self->eras[0]) {
-        s_bad (self, "more than %zu rosters recorded",
-               sizeof self->eras / sizeof self->eras[0]);
-        jad_roster_destroy (&roster);
-        return 1;
-    }
-    self->eras[self->n_eras++] = (s_era_t) { seq, roster };
-    return self->first_bad[0] != 0;
+    s_bad (arg, "roster record at %" PRIu64 ": %s", seq, why);
+    return 1;
 }
 
 /* ------------------------------------------------------------ entries */
@@ -227,12 +168,13 @@ s_check_fn (void *arg, size_t i)
         snprintf (it->err, sizeof it->err, "envelope of another operation");
         goto out;
     }
-    const jad_roster_t *roster = s_roster_at (self, it->key);
-    const jad_participant_t *who = roster ? jad_roster_find_name (roster, env->origin)
-                                          : NULL;
+    /* Named by the roster in force, an agent or a coordinator, not
+     * revoked then: the one signer rule (lib/history.c). */
+    const jad_participant_t *who = jad_history_signer (self->history, it->key,
+                                                       env->origin,
+                                                       err, sizeof err);
     if (!who) {
-        snprintf (it->err, sizeof it->err, "origin \"%.64s\" is not on the "
-                  "roster in force", env->origin);
+        snprintf (it->err, sizeof it->err, "%s", err);
         goto out;
     }
     if (who->role == JAD_ROLE_COORDINATOR) {
@@ -247,17 +189,6 @@ s_check_fn (void *arg, size_t i)
                       "only request and sitrep are theirs", who->name);
             goto out;
         }
-    }
-    else
-    if (who->role != JAD_ROLE_AGENT) {
-        snprintf (it->err, sizeof it->err, "origin %s is a %s, not an agent "
-                  "or coordinator", who->name, jad_roster_role_name (who->role));
-        goto out;
-    }
-    if (who->revoked && (!who->revoked_seq || it->key >= who->revoked_seq)) {
-        snprintf (it->err, sizeof it->err, "origin %s's key was revoked (from "
-                  "entry %" PRIu64 ")", who->name, who->revoked_seq);
-        goto out;
     }
     if (!env->has_key_id || env->key_id.len != JAD_KEY_ID_BYTES
     ||  memcmp (env->key_id.data, who->key_id, JAD_KEY_ID_BYTES) != 0
@@ -331,18 +262,19 @@ s_checkpoint_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
 {
     s_verify_t *self = arg;
     char err[256];
-    Jad__Checkpoint *cp = (Jad__Checkpoint *) jad_wire_decode (
-        &jad__checkpoint__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
-    uint8_t msg[JAD_SIGN_CHECKPOINT_LEN], hash[JAD_HASH_BYTES];
-    if (!cp || cp->hub_seq != seq || cp->head_hash.len != JAD_HASH_BYTES
-    ||  cp->signature.len != JAD_SIGN_BYTES) {
-        s_bad (self, "checkpoint at %" PRIu64 ": %s", seq, cp ? "malformed" : err);
+    jad_checkpoint_t cp;
+    const uint8_t *hub_key = jad_history_hub_key (self->history);
+    uint8_t hash[JAD_HASH_BYTES];
+    if (jad_checkpoint_decode (buf, len, &cp, err, sizeof err) != 0) {
+        s_bad (self, "checkpoint at %" PRIu64 ": %s", seq, err);
         goto out;
     }
-    jad_sign_checkpoint_bytes (self->op_id, seq, cp->head_hash.data,
-                               cp->time_ms, msg);
-    if (self->anchored
-    &&  jad_sign_verify (self->hub_key, msg, sizeof msg, cp->signature.data) != 0) {
+    if (cp.hub_seq != seq) {
+        s_bad (self, "checkpoint at %" PRIu64 ": it says it is at %" PRIu64,
+               seq, cp.hub_seq);
+        goto out;
+    }
+    if (hub_key && jad_checkpoint_verify (&cp, self->op_id, hub_key) != 0) {
         s_bad (self, "checkpoint at %" PRIu64 ": the hub's signature does not "
                "verify", seq);
         goto out;
@@ -353,14 +285,13 @@ s_checkpoint_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
         goto out;
     }
     if (jad_journal_hash (self->journal, seq, hash) != 1
-    ||  memcmp (hash, cp->head_hash.data, JAD_HASH_BYTES) != 0) {
+    ||  memcmp (hash, cp.head_hash, JAD_HASH_BYTES) != 0) {
         s_bad (self, "hub_seq %" PRIu64 ": does not match the hub's signed "
                "checkpoint (an entry at or before it changed)", seq);
         goto out;
     }
     self->checkpoints++;
 out:
-    jad_wire_free (&cp);
     return self->first_bad[0] != 0;
 }
 
@@ -403,21 +334,30 @@ s_setup (s_verify_t *self, const char *roster_file, char *err, size_t errlen)
         return -1;
     }
     memcpy (self->op_id, meta.id, JAD_ID_BYTES);
+    self->history = jad_history_new ();
+    if (!self->history) {
+        snprintf (err, errlen, "out of memory");
+        return -1;
+    }
     if (roster_file) {
-        self->pinned = jad_roster_load (roster_file, why, sizeof why);
-        if (!self->pinned) {
+        jad_roster_t *pinned = jad_roster_load (roster_file, why, sizeof why);
+        if (!pinned) {
             snprintf (err, errlen, "--roster: %s", why);
             return -1;
         }
-        if (memcmp (jad_roster_id (self->pinned), self->op_id, JAD_ID_BYTES) != 0) {
+        if (memcmp (jad_roster_id (pinned), self->op_id, JAD_ID_BYTES) != 0) {
             snprintf (err, errlen, "--roster: %s is the roster of another "
                       "operation than this journal's", roster_file);
+            jad_roster_destroy (&pinned);
             return 1;
         }
-        memcpy (self->hub_key, jad_roster_hub (self->pinned)->sign_key,
-                JAD_SIGN_PUBLIC_BYTES);
-        jad_sign_key_id (self->hub_key, self->hub_key_id);
-        self->anchored = 1;
+        /* The anchor, and the roster of entries no recorded one governs. */
+        jad_history_set_hub_key (self->history,
+                                 jad_roster_hub (pinned)->sign_key);
+        if (jad_history_add (self->history, 1, &pinned) != 0) {
+            snprintf (err, errlen, "out of memory");
+            return -1;
+        }
         return 0;
     }
     int recorded = 0;
@@ -490,8 +430,11 @@ main (int argc, char **argv)
         goto out;
     }
     self->progress = isatty (STDERR_FILENO);
-    if (jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, 0, SIZE_MAX,
-                                 s_roster_fn, self) < 0) {
+    /* Every recorded roster, checked against the anchor (--roster FILE's
+     * hub, else the first recorded roster's); the first bad one stops. */
+    self->recorded = jad_history_load (self->history, self->journal, 1,
+                                       self->op_id, s_bad_roster_fn, self);
+    if (self->recorded < 0 && !self->first_bad[0]) {
         fprintf (stderr, "jad-verify: cannot read the recorded rosters\n");
         goto out;
     }
@@ -540,14 +483,13 @@ main (int argc, char **argv)
             "%" PRIu64 " checkpoints%s, %zu rosters, in %.1f s\n",
             self->checked, self->chain_only ? "chain only, " : "",
             self->signatures, self->checkpoints,
-            self->anchored ? "" : " (hashes only: no roster to check the "
-                                  "hub's signature)", self->n_eras, secs);
+            jad_history_hub_key (self->history) ? ""
+                : " (hashes only: no roster to check the hub's signature)",
+            (size_t) self->recorded, secs);
     rc = 0;
 out:
     jad_pool_destroy (&pool);
-    for (size_t i = 0; i < self->n_eras; i++)
-        jad_roster_destroy (&self->eras[i].roster);
-    jad_roster_destroy (&self->pinned);
+    jad_history_destroy (&self->history);
     jad_journal_destroy (&self->journal);
     return rc;
 }

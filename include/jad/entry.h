@@ -6,8 +6,10 @@
  *  report belongs to.  A report names its country only when the agent put
  *  it there; otherwise it is the origin's, from the roster in force at that
  *  entry — the rosters the hub recorded beside its entries
- *  (JAD_JOURNAL_ROSTERS).  A journal made by `jad-journal import` records
- *  no roster: its origins are "import-CC", and CC is the country.
+ *  (JAD_JOURNAL_ROSTERS), kept in a history (history.h, whose
+ *  jad_history_country is the rule).  A journal made by `jad-journal
+ *  import` records no roster: its origins are "import-CC", and CC is the
+ *  country.
  *
  *  The reader trusts the journal: signatures and the hash chain are
  *  jad-verify's job.  It checks only what it decodes (through lib/wire.c).
@@ -21,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "jad.pb-c.h"
+#include "jad/history.h"
 #include "jad/journal.h"
 
 typedef struct _jad_entry_reader_t jad_entry_reader_t;
@@ -42,7 +45,8 @@ typedef struct {
 
 /* The fields of a stored Entry and of the Envelope inside it that the
  * post-operation tools use, found by walking the protobuf wire format in
- * place: no allocation, no copy; the pointers are into the bytes given. */
+ * place (jad_wire_peek): no allocation, no copy; the pointers are into the
+ * bytes given. */
 typedef struct {
     int64_t        received_ms;    /* Entry.received_ms, 0 when absent */
     int            has_event_time; /* Envelope.event_time_ms present */
@@ -56,10 +60,11 @@ typedef struct {
 
 /* Peel the entry BUF[0..LEN) down to its report bytes.  Checks the wire
  * structure (every field known, of its declared wire type, inside the
- * buffer; sizes within JAD_FRAME_MAX / JAD_ENVELOPE_MAX / JAD_REPORT_MAX;
- * an origin without NUL of at most JAD_JOURNAL_ORIGIN_MAX bytes); the
- * report itself is for jad_wire_report_decode.  0, or -1 with "entry: ..."
- * or "envelope: ..." in ERR.  Thread-safe. */
+ * buffer, given once; sizes within JAD_FRAME_MAX / JAD_ENVELOPE_MAX /
+ * JAD_REPORT_MAX; an origin without NUL of at most JAD_JOURNAL_ORIGIN_MAX
+ * bytes; an envelope and a report present); the report itself is for
+ * jad_wire_report_decode.  0, or -1 with "entry: ..." or "envelope: ..."
+ * in ERR.  Thread-safe. */
 int jad_entry_peel (const uint8_t *buf, size_t len, jad_entry_peel_t *out,
                     char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -86,6 +91,11 @@ int jad_entry_reader_refresh (jad_entry_reader_t *self);
 /* The last recorded roster's canonical text, NUL-terminated, or NULL when
  * the journal records none.  Valid until the next refresh. */
 const char *jad_entry_reader_roster_text (jad_entry_reader_t *self);
+
+/* The rosters recorded in the journal (owned by the reader), for who an
+ * origin was at an entry (jad_history_origin, jad_history_signer).  Valid
+ * while the reader lives; it changes at each refresh. */
+const jad_history_t *jad_entry_reader_history (jad_entry_reader_t *self);
 
 /* Decode entry SEQ (its stored bytes BUF[0..LEN)) into *OUT, which the
  * caller later clears with jad_entry_clear.  0, or -1 with "what: reason"

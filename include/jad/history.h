@@ -8,8 +8,9 @@
  *  jad-export, jad-replay, jad-verify, the console, the agent's inbox) puts
  *  an entry in the same country and checks it against the same roster.
  *
- *  The country of an entry whose report names none is its origin's:
- *  jad_history_country says how it is found, once for everyone.
+ *  The country of an entry is its report's, else its origin's:
+ *  jad_history_country says how it is found, once for everyone; who may
+ *  sign an entry, jad_history_signer.
  *
  *  Cost: a lookup is a binary search over the rosters plus a roster's
  *  linear name lookup (tens of participants).  Memory: one parsed roster
@@ -40,7 +41,7 @@ void jad_history_destroy (jad_history_t **self_p);
  * from EFFECTIVE_SEQ (>= 1) on, replacing a roster with the same
  * effective_seq.  jad-verify adds the --roster file this way, as
  * governing from 1 until a recorded roster says otherwise.  0, or -1 when
- * memory runs out (the roster is freed). */
+ * memory runs out or EFFECTIVE_SEQ is 0 (the roster is freed). */
 int jad_history_add (jad_history_t *self, uint64_t effective_seq,
                      jad_roster_t **roster_p)
     __attribute__((warn_unused_result));
@@ -59,19 +60,21 @@ int jad_history_add_record (jad_history_t *self, const uint8_t *buf,
                             const uint8_t *op_id, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
-/* A record jad_history_load could not add: its key and why.  Return 0 to
- * go on with the next record, nonzero to stop the load (it then returns
- * -1). */
+/* A record jad_history_load could not add: its key and why (the reason
+ * alone, as jad_history_add_record writes it after "roster record at N:
+ * ").  Return 0 to go on with the next record, nonzero to stop the load
+ * (it then returns -1). */
 typedef int (jad_history_bad_fn) (void *arg, uint64_t seq, const char *why);
 
 /* Add every roster record JOURNAL holds past the last one loaded (a hub
  * that is still running records new ones: call again to follow it), as
  * jad_history_add_record with the record's key as EXPECT_SEQ.  A record
- * that cannot be added goes to ON_BAD (NULL: skipped).  0, or -1 when the
- * journal cannot be read or ON_BAD stopped it. */
-int jad_history_load (jad_history_t *self, jad_journal_t *journal,
-                      int verify, const uint8_t *op_id,
-                      jad_history_bad_fn *on_bad, void *arg)
+ * that cannot be added goes to ON_BAD (NULL: skipped), once: the next
+ * load starts after it.  The number of records added, or -1 when the
+ * journal cannot be read, memory runs out, or ON_BAD stopped it. */
+long jad_history_load (jad_history_t *self, jad_journal_t *journal,
+                       int verify, const uint8_t *op_id,
+                       jad_history_bad_fn *on_bad, void *arg)
     __attribute__((warn_unused_result));
 
 /* The hub's signing key (JAD_SIGN_PUBLIC_BYTES) that records are verified
@@ -103,18 +106,25 @@ const char *jad_history_last_text (const jad_history_t *self);
 const jad_participant_t *jad_history_origin (const jad_history_t *self,
                                              uint64_t seq, const char *origin);
 
-/* The country of an entry at SEQ from ORIGIN whose report names none:
+/* The country entry SEQ from ORIGIN counts for, REPORT_COUNTRY being
+ * what its report names (NULL when none): the one rule every reader
+ * applies.  REPORT_COUNTRY when it is two upper-case letters; else
  * jad_history_origin's country; for an origin no roster names, CC of
  * "import-CC" (two upper-case letters: how `jad-journal import` names its
  * origins); else "" (a participant without a country, or unknown).
  * COUNTRY holds 3 bytes. */
 void jad_history_country (const jad_history_t *self, uint64_t seq,
-                          const char *origin, char *country);
+                          const char *origin, const char *report_country,
+                          char *country);
 
 /* The participant whose signature entry SEQ from ORIGIN must carry: named
  * by the roster governing SEQ, an agent or a coordinator, and not revoked
  * at SEQ (revoked_seq <= SEQ, or revoked with no sequence recorded).  NULL
- * with "origin ...: reason" in ERR otherwise. */
+ * otherwise, with the reason in ERR, as jad-verify prints it:
+ *   origin "NAME" is not on the roster in force
+ *   origin NAME is a ROLE, not an agent or coordinator
+ *   origin NAME's key was revoked (from entry SEQ)
+ * What a coordinator may send (requests and sitreps) is the caller's. */
 const jad_participant_t *jad_history_signer (const jad_history_t *self,
                                              uint64_t seq, const char *origin,
                                              char *err, size_t errlen);

@@ -52,14 +52,18 @@ uint8_t *jad_checkpoint_make (const struct _jad_keys_t *keys,
                               const uint8_t *head_hash, int64_t time_ms,
                               size_t *len_p);
 
-/* Decode BUF[0..LEN) into *OUT: every field present, sizes right.  0, or
- * -1 with "checkpoint: reason" in ERR. */
+/* Decode BUF[0..LEN) into *OUT: every field present, sizes right,
+ * hub_seq >= 1.  0, or -1 with the reason in ERR as lib/wire.c's typed
+ * decoders give it ("Checkpoint.head_hash: missing or not 32 bytes", or
+ * wire's own "Checkpoint: bytes do not decode"): the caller says where the
+ * record came from ("checkpoint at N: ..."). */
 int jad_checkpoint_decode (const uint8_t *buf, size_t len,
                            jad_checkpoint_t *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* 0 when CP is signed by HUB_KEY (JAD_SIGN_PUBLIC_BYTES) for operation
- * OP_ID, -1 otherwise. */
+ * OP_ID, -1 otherwise.  KEY_ID is not signed, so it is not compared: the
+ * signature is the proof. */
 int jad_checkpoint_verify (const jad_checkpoint_t *cp, const uint8_t *op_id,
                            const uint8_t *hub_key)
     __attribute__((warn_unused_result));
@@ -73,8 +77,10 @@ uint8_t *jad_roster_record_make (const struct _jad_keys_t *keys,
                                  int64_t time_ms, size_t *len_p);
 
 /* Decode BUF[0..LEN) into *OUT (cleared by the caller with
- * jad_roster_record_clear, whatever the result).  0, or -1 with
- * "roster record: reason" in ERR. */
+ * jad_roster_record_clear, whatever the result): every field present,
+ * sizes right, effective_seq >= 1, a roster text that is not empty (it
+ * is not parsed here: jad_roster_parse).  0, or -1 with the reason in ERR
+ * as for jad_checkpoint_decode ("RosterRecord.signature: ..."). */
 int jad_roster_record_decode (const uint8_t *buf, size_t len,
                               jad_roster_record_t *out,
                               char *err, size_t errlen)

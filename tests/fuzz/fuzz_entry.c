@@ -1,11 +1,15 @@
 /* libFuzzer target: bytes a participant receives on the hub's feed or reads
  * from a journal.  Decodes an Entry and, when it decodes, the Envelope it
  * carries; each decoded message is re-encoded, and encoding is checked to be
- * stable: decode (encode (m)) encodes to the same bytes again. */
+ * stable: decode (encode (m)) encodes to the same bytes again.  The same
+ * bytes are peeled in place (jad_entry_peel, over jad_wire_peek), as the
+ * post-operation tools read them: what both decoders take, the walker must
+ * take too, and find the same values in. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jad/entry.h"
 #include "jad/wire.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -45,10 +49,38 @@ s_envelope_decode (const uint8_t *buf, size_t len, char *err, size_t errlen)
     return jad_wire_envelope_decode (buf, len, err, errlen);
 }
 
+/* The peel of an entry that both decoders took: it must succeed and agree
+ * with them. */
+static void
+s_same_peel (const uint8_t *data, size_t size, const Jad__Entry *entry,
+             const Jad__Envelope *env)
+{
+    char err[256];
+    jad_entry_peel_t peel;
+    if (jad_entry_peel (data, size, &peel, err, sizeof err) != 0)
+        abort ();
+    if (peel.received_ms != (entry->has_received_ms ? entry->received_ms : 0)
+    ||  peel.origin_len != strlen (env->origin)
+    ||  memcmp (peel.origin, env->origin, peel.origin_len) != 0
+    ||  peel.origin_seq != env->origin_seq
+    ||  !peel.has_event_time || peel.event_time_ms != env->event_time_ms
+    ||  peel.report_len != env->report.len
+    ||  memcmp (peel.report, env->report.data, peel.report_len) != 0)
+        abort ();
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     char err[256];
+    jad_wire_view_t view;
+    jad_entry_peel_t peel;
+    /* Whatever the bytes: no crash, no read outside them. */
+    if (jad_wire_peek (&jad__envelope__descriptor, data, size, &view,
+                       err, sizeof err) == 0
+    &&  view.present & ~(uint32_t) 0x3fe)
+        abort ();       /* only fields 1..9 can be present */
+    (void) jad_entry_peel (data, size, &peel, err, sizeof err);
     Jad__Entry *entry = jad_wire_entry_decode (data, size, err, sizeof err);
     if (!entry)
         return 0;
@@ -58,6 +90,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                                                    err, sizeof err);
     if (env) {
         s_stable (&env->base, s_envelope_decode);
+        s_same_peel (data, size, entry, env);
         jad_wire_free (&env);
     }
     jad_wire_free (&entry);

@@ -1,5 +1,6 @@
 /* Unit tests: lib/wire.c — size limits, unknown fields, structural checks,
- * and a byte-exact encoding checked against an expected vector. */
+ * a byte-exact encoding checked against an expected vector, and the
+ * in-place walker (jad_wire_peek) on good and hostile bytes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -285,6 +286,210 @@ test_heartbeat_frame (void **state)
     jad_wire_free (&back);
 }
 
+/* ------------------------------------------------------------ peek */
+
+static void
+test_peek_envelope (void **state)
+{
+    (void) state;
+    size_t len;
+    uint8_t *buf = s_envelope (&len, JAD_SCHEMA_VERSION);
+    jad_wire_view_t v;
+    char err[128];
+    assert_int_equal (jad_wire_peek (&jad__envelope__descriptor, buf, len, &v,
+                                     err, sizeof err), 0);
+    /* Exactly the fields given: 1..7, not the key id or signature. */
+    assert_int_equal (v.present, 0xfe);
+    assert_int_equal (v.field[JAD_WIRE_ENVELOPE_VERSION].value, JAD_SCHEMA_VERSION);
+    assert_int_equal (v.field[JAD_WIRE_ENVELOPE_OPERATION_ID].value, 16);
+    assert_memory_equal (v.field[JAD_WIRE_ENVELOPE_OPERATION_ID].data, s_id, 16);
+    assert_int_equal (v.field[JAD_WIRE_ENVELOPE_ORIGIN].value, 9);
+    assert_memory_equal (v.field[JAD_WIRE_ENVELOPE_ORIGIN].data, "cy-police", 9);
+    assert_int_equal (v.field[JAD_WIRE_ENVELOPE_ORIGIN_SEQ].value, 1);
+    assert_int_equal ((int64_t) v.field[JAD_WIRE_ENVELOPE_EVENT_TIME_MS].value,
+                      1605510003000);
+    const uint8_t report[] = { 0x8a, 0x01, 0x02, 0x08, 0x07 };
+    assert_int_equal (v.field[JAD_WIRE_ENVELOPE_REPORT].value, sizeof report);
+    assert_memory_equal (v.field[JAD_WIRE_ENVELOPE_REPORT].data, report,
+                         sizeof report);
+    /* Pointers into the buffer, nothing copied. */
+    assert_true (v.field[JAD_WIRE_ENVELOPE_REPORT].data > buf
+                 && v.field[JAD_WIRE_ENVELOPE_REPORT].data < buf + len);
+    assert_true (jad_wire_has (&v, JAD_WIRE_ENVELOPE_REPORT));
+    assert_false (jad_wire_has (&v, JAD_WIRE_ENVELOPE_SIGNATURE));
+
+    /* Every prefix: a cut between fields peeks (fewer fields), a cut
+     * inside one is refused — never a read past the cut (ASan). */
+    size_t boundaries = 0;
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *part = malloc (cut ? cut : 1);
+        memcpy (part, buf, cut);
+        if (jad_wire_peek (&jad__envelope__descriptor, part, cut, &v, err,
+                           sizeof err) == 0)
+            boundaries++;
+        else
+            assert_non_null (strstr (err, "cut short"));
+        free (part);
+    }
+    assert_int_equal (boundaries, 7);       /* before each of the 7 fields */
+    free (buf);
+
+    /* Nothing at all is an empty message. */
+    v.present = 0xffff;
+    assert_int_equal (jad_wire_peek (&jad__envelope__descriptor, NULL, 0, &v,
+                                     err, sizeof err), 0);
+    assert_int_equal (v.present, 0);
+}
+
+/* Peek BYTES as DESC: it must be refused with WHY in the reason. */
+static void
+s_peek_refused (const ProtobufCMessageDescriptor *desc, const uint8_t *bytes,
+                size_t len, const char *why)
+{
+    jad_wire_view_t v;
+    char err[128];
+    uint8_t *copy = malloc (len ? len : 1);     /* exact size, for ASan */
+    memcpy (copy, bytes, len);
+    assert_int_equal (jad_wire_peek (desc, copy, len, &v, err, sizeof err), -1);
+    if (!strstr (err, why))
+        fail_msg ("\"%s\" does not say \"%s\"", err, why);
+    free (copy);
+}
+
+static void
+test_peek_refused (void **state)
+{
+    (void) state;
+    const ProtobufCMessageDescriptor *env = &jad__envelope__descriptor;
+    /* Malformed: a varint cut short, one of 11 bytes, a length past the
+     * end, field number 0, a group, wire types 6 and 7, 64- and 32-bit
+     * values cut short. */
+    s_peek_refused (env, (const uint8_t []) { 0x28, 0x80 }, 2, "cut short at byte 0");
+    s_peek_refused (env, (const uint8_t []) { 0x28, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 12, "cut short");
+    s_peek_refused (env, (const uint8_t []) { 0x08, 0x01, 0x1a, 0x05, 'a' }, 5,
+                    "cut short at byte 2");
+    s_peek_refused (env, (const uint8_t []) { 0x1a, 0x80, 0x80, 0x80, 0x80,
+        0x10, 'a' }, 7, "cut short");       /* 4 GiB */
+    s_peek_refused (env, (const uint8_t []) { 0x00, 0x01 }, 2, "cut short");
+    s_peek_refused (env, (const uint8_t []) { 0x0b, 0x0c }, 2, "cut short");
+    s_peek_refused (env, (const uint8_t []) { 0x0e }, 1, "cut short");
+    s_peek_refused (env, (const uint8_t []) { 0x0f }, 1, "cut short");
+    s_peek_refused (&jad__report__descriptor,
+                    (const uint8_t []) { 0x19, 1, 2, 3, 4, 5, 6, 7 }, 8, "cut short");
+    /* Unknown fields: one the schema does not have, one past the view. */
+    s_peek_refused (env, (const uint8_t []) { 0x50, 0x01 }, 2, "field 10: unknown");
+    s_peek_refused (env, (const uint8_t []) { 0x80, 0x04, 0x01 }, 3,
+                    "field 64: unknown");
+    /* Wrong wire types: origin as a varint, version as bytes. */
+    s_peek_refused (env, (const uint8_t []) { 0x18, 0x01 }, 2,
+                    "field 3 (origin): wire type 0, not 2");
+    s_peek_refused (env, (const uint8_t []) { 0x0a, 0x00 }, 2,
+                    "field 1 (version): wire type 2, not 0");
+    s_peek_refused (env, (const uint8_t []) { 0x0d, 1, 0, 0, 0 }, 5,
+                    "field 1 (version): wire type 5, not 0");
+    /* Given twice, even with the same value. */
+    s_peek_refused (env, (const uint8_t []) { 0x08, 0x01, 0x28, 0x02, 0x08, 0x01 },
+                    6, "field 1 (version): given twice");
+    s_peek_refused (env, (const uint8_t []) { 0x3a, 0x00, 0x3a, 0x00 }, 4,
+                    "field 7 (report): given twice");
+    /* A string with a NUL byte; bytes may hold one. */
+    s_peek_refused (env, (const uint8_t []) { 0x1a, 0x02, 'a', 0x00 }, 4,
+                    "field 3 (origin): contains a NUL");
+    jad_wire_view_t v;
+    char err[128];
+    assert_int_equal (jad_wire_peek (env, (const uint8_t []) { 0x22, 0x01, 0x00 },
+                                     3, &v, err, sizeof err), 0);
+    /* A repeated field: not what the view can hold. */
+    s_peek_refused (&jad__participants__descriptor,
+                    (const uint8_t []) { 0x0a, 0x00 }, 2,
+                    "field 1 (peers): repeated");
+}
+
+/* A 64-bit and a 32-bit field, and nested messages: peeked in turn, each
+ * within its own bounds. */
+static void
+test_peek_nested (void **state)
+{
+    (void) state;
+    jad_wire_view_t v, inner;
+    char err[128];
+    /* Report{lat = 1.5 (double, field 3), deployment (17) = {officers 7}} */
+    const uint8_t report[] = { 0x19, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f,
+                               0x8a, 0x01, 0x02, 0x08, 0x07 };
+    assert_int_equal (jad_wire_peek (&jad__report__descriptor, report,
+                                     sizeof report, &v, err, sizeof err), 0);
+    double lat;
+    uint64_t bits = v.field[3].value;
+    memcpy (&lat, &bits, sizeof lat);
+    assert_true (lat == 1.5);
+    assert_int_equal (v.field[17].value, 2);
+    assert_int_equal (jad_wire_peek (&jad__deployment__descriptor,
+                                     v.field[17].data, v.field[17].value,
+                                     &inner, err, sizeof err), 0);
+    assert_int_equal (inner.field[1].value, 7);
+
+    /* Entry{envelope (4) = {origin (3) of length 5, but only 2 bytes
+     * inside the envelope}, prev_hash (5) = 3 bytes}: the entry peeks (the
+     * envelope is opaque bytes to it); the envelope, peeked within its own
+     * bounds, is refused although the entry's bytes go on. */
+    const uint8_t entry[] = { 0x08, 0x01, 0x22, 0x04, 0x1a, 0x05, 'a', 'b',
+                              0x2a, 0x03, 'c', 'd', 'e' };
+    assert_int_equal (jad_wire_peek (&jad__entry__descriptor, entry,
+                                     sizeof entry, &v, err, sizeof err), 0);
+    assert_int_equal (v.field[JAD_WIRE_ENTRY_ENVELOPE].value, 4);
+    assert_int_equal (jad_wire_peek (&jad__envelope__descriptor,
+                                     v.field[JAD_WIRE_ENTRY_ENVELOPE].data,
+                                     v.field[JAD_WIRE_ENTRY_ENVELOPE].value,
+                                     &inner, err, sizeof err), -1);
+    assert_non_null (strstr (err, "cut short at byte 0"));
+    /* An envelope longer than the entry: refused at the entry. */
+    const uint8_t longer[] = { 0x08, 0x01, 0x22, 0x09, 0x08, 0x01 };
+    s_peek_refused (&jad__entry__descriptor, longer, sizeof longer,
+                    "cut short at byte 2");
+}
+
+/* The field numbers jad_wire_peek's callers use are the schema's. */
+static void
+test_peek_numbers (void **state)
+{
+    (void) state;
+    static const struct {
+        const ProtobufCMessageDescriptor *desc;
+        const char *name;
+        unsigned    number;
+        int         bytes;      /* length-delimited */
+    } fields[] = {
+        { &jad__entry__descriptor, "hub_seq", JAD_WIRE_ENTRY_HUB_SEQ, 0 },
+        { &jad__entry__descriptor, "epoch", JAD_WIRE_ENTRY_EPOCH, 0 },
+        { &jad__entry__descriptor, "received_ms", JAD_WIRE_ENTRY_RECEIVED_MS, 0 },
+        { &jad__entry__descriptor, "envelope", JAD_WIRE_ENTRY_ENVELOPE, 1 },
+        { &jad__entry__descriptor, "prev_hash", JAD_WIRE_ENTRY_PREV_HASH, 1 },
+        { &jad__envelope__descriptor, "version", JAD_WIRE_ENVELOPE_VERSION, 0 },
+        { &jad__envelope__descriptor, "operation_id", JAD_WIRE_ENVELOPE_OPERATION_ID, 1 },
+        { &jad__envelope__descriptor, "origin", JAD_WIRE_ENVELOPE_ORIGIN, 1 },
+        { &jad__envelope__descriptor, "incarnation", JAD_WIRE_ENVELOPE_INCARNATION, 1 },
+        { &jad__envelope__descriptor, "origin_seq", JAD_WIRE_ENVELOPE_ORIGIN_SEQ, 0 },
+        { &jad__envelope__descriptor, "event_time_ms", JAD_WIRE_ENVELOPE_EVENT_TIME_MS, 0 },
+        { &jad__envelope__descriptor, "report", JAD_WIRE_ENVELOPE_REPORT, 1 },
+        { &jad__envelope__descriptor, "key_id", JAD_WIRE_ENVELOPE_KEY_ID, 1 },
+        { &jad__envelope__descriptor, "signature", JAD_WIRE_ENVELOPE_SIGNATURE, 1 },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name (fields[i].desc,
+                                                             fields[i].name);
+        assert_non_null (f);
+        assert_int_equal (f->id, fields[i].number);
+        assert_true (f->id < JAD_WIRE_PEEK_MAX);
+        assert_int_equal (f->type == PROTOBUF_C_TYPE_BYTES
+                          || f->type == PROTOBUF_C_TYPE_STRING, fields[i].bytes);
+    }
+    /* Every field of both is listed: a new one gets a name here. */
+    assert_int_equal (jad__entry__descriptor.n_fields, 5);
+    assert_int_equal (jad__envelope__descriptor.n_fields, 9);
+}
+
 int
 main (void)
 {
@@ -300,6 +505,10 @@ main (void)
         cmocka_unit_test (test_prescan),
         cmocka_unit_test (test_decode_in),
         cmocka_unit_test (test_heartbeat_frame),
+        cmocka_unit_test (test_peek_envelope),
+        cmocka_unit_test (test_peek_refused),
+        cmocka_unit_test (test_peek_nested),
+        cmocka_unit_test (test_peek_numbers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
