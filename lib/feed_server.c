@@ -362,7 +362,8 @@ s_on_heartbeat (jad_feed_server_t *self, jad_feed_peer_t *peer,
                                 ? h->last_acked : 0;
     }
     size_t len = 0;
-    s_send_built (self, route, s_heartbeat (self, &len), len);
+    uint8_t *frame = s_heartbeat (self, &len);
+    s_send_built (self, route, frame, len);
 }
 
 static void
