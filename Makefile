@@ -152,7 +152,7 @@ $(B)/tests/test_console_model: $(B)/obj/console/console_model.o
 # ---------------------------------------------------------------- test
 test: deps
 	$(MAKE) --no-print-directory VARIANT=asan test-build
-	VARIANT=asan sh tests/run.sh
+	VARIANT=asan bash tests/run.sh
 
 test-build: test-bins fuzz
 test-bins: $(LIBJAD) $(PROG_BINS) $(TEST_BINS) $(UNIT_BINS)
