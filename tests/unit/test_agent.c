@@ -357,8 +357,8 @@ s_error (s_fx_t *fx, jad_err_t code, const uint8_t *inc, uint64_t seq)
     s_input (fx, buf, len, 0);
 }
 
-/* Field NAME of FX's status.json: an integer (its value), or the alarm
- * (ALARM_P: 1 when not null). */
+/* Field NAME of FX's status.json as a number: an integer's value, 0 for
+ * null, 1 for anything else (the alarm's text). */
 static int64_t
 s_status (s_fx_t *fx, const char *name)
 {
