@@ -183,12 +183,18 @@ build/fuzz/.protobuf-c: tests/fuzz/build-protobuf-c.sh
 	$(Q)FUZZ_CC=$(FUZZ_CC) sh tests/fuzz/build-protobuf-c.sh
 	@touch $@
 
+# A target that links sources from outside lib/ names them in
+# NAME_EXTRA (they and their headers become prerequisites too).
+fuzz_ingest_EXTRA := hub/ingest.c
+$(foreach t,$(FUZZ_BINS),$(if $($(notdir $(t))_EXTRA),$(eval $(t): \
+    $($(notdir $(t))_EXTRA) $(wildcard $($(notdir $(t))_EXTRA:.c=.h)))))
+
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/fuzz/gen/jad.pb-c.c \
               $(wildcard include/jad/*.h) build/fuzz/.protobuf-c
 	@mkdir -p build/fuzz
 	$(SAY) FUZZ $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) \
-	    build/fuzz/gen/jad.pb-c.c \
+	    $($(notdir $@)_EXTRA) build/fuzz/gen/jad.pb-c.c \
 	    $$(if [ -f $(FUZZ_PBC) ]; then echo $(FUZZ_PBC) $(filter-out -lprotobuf-c,$(PKG_LIBS)); \
 	       else echo $(PKG_LIBS); fi) $(LDLIBS)
 

@@ -40,10 +40,12 @@
  *      before the clock starts, so the flood measures the hub and not the
  *      load generator's Ed25519 signing (~29 us each, on the same cores).
  *
- *  Every envelope is signed with its agent KEY's Ed25519 key over the
- *  report string of include/jad/sign.h, as lib/outbox.c signs it: the hub
- *  refuses unsigned envelopes.  KEY files must be .secret files (CURVE and
- *  signing secrets).  Every envelope has a random incarnation per run, so runs can follow one
+ *  Every envelope is sealed with jad_envelope_seal, signed with its agent
+ *  KEY's Ed25519 key, as an agent seals its reports: the hub refuses
+ *  unsigned envelopes.  Frames are built and read by lib/frame.c; entries
+ *  on the feed are peeled in place (jad_entry_peel), not unpacked.  KEY
+ *  files must be .secret files (CURVE and signing secrets).  Every
+ *  envelope has a random incarnation per run, so runs can follow one
  *  another on the same hub.  Reports are a fixed mix (checks, seizure,
  *  hit, deployment) without a country: the hub takes the origin's.
  *
@@ -65,8 +67,10 @@
 #include <czmq.h>
 #include <sodium.h>
 
+#include "jad/entry.h"
+#include "jad/envelope.h"
+#include "jad/frame.h"
 #include "jad/keys.h"
-#include "jad/sign.h"
 #include "jad/wire.h"
 
 #define S_MAX_AGENTS   256      /* bench/scale connects 200 */
@@ -78,6 +82,7 @@ typedef struct {
     zsock_t  *sock;             /* CURVE DEALER to the hub */
     void     *raw;              /* its libzmq handle */
     char      name[JAD_KEYS_NAME_MAX + 1];  /* roster name = origin */
+    size_t    name_len;         /* strlen (name) */
     uint8_t   incarnation[JAD_ID_BYTES];    /* random per run */
     uint64_t  next_seq;         /* next origin_seq to send, from 1 */
     uint64_t  acked;            /* acks received */
@@ -177,12 +182,11 @@ s_connect (int type, const jad_keys_t *own, const char *endpoint)
     return sock;
 }
 
-/* Encode FRAME and send it without waiting; 0 sent, -1 not (HWM, error). */
+/* Send the frame BUF[0..LEN) (a builder's, NULL when it could not be
+ * built) without waiting, and free it; 0 sent, -1 not (HWM, error). */
 static int
-s_send_frame (void *raw, const Jad__Frame *frame)
+s_send_built (void *raw, uint8_t *buf, size_t len)
 {
-    size_t len;
-    uint8_t *buf = jad_wire_encode (&frame->base, &len);
     if (!buf)
         return -1;
     int rc = zmq_send (raw, buf, len, ZMQ_DONTWAIT) == (int) len ? 0 : -1;
@@ -193,39 +197,63 @@ s_send_frame (void *raw, const Jad__Frame *frame)
 static void
 s_send_heartbeat (void *raw)
 {
-    Jad__Frame frame = JAD__FRAME__INIT;
-    Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
-    frame.heartbeat = &hb;
-    hb.has_time_ms = 1;
-    hb.time_ms = (int64_t) time (NULL) * 1000;
-    s_send_frame (raw, &frame);
+    jad_heartbeat_t hb = { .has_time = 1, .time_ms = (int64_t) time (NULL) * 1000 };
+    size_t len = 0;
+    uint8_t *buf = jad_frame_heartbeat (&hb, &len);
+    s_send_built (raw, buf, len);
 }
 
-/* Receive one message without waiting and decode it as a Frame; NULL when
- * nothing is waiting or it does not decode (*GOT_P says which; *GOT_P is
- * the message's size in bytes when one was received). */
-static Jad__Frame *
-s_recv_frame (void *raw, int *got_p)
+/* Receive one message without waiting and decode it into *F, which the
+ * caller clears with jad_frame_clear whatever the result.  1 when F holds
+ * a frame; 0 when nothing is waiting or it does not decode: *GOT_P says
+ * which (the message's size in bytes, at least 1, when one was received;
+ * else 0). */
+static int
+s_recv_frame (void *raw, jad_frame_t *f, int *got_p)
 {
     zmq_msg_t msg;
     zmq_msg_init (&msg);
     *got_p = 0;
     if (zmq_msg_recv (&msg, raw, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&msg);
-        return NULL;
+        memset (f, 0, sizeof *f);
+        return 0;
     }
     *got_p = zmq_msg_size (&msg) > 0 ? (int) zmq_msg_size (&msg) : 1;
     char err[256];
-    Jad__Frame *frame = jad_wire_frame_decode (zmq_msg_data (&msg),
-                                               zmq_msg_size (&msg),
-                                               err, sizeof err);
-    if (!frame)
+    /* (the bytes a frame carries are copied out of the message: F outlives
+     * it) */
+    int ok = jad_frame_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), f,
+                               err, sizeof err) == JAD_OK;
+    if (!ok)
         fprintf (stderr, "jad-bench: undecodable frame: %s\n", err);
     zmq_msg_close (&msg);
-    return frame;
+    return ok;
+}
+
+/* Entry bytes BUF[0..LEN) peeled in place: the agent among AGENTS[0..N)
+ * that sent it in this run (its origin and incarnation) and the
+ * origin_seq, or NULL. */
+static s_agent_t *
+s_entry_agent (const uint8_t *buf, size_t len, s_agent_t *agents, size_t n,
+               uint64_t *seq_p)
+{
+    char err[256];
+    jad_entry_peel_t peel;
+    if (jad_entry_peel (buf, len, &peel, err, sizeof err) != 0
+    ||  !peel.origin || peel.incarnation_len != JAD_ID_BYTES)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        s_agent_t *a = &agents[i];
+        if (peel.origin_len == a->name_len
+        &&  memcmp (peel.origin, a->name, a->name_len) == 0) {
+            if (memcmp (peel.incarnation, a->incarnation, JAD_ID_BYTES) != 0)
+                return NULL;
+            *seq_p = peel.origin_seq;
+            return a;
+        }
+    }
+    return NULL;
 }
 
 /* Heartbeat the hub until it answers (5 s at most); the answer carries the
@@ -244,15 +272,14 @@ s_hello (s_agent_t *a)
         }
         if (zmq_poll (&item, 1, 20) <= 0)
             continue;
-        int got;
-        Jad__Frame *frame;
-        while ((frame = s_recv_frame (a->raw, &got)) || got) {
-            int ok = frame && frame->body_case == JAD__FRAME__BODY_HEARTBEAT
-                  && frame->heartbeat->has_operation_id
-                  && frame->heartbeat->operation_id.len == JAD_ID_BYTES;
+        int got, decoded;
+        jad_frame_t f;
+        while ((decoded = s_recv_frame (a->raw, &f, &got)) || got) {
+            int ok = decoded && f.kind == JAD_FRAME_HEARTBEAT
+                  && f.heartbeat.operation_id;  /* 16 bytes: checked */
             if (ok)
-                memcpy (s_op_id, frame->heartbeat->operation_id.data, JAD_ID_BYTES);
-            jad_wire_free (&frame);
+                memcpy (s_op_id, f.heartbeat.operation_id, JAD_ID_BYTES);
+            jad_frame_clear (&f);
             if (ok)
                 return 0;
         }
@@ -312,60 +339,28 @@ s_build_reports (void)
     }
 }
 
-/* A's Submit frame for envelope SEQ, signed with A's signing key exactly
- * as an agent's outbox signs it (lib/outbox.c): a malloc'd buffer and its
+/* A's Submit frame for envelope SEQ, sealed with A's signing key as an
+ * agent seals its reports (jad_envelope_seal): a malloc'd buffer and its
  * length in *LEN_P, or NULL. */
 static uint8_t *
 s_encode_submit (const s_agent_t *a, uint64_t seq, size_t *len_p)
 {
     size_t k = seq % S_N_REPORTS;
     int64_t event_time_ms = 1605510000000LL + (int64_t) seq * 1000;
-    size_t mlen = 0;
-    uint8_t sig[JAD_SIGN_BYTES], key_id[JAD_KEY_ID_BYTES];
-    uint8_t *msg = jad_sign_report_bytes (s_op_id, a->name, a->incarnation,
-                                          seq, event_time_ms, s_reports[k],
-                                          s_report_len[k], &mlen);
-    int signed_ok = msg && jad_keys_sign (a->keys, msg, mlen, sig) == 0;
-    free (msg);
-    if (!signed_ok) {
-        fprintf (stderr, "jad-bench: %s: cannot sign\n", a->name);
+    jad_envelope_id_t id = {
+        .operation_id = s_op_id, .origin = a->name,
+        .incarnation = a->incarnation, .origin_seq = seq
+    };
+    char err[256];
+    size_t elen = 0;
+    uint8_t *ebuf = jad_envelope_seal (&id, event_time_ms, s_reports[k],
+                                       s_report_len[k], a->keys, &elen,
+                                       err, sizeof err);
+    if (!ebuf) {
+        fprintf (stderr, "jad-bench: %s: cannot sign: %s\n", a->name, err);
         return NULL;
     }
-    memcpy (key_id, jad_keys_key_id (a->keys), sizeof key_id);
-    Jad__Envelope env = JAD__ENVELOPE__INIT;
-    env.has_version = 1;
-    env.version = JAD_SCHEMA_VERSION;
-    env.has_operation_id = 1;
-    env.operation_id.data = s_op_id;
-    env.operation_id.len = JAD_ID_BYTES;
-    env.origin = (char *) a->name;
-    env.has_incarnation = 1;
-    env.incarnation.data = (uint8_t *) a->incarnation;
-    env.incarnation.len = JAD_ID_BYTES;
-    env.has_origin_seq = 1;
-    env.origin_seq = seq;
-    env.has_event_time_ms = 1;
-    env.event_time_ms = event_time_ms;
-    env.has_report = 1;
-    env.report.data = s_reports[k];
-    env.report.len = s_report_len[k];
-    env.has_key_id = 1;
-    env.key_id.data = key_id;
-    env.key_id.len = sizeof key_id;
-    env.has_signature = 1;
-    env.signature.data = sig;
-    env.signature.len = sizeof sig;
-    size_t elen;
-    uint8_t *ebuf = jad_wire_encode (&env.base, &elen);
-    if (!ebuf)
-        return NULL;
-    Jad__Frame frame = JAD__FRAME__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_SUBMIT;
-    frame.submit.data = ebuf;
-    frame.submit.len = elen;
-    uint8_t *buf = jad_wire_encode (&frame.base, len_p);
+    uint8_t *buf = jad_frame_bytes (JAD_FRAME_SUBMIT, ebuf, elen, len_p);
     free (ebuf);
     return buf;
 }
@@ -432,16 +427,19 @@ s_submit (s_agent_t *a, int64_t now_us)
 static void
 s_drain_answers (s_agent_t *a, s_samples_t *acks)
 {
-    int got;
-    Jad__Frame *frame;
-    while ((frame = s_recv_frame (a->raw, &got)) || got) {
-        if (!frame)
+    int got, decoded;
+    jad_frame_t f;
+    while ((decoded = s_recv_frame (a->raw, &f, &got)) || got) {
+        if (!decoded) {
+            jad_frame_clear (&f);
             continue;
+        }
         int64_t now = s_now_us ();
-        if (frame->body_case == JAD__FRAME__BODY_ACK) {
-            uint64_t seq = frame->ack->origin_seq;
-            int ours = frame->ack->incarnation.len == JAD_ID_BYTES
-                    && memcmp (frame->ack->incarnation.data, a->incarnation,
+        if (f.kind == JAD_FRAME_ACK) {
+            /* (an ack's identity is checked present on decode) */
+            uint64_t seq = f.ack.ident.origin_seq;
+            int ours = f.ack.ident.incarnation_len == JAD_ID_BYTES
+                    && memcmp (f.ack.ident.incarnation, a->incarnation,
                                JAD_ID_BYTES) == 0;
             if (ours && seq > 0 && seq < a->next_seq && a->sent_us[seq]) {
                 s_sample_add (acks, now - a->sent_us[seq]);
@@ -450,54 +448,39 @@ s_drain_answers (s_agent_t *a, s_samples_t *acks)
             }
         }
         else
-        if (frame->body_case == JAD__FRAME__BODY_ERROR) {
+        if (f.kind == JAD_FRAME_ERROR) {
             if (a->errors++ < 5)
                 fprintf (stderr, "jad-bench: %s: error %d: %s\n", a->name,
-                         (int) frame->error->code,
-                         frame->error->message ? frame->error->message : "");
+                         f.error.code, f.error.message);
         }
-        jad_wire_free (&frame);
+        jad_frame_clear (&f);
     }
 }
 
-/* Read every waiting feed message.  With AGENT, decode each entry down to
- * its envelope and record submit->seen for AGENT's envelopes in SEEN;
- * without, only count entries.  Returns entries read. */
+/* Read every waiting feed message.  With AGENT, peel each entry down to
+ * its envelope's identity and record submit->seen for AGENT's envelopes
+ * in SEEN; without, only count entries.  Returns entries read. */
 static uint64_t
 s_drain_feed (zsock_t *sub, s_agent_t *agent, s_samples_t *seen)
 {
     uint64_t entries = 0;
-    int got;
-    Jad__Frame *frame;
+    int got, decoded;
+    jad_frame_t f;
     void *raw = zsock_resolve (sub);
-    while ((frame = s_recv_frame (raw, &got)) || got) {
-        if (!frame || frame->body_case != JAD__FRAME__BODY_ENTRY) {
-            jad_wire_free (&frame);
+    while ((decoded = s_recv_frame (raw, &f, &got)) || got) {
+        if (!decoded || f.kind != JAD_FRAME_ENTRY) {
+            jad_frame_clear (&f);
             continue;
         }
         entries++;
         if (agent) {
             int64_t now = s_now_us ();
-            char err[256];
-            Jad__Entry *entry = jad_wire_entry_decode (frame->entry.data,
-                                                       frame->entry.len,
-                                                       err, sizeof err);
-            Jad__Envelope *env = entry && entry->has_envelope
-                ? jad_wire_envelope_decode (entry->envelope.data,
-                                            entry->envelope.len,
-                                            err, sizeof err)
-                : NULL;
-            if (env && env->origin && strcmp (env->origin, agent->name) == 0
-            &&  env->incarnation.len == JAD_ID_BYTES
-            &&  memcmp (env->incarnation.data, agent->incarnation,
-                        JAD_ID_BYTES) == 0
-            &&  env->origin_seq > 0 && env->origin_seq < agent->next_seq
-            &&  agent->sent_us[env->origin_seq])
-                s_sample_add (seen, now - agent->sent_us[env->origin_seq]);
-            jad_wire_free (&env);
-            jad_wire_free (&entry);
+            uint64_t seq = 0;
+            if (s_entry_agent (f.bytes, f.len, agent, 1, &seq)
+            &&  seq > 0 && seq < agent->next_seq && agent->sent_us[seq])
+                s_sample_add (seen, now - agent->sent_us[seq]);
         }
-        jad_wire_free (&frame);
+        jad_frame_clear (&f);
     }
     return entries;
 }
@@ -514,6 +497,7 @@ s_agent_open (s_agent_t *a, const char *key_path, const char *hub)
         return -1;
     }
     snprintf (a->name, sizeof a->name, "%s", jad_keys_name (keys));
+    a->name_len = strlen (a->name);
     a->keys = keys;
     if (!jad_keys_has_secret (keys)) {
         fprintf (stderr, "jad-bench: %s: not a secret key file\n", key_path);
@@ -649,51 +633,37 @@ typedef struct {
 } s_watch_t;
 
 /* Read every waiting entry on SUB; with W->decode, match each to its
- * agent in AGENTS and count it towards that report's delivery. */
+ * agent in AGENTS (the entry peeled in place) and count it towards that
+ * report's delivery. */
 static void
 s_drain_watcher (zsock_t *sub, s_agent_t *agents, size_t n_agents,
                  s_watch_t *w)
 {
-    int got;
-    Jad__Frame *frame;
+    int got, decoded;
+    jad_frame_t f;
     void *raw = zsock_resolve (sub);
-    while ((frame = s_recv_frame (raw, &got)) || got) {
-        if (!frame || frame->body_case != JAD__FRAME__BODY_ENTRY) {
-            jad_wire_free (&frame);
+    while ((decoded = s_recv_frame (raw, &f, &got)) || got) {
+        if (!decoded || f.kind != JAD_FRAME_ENTRY) {
+            jad_frame_clear (&f);
             continue;
         }
         w->entries++;
         w->entry_bytes += (uint64_t) got;
         if (!w->decode) {
-            jad_wire_free (&frame);
+            jad_frame_clear (&f);
             continue;
         }
         int64_t now = s_now_us ();
-        char err[256];
-        Jad__Entry *entry = jad_wire_entry_decode (frame->entry.data,
-                                                   frame->entry.len,
-                                                   err, sizeof err);
-        Jad__Envelope *env = entry && entry->has_envelope
-            ? jad_wire_envelope_decode (entry->envelope.data,
-                                        entry->envelope.len, err, sizeof err)
-            : NULL;
-        s_agent_t *a = NULL;
-        for (size_t i = 0; env && env->origin && i < n_agents && !a; i++)
-            if (strcmp (env->origin, agents[i].name) == 0)
-                a = &agents[i];
-        uint64_t seq = env ? env->origin_seq : 0;
-        if (a && env->incarnation.len == JAD_ID_BYTES
-        &&  memcmp (env->incarnation.data, a->incarnation, JAD_ID_BYTES) == 0
-        &&  seq > 0 && seq < a->next_seq && a->sent_us[seq]) {
+        uint64_t seq = 0;
+        s_agent_t *a = s_entry_agent (f.bytes, f.len, agents, n_agents, &seq);
+        if (a && seq > 0 && seq < a->next_seq && a->sent_us[seq]) {
             s_sample_add (&w->seen, now - a->sent_us[seq]);
             if (++a->seen_n[seq] == w->n) {
                 w->delivered++;
                 w->last_us = now;
             }
         }
-        jad_wire_free (&env);
-        jad_wire_free (&entry);
-        jad_wire_free (&frame);
+        jad_frame_clear (&f);
     }
 }
 

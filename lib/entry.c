@@ -162,6 +162,11 @@ jad_entry_peel (const uint8_t *buf, size_t len, jad_entry_peel_t *out,
     }
     if (jad_wire_has (&env, JAD_WIRE_ENVELOPE_ORIGIN_SEQ))
         out->origin_seq = env.field[JAD_WIRE_ENVELOPE_ORIGIN_SEQ].value;
+    if (jad_wire_has (&env, JAD_WIRE_ENVELOPE_INCARNATION)) {
+        out->incarnation = env.field[JAD_WIRE_ENVELOPE_INCARNATION].data;
+        out->incarnation_len =
+            (size_t) env.field[JAD_WIRE_ENVELOPE_INCARNATION].value;
+    }
     if (jad_wire_has (&env, JAD_WIRE_ENVELOPE_EVENT_TIME_MS)) {
         out->has_event_time = 1;
         out->event_time_ms =

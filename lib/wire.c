@@ -7,7 +7,6 @@
  *  silently dropped and then acked).
  */
 #include "jad/wire.h"
-#include "jad/timefmt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -419,55 +418,12 @@ jad_wire_free (void *msg_p)
     }
 }
 
-static int
-s_id_ok (protobuf_c_boolean has, ProtobufCBinaryData id)
-{
-    return has && id.len == JAD_ID_BYTES;
-}
-
 Jad__Report *
 jad_wire_report_decode (const uint8_t *buf, size_t len,
                         char *err, size_t errlen)
 {
     return (Jad__Report *) jad_wire_decode (&jad__report__descriptor, buf, len,
                                             JAD_REPORT_MAX, err, errlen);
-}
-
-Jad__Envelope *
-jad_wire_envelope_decode (const uint8_t *buf, size_t len,
-                          char *err, size_t errlen)
-{
-    Jad__Envelope *env = (Jad__Envelope *) jad_wire_decode (
-        &jad__envelope__descriptor, buf, len, JAD_ENVELOPE_MAX, err, errlen);
-    if (!env)
-        return NULL;
-    const char *bad = NULL;
-    if (!env->has_version || env->version != JAD_SCHEMA_VERSION)
-        bad = "version: not a schema version this build speaks";
-    else
-    if (!s_id_ok (env->has_operation_id, env->operation_id))
-        bad = "operation_id: must be 16 bytes";
-    else
-    if (!env->origin || !*env->origin || strlen (env->origin) > 64)
-        bad = "origin: missing or longer than 64 bytes";
-    else
-    if (!s_id_ok (env->has_incarnation, env->incarnation))
-        bad = "incarnation: must be 16 bytes";
-    else
-    if (!env->has_origin_seq || env->origin_seq == 0)
-        bad = "origin_seq: missing or zero";
-    else
-    if (!env->has_event_time_ms || env->event_time_ms < 0)
-        bad = "event_time_ms: missing or negative";
-    else
-    if (!env->has_report || env->report.len == 0
-    ||  env->report.len > JAD_REPORT_MAX)
-        bad = "report: missing or too large";
-    if (bad) {
-        snprintf (err, errlen, "Envelope.%s", bad);
-        jad_wire_free (&env);
-    }
-    return env;
 }
 
 Jad__Entry *
@@ -492,46 +448,4 @@ jad_wire_entry_decode (const uint8_t *buf, size_t len,
         jad_wire_free (&entry);
     }
     return entry;
-}
-
-Jad__Frame *
-jad_wire_frame_decode (const uint8_t *buf, size_t len,
-                       char *err, size_t errlen)
-{
-    Jad__Frame *frame = (Jad__Frame *) jad_wire_decode (
-        &jad__frame__descriptor, buf, len, JAD_FRAME_MAX, err, errlen);
-    if (!frame)
-        return NULL;
-    const char *bad = NULL;
-    if (!frame->has_version || frame->version != JAD_SCHEMA_VERSION)
-        bad = "version: not a schema version this build speaks";
-    else
-    if (frame->body_case == JAD__FRAME__BODY__NOT_SET)
-        bad = "body: empty frame";
-    if (bad) {
-        snprintf (err, errlen, "Frame.%s", bad);
-        jad_wire_free (&frame);
-    }
-    return frame;
-}
-
-void
-jad_wire_heartbeat_frame (Jad__Frame *frame, Jad__Heartbeat *hb, uint64_t head,
-                          uint32_t epoch, const uint8_t *operation_id)
-{
-    jad__frame__init (frame);
-    jad__heartbeat__init (hb);
-    frame->has_version = 1;
-    frame->version = JAD_SCHEMA_VERSION;
-    frame->body_case = JAD__FRAME__BODY_HEARTBEAT;
-    frame->heartbeat = hb;
-    hb->has_head_seq = 1;
-    hb->head_seq = head;
-    hb->has_time_ms = 1;
-    hb->time_ms = jad_time_now_ms ();
-    hb->has_epoch = 1;
-    hb->epoch = epoch;
-    hb->has_operation_id = 1;
-    hb->operation_id.data = (uint8_t *) operation_id;
-    hb->operation_id.len = JAD_ID_BYTES;
 }

@@ -54,6 +54,9 @@ typedef struct {
     const uint8_t *origin;         /* Envelope.origin, not NUL-terminated */
     size_t         origin_len;
     uint64_t       origin_seq;
+    const uint8_t *incarnation;    /* Envelope.incarnation as sent (any
+                                      length), NULL when absent */
+    size_t         incarnation_len;
     const uint8_t *report;         /* Envelope.report: a packed Report */
     size_t         report_len;
 } jad_entry_peel_t;

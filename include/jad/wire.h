@@ -38,7 +38,10 @@ uint8_t *jad_wire_encode (const ProtobufCMessage *msg, size_t *len_p);
 void jad_wire_free (void *msg_p);
 
 /* Typed decoders for the untrusted inputs.  Structural checks only (sizes,
- * id lengths, version); the meaning of a Report is checked by jad_report. */
+ * id lengths); the meaning of a Report is checked by jad_report.  Frames
+ * and envelopes are read by their owners, which return error codes:
+ * jad_frame_decode (frame.h) and jad_envelope_open (envelope.h); records
+ * by jad_checkpoint_decode and jad_roster_record_decode (record.h). */
 Jad__Report   *jad_wire_report_decode   (const uint8_t *buf, size_t len,
                                          char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -50,13 +53,7 @@ Jad__Report   *jad_wire_report_decode_in (const uint8_t *buf, size_t len,
                                           void *mem, size_t mem_len,
                                           char *err, size_t errlen)
     __attribute__((warn_unused_result));
-Jad__Envelope *jad_wire_envelope_decode (const uint8_t *buf, size_t len,
-                                         char *err, size_t errlen)
-    __attribute__((warn_unused_result));
 Jad__Entry    *jad_wire_entry_decode    (const uint8_t *buf, size_t len,
-                                         char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-Jad__Frame    *jad_wire_frame_decode    (const uint8_t *buf, size_t len,
                                          char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
@@ -122,12 +119,5 @@ enum {
     JAD_WIRE_ENVELOPE_KEY_ID        = 8,
     JAD_WIRE_ENVELOPE_SIGNATURE     = 9
 };
-
-/* Fill FRAME as a heartbeat of a hub (or of jad-replay serving as one)
- * whose head is HEAD, in EPOCH of operation OPERATION_ID (JAD_ID_BYTES,
- * not copied): HB is its body, now's time stamped.  Nothing allocated. */
-void jad_wire_heartbeat_frame (Jad__Frame *frame, Jad__Heartbeat *hb,
-                               uint64_t head, uint32_t epoch,
-                               const uint8_t *operation_id);
 
 #endif

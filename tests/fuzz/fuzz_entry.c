@@ -1,15 +1,17 @@
 /* libFuzzer target: bytes a participant receives on the hub's feed or reads
- * from a journal.  Decodes an Entry and, when it decodes, the Envelope it
- * carries; each decoded message is re-encoded, and encoding is checked to be
- * stable: decode (encode (m)) encodes to the same bytes again.  The same
- * bytes are peeled in place (jad_entry_peel, over jad_wire_peek), as the
- * post-operation tools read them: what both decoders take, the walker must
+ * from a journal.  Decodes an Entry (jad_wire_entry_decode) and, when it
+ * decodes, opens the Envelope it carries (jad_envelope_open); each decoded
+ * message is re-encoded, and encoding is checked to be stable: decode
+ * (encode (m)) encodes to the same bytes again.  The same bytes are peeled
+ * in place (jad_entry_peel, over jad_wire_peek), as the post-operation
+ * tools and jad-bench read them: what both decoders take, the walker must
  * take too, and find the same values in. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jad/entry.h"
+#include "jad/envelope.h"
 #include "jad/wire.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -43,29 +45,40 @@ s_entry_decode (const uint8_t *buf, size_t len, char *err, size_t errlen)
     return jad_wire_entry_decode (buf, len, err, errlen);
 }
 
+/* jad_envelope_open as a decoder of messages: the opened message, or
+ * NULL (it is taken from the envelope, which is then cleared). */
 static void *
 s_envelope_decode (const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-    return jad_wire_envelope_decode (buf, len, err, errlen);
+    jad_envelope_t env;
+    void *msg = NULL;
+    if (jad_envelope_open (buf, len, &env, err, errlen) == JAD_OK) {
+        msg = env.msg;
+        env.msg = NULL;
+    }
+    jad_envelope_clear (&env);
+    return msg;
 }
 
-/* The peel of an entry that both decoders took: it must succeed and agree
- * with them. */
+/* The peel of an entry that the decoder took and whose envelope opened:
+ * it must succeed and agree with them. */
 static void
 s_same_peel (const uint8_t *data, size_t size, const Jad__Entry *entry,
-             const Jad__Envelope *env)
+             const jad_envelope_t *env)
 {
     char err[256];
     jad_entry_peel_t peel;
     if (jad_entry_peel (data, size, &peel, err, sizeof err) != 0)
         abort ();
     if (peel.received_ms != (entry->has_received_ms ? entry->received_ms : 0)
-    ||  peel.origin_len != strlen (env->origin)
-    ||  memcmp (peel.origin, env->origin, peel.origin_len) != 0
-    ||  peel.origin_seq != env->origin_seq
+    ||  peel.origin_len != strlen (env->id.origin)
+    ||  memcmp (peel.origin, env->id.origin, peel.origin_len) != 0
+    ||  peel.origin_seq != env->id.origin_seq
+    ||  peel.incarnation_len != JAD_ID_BYTES
+    ||  memcmp (peel.incarnation, env->id.incarnation, JAD_ID_BYTES) != 0
     ||  !peel.has_event_time || peel.event_time_ms != env->event_time_ms
-    ||  peel.report_len != env->report.len
-    ||  memcmp (peel.report, env->report.data, peel.report_len) != 0)
+    ||  peel.report_len != env->report_len
+    ||  memcmp (peel.report, env->report, peel.report_len) != 0)
         abort ();
 }
 
@@ -80,19 +93,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                        err, sizeof err) == 0
     &&  view.present & ~(uint32_t) 0x3fe)
         abort ();       /* only fields 1..9 can be present */
-    (void) jad_entry_peel (data, size, &peel, err, sizeof err);
+    if (jad_entry_peel (data, size, &peel, err, sizeof err) == 0
+    &&  (peel.report < data || peel.report + peel.report_len > data + size
+    ||   (peel.incarnation && (peel.incarnation < data
+                            || peel.incarnation + peel.incarnation_len > data + size))))
+        abort ();       /* what is peeled lies inside the bytes */
     Jad__Entry *entry = jad_wire_entry_decode (data, size, err, sizeof err);
     if (!entry)
         return 0;
     s_stable (&entry->base, s_entry_decode);
-    Jad__Envelope *env = jad_wire_envelope_decode (entry->envelope.data,
-                                                   entry->envelope.len,
-                                                   err, sizeof err);
-    if (env) {
-        s_stable (&env->base, s_envelope_decode);
-        s_same_peel (data, size, entry, env);
-        jad_wire_free (&env);
+    jad_envelope_t env;
+    if (jad_envelope_open (entry->envelope.data, entry->envelope.len, &env,
+                           err, sizeof err) == JAD_OK) {
+        s_stable ((const ProtobufCMessage *) env.msg, s_envelope_decode);
+        s_same_peel (data, size, entry, &env);
     }
+    jad_envelope_clear (&env);
     jad_wire_free (&entry);
     return 0;
 }

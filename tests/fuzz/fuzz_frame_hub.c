@@ -1,23 +1,29 @@
 /* libFuzzer target: every frame a participant receives from the hub, on its
  * DEALER (ack, error, catch-up end, heartbeat, catch-up entries) and on the
- * feed (live entries, heartbeats, checkpoints, roster records).  A mirror
- * trusts none of it: it decodes the Frame, then whatever the body carries —
- * an Entry and its Envelope and Report (validated), a Checkpoint, a
- * RosterRecord — and every decoded message must re-encode to bytes that
- * decode again to the same encoding.  The same input is also tried as a
- * bare Checkpoint and RosterRecord, as read back from the journal
- * environment. */
+ * feed (live entries, heartbeats, checkpoints, roster records, the
+ * participants relay).  A mirror trusts none of it: it decodes the Frame
+ * (jad_frame_decode), then whatever the body carries — an Entry, its
+ * Envelope (jad_envelope_open) and Report (validated), a Checkpoint
+ * (jad_checkpoint_decode), a RosterRecord (jad_roster_record_decode, its
+ * text parsed as a roster) — and every decoded message must re-encode to
+ * bytes that decode again to the same encoding.  The same input is also
+ * tried as a bare Checkpoint and RosterRecord, as read back from the
+ * journal environment. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jad/envelope.h"
+#include "jad/frame.h"
+#include "jad/record.h"
 #include "jad/report.h"
+#include "jad/roster.h"
 #include "jad/wire.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
-/* Encode MSG, decode that as DESC, encode again: the bytes must match, or
- * the decoder accepted something it cannot reproduce. */
+/* Encode MSG, decode that as its own type, encode again: the bytes must
+ * match, or the decoder accepted something it cannot reproduce. */
 static void
 s_stable (const ProtobufCMessage *msg, size_t max)
 {
@@ -38,17 +44,56 @@ s_stable (const ProtobufCMessage *msg, size_t max)
     jad_wire_free (&again);
 }
 
-/* Decode BUF as DESC; when it decodes, check it round-trips. */
+/* The frame re-encoded decodes again to a frame of the same kind. */
 static void
-s_try (const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len)
+s_stable_frame (const jad_frame_t *f)
 {
     char err[256];
-    ProtobufCMessage *msg = jad_wire_decode (desc, buf, len, JAD_FRAME_MAX,
+    size_t len = 0;
+    s_stable ((const ProtobufCMessage *) f->msg, JAD_FRAME_MAX);
+    uint8_t *buf = jad_wire_encode ((const ProtobufCMessage *) f->msg, &len);
+    jad_frame_t again;
+    if (!buf
+    ||  jad_frame_decode (buf, len, &again, err, sizeof err) != JAD_OK
+    ||  again.kind != f->kind || again.len != f->len
+    ||  (f->len && memcmp (again.bytes, f->bytes, f->len) != 0))
+        abort ();
+    jad_frame_clear (&again);
+    free (buf);
+}
+
+static void
+s_checkpoint (const uint8_t *buf, size_t len)
+{
+    char err[256];
+    jad_checkpoint_t cp;
+    if (jad_checkpoint_decode (buf, len, &cp, err, sizeof err) == 0
+    &&  cp.hub_seq == 0)
+        abort ();
+    /* The codec under it: whatever decodes round-trips. */
+    ProtobufCMessage *msg = jad_wire_decode (&jad__checkpoint__descriptor,
+                                             buf, len, JAD_FRAME_MAX,
                                              err, sizeof err);
-    if (!msg)
-        return;
-    s_stable (msg, JAD_FRAME_MAX);
+    if (msg)
+        s_stable (msg, JAD_FRAME_MAX);
     jad_wire_free (&msg);
+}
+
+static void
+s_roster (const uint8_t *buf, size_t len)
+{
+    char err[256];
+    jad_roster_record_t rec;
+    if (jad_roster_record_decode (buf, len, &rec, err, sizeof err) == 0) {
+        if (rec.effective_seq == 0 || rec.text_len == 0)
+            abort ();
+        s_stable ((const ProtobufCMessage *) rec.msg, JAD_FRAME_MAX);
+        /* A mirror parses the text into its history. */
+        jad_roster_t *roster = jad_roster_parse (rec.text, rec.text_len,
+                                                 "fuzz", err, sizeof err);
+        jad_roster_destroy (&roster);
+    }
+    jad_roster_record_clear (&rec);
 }
 
 static void
@@ -59,19 +104,19 @@ s_entry (const uint8_t *buf, size_t len)
     if (!entry)
         return;
     s_stable (&entry->base, JAD_FRAME_MAX);
-    Jad__Envelope *env = jad_wire_envelope_decode (entry->envelope.data,
-                                                   entry->envelope.len,
-                                                   err, sizeof err);
-    if (env) {
-        Jad__Report *report = jad_wire_report_decode (env->report.data,
-                                                      env->report.len,
+    jad_envelope_t env;
+    if (jad_envelope_open (entry->envelope.data, entry->envelope.len, &env,
+                           err, sizeof err) == JAD_OK) {
+        s_stable ((const ProtobufCMessage *) env.msg, JAD_FRAME_MAX);
+        Jad__Report *report = jad_wire_report_decode (env.report,
+                                                      env.report_len,
                                                       err, sizeof err);
         if (report) {
             (void) jad_report_validate (report, err, sizeof err);
             jad_wire_free (&report);
         }
-        jad_wire_free (&env);
     }
+    jad_envelope_clear (&env);
     jad_wire_free (&entry);
 }
 
@@ -79,32 +124,43 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     char err[256];
-    Jad__Frame *frame = jad_wire_frame_decode (data, size, err, sizeof err);
-    if (frame) {
-        s_stable (&frame->base, JAD_FRAME_MAX);
-        switch (frame->body_case) {
-        case JAD__FRAME__BODY_ENTRY:
-            s_entry (frame->entry.data, frame->entry.len);
+    jad_frame_t f;
+    if (jad_frame_decode (data, size, &f, err, sizeof err) == JAD_OK) {
+        s_stable_frame (&f);
+        switch (f.kind) {
+        case JAD_FRAME_ENTRY:
+            s_entry (f.bytes, f.len);
             break;
-        case JAD__FRAME__BODY_CHECKPOINT:
-            s_try (&jad__checkpoint__descriptor,
-                   frame->checkpoint.data, frame->checkpoint.len);
+        case JAD_FRAME_CHECKPOINT:
+            s_checkpoint (f.bytes, f.len);
             break;
-        case JAD__FRAME__BODY_ROSTER:
-            s_try (&jad__roster_record__descriptor,
-                   frame->roster.data, frame->roster.len);
+        case JAD_FRAME_ROSTER:
+            s_roster (f.bytes, f.len);
             break;
-        case JAD__FRAME__BODY_ERROR:
+        case JAD_FRAME_ERROR:
             /* A mirror prints the hub's message: it must be a C string. */
-            if (frame->error->message)
-                (void) strlen (frame->error->message);
+            (void) strlen (f.error.message);
+            if (f.error.ident.incarnation_len > JAD_IDENT_INCARNATION_MAX)
+                abort ();
             break;
+        case JAD_FRAME_ACK:
+            if (!f.ack.ident.has_incarnation || !f.ack.ident.has_origin_seq
+            ||  f.ack.ident.incarnation_len != JAD_ID_BYTES
+            ||  f.ack.hub_seq == 0)
+                abort ();
+            break;
+        case JAD_FRAME_PARTICIPANTS: {
+            jad_peer_status_t peer;
+            for (size_t i = 0; jad_frame_peer (&f, i, &peer) == 0; i++)
+                (void) strlen (peer.name);
+            break;
+        }
         default:
             break;
         }
-        jad_wire_free (&frame);
     }
-    s_try (&jad__checkpoint__descriptor, data, size);
-    s_try (&jad__roster_record__descriptor, data, size);
+    jad_frame_clear (&f);
+    s_checkpoint (data, size);
+    s_roster (data, size);
     return 0;
 }

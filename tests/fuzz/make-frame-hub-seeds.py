@@ -52,6 +52,9 @@ seeds = {
     "error": frame(4, f_int(1, 4) + f_bytes(2, "origin: not yours")
                    + f_bytes(3, INC) + f_int(4, 9)),
     "error_sig": frame(4, f_int(1, 8) + f_bytes(2, "signature: does not verify")),
+    # an empty incarnation: protobuf-c gives it data NULL (memcpy from NULL
+    # was undefined behaviour, fixed 2026-12-02)
+    "error_empty_inc": frame(4, f_int(1, 1) + f_bytes(3, b"")),
     "catchup_end": frame(7, f_int(1, 1000) + f_int(2, 1)),
     "heartbeat": frame(8, f_int(1, 17) + f_int(2, T) + f_int(3, 1)
                        + f_bytes(5, OP)),

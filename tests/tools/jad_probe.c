@@ -59,6 +59,22 @@
  *  jad-probe port
  *      prints a free TCP port on 127.0.0.1
  *
+ *  Answers print as "ack HUB_SEQ dup D", or "error CODE MESSAGE ident
+ *  inc=N seq=S": the ErrorReply's code, its message, then the identity it
+ *  carried — the length of its incarnation and its origin_seq, "none" for
+ *  a field it did not carry (PROTOCOL.md §6, "Matching an answer").
+ *
+ *  Honest and hostile code: what an honest participant sends — heartbeats,
+ *  a properly signed (or plainly unsigned) report, catch-up requests — is
+ *  built by the library (jad_envelope_seal, jad_frame_*), and every answer
+ *  is read with jad_frame_decode, as an agent does.  The hostile cases
+ *  (the garbage and hostile batteries, nested, oversized, a signature
+ *  forged, truncated, tampered or over another operation, an identity the
+ *  library refuses to seal, a replay with its operation id rewritten)
+ *  deliberately make bytes the library would never make, and build them
+ *  by hand, field by field (s_field_*): nothing here fills a generated
+ *  Frame or Envelope.
+ *
  *  exit: 0 as expected (ack / answer / received / done); 1 an error reply
  *        (hostile: an ack); 2 usage; 3 no answer within the timeout.
  */
@@ -76,10 +92,15 @@
 #include <czmq.h>
 #include <sodium.h>
 
+#include "jad/envelope.h"
+#include "jad/frame.h"
 #include "jad/keys.h"
 #include "jad/sign.h"
 #include "jad/timefmt.h"
 #include "jad/wire.h"
+
+/* The event time of every envelope the probe sends. */
+#define S_EVENT_TIME_MS  1605510003000LL
 
 /* How the probe connects. */
 enum { S_AUTH_KEY, S_AUTH_RANDOM, S_AUTH_PLAIN };
@@ -160,11 +181,15 @@ s_send_raw (zsock_t *sock, const void *buf, size_t len)
     zframe_send (&f, sock, 0);
 }
 
+/* Send a builder's frame BUF[0..LEN) and free it (NULL: memory ran out,
+ * nothing to send). */
 static void
-s_send_frame (zsock_t *sock, const Jad__Frame *frame)
+s_send_built (zsock_t *sock, uint8_t *buf, size_t len)
 {
-    size_t len;
-    uint8_t *buf = jad_wire_encode (&frame->base, &len);
+    if (!buf) {
+        fprintf (stderr, "jad-probe: cannot build a frame\n");
+        exit (2);
+    }
     s_send_raw (sock, buf, len);
     free (buf);
 }
@@ -173,30 +198,44 @@ s_send_frame (zsock_t *sock, const Jad__Frame *frame)
 static void
 s_send_submit (zsock_t *sock, const uint8_t *buf, size_t len)
 {
-    Jad__Frame frame = JAD__FRAME__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_SUBMIT;
-    frame.submit.data = (uint8_t *) buf;
-    frame.submit.len = len;
-    s_send_frame (sock, &frame);
+    size_t flen = 0;
+    uint8_t *frame = jad_frame_bytes (JAD_FRAME_SUBMIT, buf, len, &flen);
+    s_send_built (sock, frame, flen);
 }
 
-/* Next frame from the hub within TIMEOUT ms, decoded; NULL on timeout. */
-static Jad__Frame *
+/* Free a frame from s_recv; safe on NULL; nulls *FRAME_P. */
+static void
+s_frame_free (jad_frame_t **frame_p)
+{
+    if (*frame_p) {
+        jad_frame_clear (*frame_p);
+        free (*frame_p);
+        *frame_p = NULL;
+    }
+}
+
+/* Next frame from the hub within TIMEOUT ms, decoded (a malloc'd frame:
+ * s_frame_free); NULL on timeout.  Frames that do not decode are
+ * skipped. */
+static jad_frame_t *
 s_recv (zsock_t *sock, int timeout)
 {
     zpoller_t *poller = zpoller_new (sock, NULL);
-    Jad__Frame *frame = NULL;
+    jad_frame_t *frame = NULL;
     int64_t until = jad_time_mono_ms () + timeout;
     while (!frame) {
         int64_t left = until - jad_time_mono_ms ();
         if (left <= 0 || !zpoller_wait (poller, (int) left))
             break;
         zframe_t *f = zframe_recv (sock);
-        char err[256];
-        frame = f ? jad_wire_frame_decode (zframe_data (f), zframe_size (f),
-                                           err, sizeof err) : NULL;
+        if (f) {
+            char err[256];
+            frame = calloc (1, sizeof *frame);
+            assert (frame);
+            if (jad_frame_decode (zframe_data (f), zframe_size (f), frame,
+                                  err, sizeof err) != JAD_OK)
+                s_frame_free (&frame);
+        }
         zframe_destroy (&f);
     }
     zpoller_destroy (&poller);
@@ -204,72 +243,81 @@ s_recv (zsock_t *sock, int timeout)
 }
 
 /* The next frame that is not a heartbeat, within TIMEOUT ms. */
-static Jad__Frame *
+static jad_frame_t *
 s_recv_answer (zsock_t *sock, int timeout)
 {
-    Jad__Frame *answer;
+    jad_frame_t *answer;
     while ((answer = s_recv (sock, timeout))
-    &&     answer->body_case == JAD__FRAME__BODY_HEARTBEAT)
-        jad_wire_free (&answer);
+    &&     answer->kind == JAD_FRAME_HEARTBEAT)
+        s_frame_free (&answer);
     return answer;
 }
 
+/* An empty heartbeat: the probe says nothing about itself. */
 static void
 s_heartbeat (zsock_t *sock)
 {
-    Jad__Frame frame = JAD__FRAME__INIT;
-    Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
-    frame.heartbeat = &hb;
-    s_send_frame (sock, &frame);
+    size_t len = 0;
+    uint8_t *frame = jad_frame_heartbeat (NULL, &len);
+    s_send_built (sock, frame, len);
 }
 
 /* Heartbeat and wait for the hub's answer (skipping anything else). */
-static Jad__Frame *
+static jad_frame_t *
 s_hello (zsock_t *sock)
 {
     s_heartbeat (sock);
-    Jad__Frame *frame;
+    jad_frame_t *frame;
     while ((frame = s_recv (sock, 3000))) {
-        if (frame->body_case == JAD__FRAME__BODY_HEARTBEAT)
+        if (frame->kind == JAD_FRAME_HEARTBEAT)
             return frame;
-        jad_wire_free (&frame);
+        s_frame_free (&frame);
     }
     return NULL;
 }
 
-/* "error CODE MSG", "ack N dup D", "frame K" or "no answer" into OUT. */
+/* "error CODE MSG", "ack N dup D", "frame K" or "no answer" into OUT;
+ * for an error, its identity (" ident inc=16 seq=7", "none" for what it
+ * did not carry) into IDENT, else "".  Printed one after the other, the
+ * identity last: "^error CODE" and "^case X: error CODE" keep matching. */
 static int
-s_describe (const Jad__Frame *frame, char *out, size_t outlen)
+s_describe (const jad_frame_t *frame, char *out, size_t outlen,
+            char *ident, size_t identlen)
 {
+    ident[0] = 0;
     if (!frame) {
         snprintf (out, outlen, "no answer");
         return 3;
     }
-    if (frame->body_case == JAD__FRAME__BODY_ACK) {
-        snprintf (out, outlen, "ack %" PRIu64 " dup %d", frame->ack->hub_seq,
-                  (int) frame->ack->duplicate);
+    if (frame->kind == JAD_FRAME_ACK) {
+        snprintf (out, outlen, "ack %" PRIu64 " dup %d", frame->ack.hub_seq,
+                  frame->ack.duplicate);
         return 0;
     }
-    if (frame->body_case == JAD__FRAME__BODY_ERROR) {
-        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value (
-            &jad__error_code__descriptor, frame->error->code);
-        snprintf (out, outlen, "error %s %s", v ? v->name : "?",
-                  frame->error->message ? frame->error->message : "");
+    if (frame->kind == JAD_FRAME_ERROR) {
+        int code = frame->error.code;
+        const jad_ident_t *id = &frame->error.ident;
+        snprintf (out, outlen, "error %s %s",
+                  code >= 1 && code <= JAD_ERR_MAX ? jad_err_name (code) : "?",
+                  frame->error.message);
+        char inc[24] = "none", seq[24] = "none";
+        if (id->has_incarnation)
+            snprintf (inc, sizeof inc, "%zu", id->incarnation_len);
+        if (id->has_origin_seq)
+            snprintf (seq, sizeof seq, "%" PRIu64, id->origin_seq);
+        snprintf (ident, identlen, " ident inc=%s seq=%s", inc, seq);
         return 1;
     }
-    snprintf (out, outlen, "frame %d", (int) frame->body_case);
+    snprintf (out, outlen, "frame %d", (int) frame->kind);
     return 0;
 }
 
 static int
-s_print_answer (Jad__Frame *frame)
+s_print_answer (const jad_frame_t *frame)
 {
-    char text[600];
-    int rc = s_describe (frame, text, sizeof text);
-    printf ("%s\n", text);
+    char text[600], ident[64];
+    int rc = s_describe (frame, text, sizeof text, ident, sizeof ident);
+    printf ("%s%s\n", text, ident);
     return rc;
 }
 
@@ -315,254 +363,6 @@ s_read_file (const char *path, size_t *len_p)
         fprintf (stderr, "jad-probe: cannot read %s\n", path);
     return buf;
 }
-
-/* A packed deployment report of OFFICERS officers, with reference REF
- * and COUNTRY when set. */
-static uint8_t *
-s_report (const char *country, const char *ref, uint64_t officers,
-          size_t *len_p)
-{
-    Jad__Report report = JAD__REPORT__INIT;
-    Jad__Deployment dep = JAD__DEPLOYMENT__INIT;
-    dep.has_officers = 1;
-    dep.officers = officers;
-    report.body_case = JAD__REPORT__BODY_DEPLOYMENT;
-    report.deployment = &dep;
-    report.country = (char *) country;
-    report.ref = (char *) ref;
-    return jad_wire_encode (&report.base, len_p);
-}
-
-/* Sign ENV (whose report is in place) per MODE; fills ENV's key_id and
- * signature from SIG and KEY_ID (caller-owned buffers).  SIGNED_REPORT is
- * the report the signature covers (it differs from ENV's for tampered).
- * Returns 0, or 2 on a usage error. */
-static int
-s_sign (Jad__Envelope *env, const s_opts_t *o, const uint8_t *signed_report,
-        size_t signed_len, uint8_t sig[64], uint8_t key_id[8])
-{
-    const char *mode = o->sign ? o->sign : "good";
-    if (strcmp (mode, "none") == 0)
-        return 0;
-    const jad_keys_t *signer = s_keys;
-    if (strcmp (mode, "wrong-key") == 0 || strcmp (mode, "other-id") == 0) {
-        if (!s_sign_keys) {
-            fprintf (stderr, "jad-probe: --sign %s needs --sign-key\n", mode);
-            return 2;
-        }
-        signer = s_sign_keys;
-    }
-    memcpy (key_id, jad_keys_key_id (strcmp (mode, "other-id") == 0
-                                     ? s_sign_keys : s_keys), 8);
-    env->has_key_id = 1;
-    env->key_id.data = key_id;
-    env->key_id.len = 8;
-    if (strcmp (mode, "nosig") == 0)
-        return 0;
-    uint8_t op_id[16];
-    memcpy (op_id, env->operation_id.data, 16);
-    if (o->sign_op_hex)
-        s_hex16 (o->sign_op_hex, op_id);
-    size_t mlen;
-    uint8_t *msg = jad_sign_report_bytes (op_id, env->origin,
-                                          env->incarnation.data,
-                                          env->origin_seq, env->event_time_ms,
-                                          signed_report, signed_len, &mlen);
-    if (!msg || jad_keys_sign (signer, msg, mlen, sig) != 0) {
-        fprintf (stderr, "jad-probe: cannot sign\n");
-        free (msg);
-        return 2;
-    }
-    free (msg);
-    env->has_signature = 1;
-    env->signature.data = sig;
-    env->signature.len = 64;
-    if (strcmp (mode, "forged") == 0)
-        sig[17] ^= 0x04;
-    else
-    if (strcmp (mode, "truncated") == 0)
-        env->signature.len = 63;
-    else
-    if (strcmp (mode, "good") != 0 && strcmp (mode, "wrong-key") != 0
-    &&  strcmp (mode, "other-id") != 0 && strcmp (mode, "tampered") != 0) {
-        fprintf (stderr, "jad-probe: --sign %s: unknown mode\n", mode);
-        return 2;
-    }
-    return 0;
-}
-
-/* The hub's operation id, learnt from its heartbeat answer. */
-static int
-s_hub_op_id (zsock_t *sock, uint8_t op_id[16])
-{
-    Jad__Frame *hello = s_hello (sock);
-    if (!hello)
-        return -1;
-    int rc = -1;
-    if (hello->heartbeat->has_operation_id
-    &&  hello->heartbeat->operation_id.len == 16) {
-        memcpy (op_id, hello->heartbeat->operation_id.data, 16);
-        rc = 0;
-    }
-    jad_wire_free (&hello);
-    return rc;
-}
-
-/* Build an envelope carrying REPORT, signed (per --sign) over SIGNED (the
- * same report but for --sign tampered); a malloc'd packed envelope in
- * *OUT_P (caller frees).  0, or 2 on a usage error. */
-static int
-s_envelope (const s_opts_t *o, const uint8_t op_id[16],
-            const uint8_t *report, size_t rlen,
-            const uint8_t *signed_report, size_t slen,
-            uint8_t **out_p, size_t *len_p)
-{
-    uint8_t incarnation[16];
-    memset (incarnation, 0x5a, sizeof incarnation);
-    if (o->inc_hex)
-        s_hex16 (o->inc_hex, incarnation);
-    Jad__Envelope env = JAD__ENVELOPE__INIT;
-    env.has_version = 1;
-    env.version = JAD_SCHEMA_VERSION;
-    env.has_operation_id = 1;
-    env.operation_id.data = (uint8_t *) op_id;
-    env.operation_id.len = 16;
-    env.origin = (char *) (o->origin ? o->origin : jad_keys_name (s_keys));
-    env.has_incarnation = 1;
-    env.incarnation.data = incarnation;
-    env.incarnation.len = 16;
-    env.has_origin_seq = 1;
-    env.origin_seq = o->seq;
-    env.has_event_time_ms = 1;
-    env.event_time_ms = 1605510003000LL;
-    env.has_report = 1;
-    env.report.data = (uint8_t *) report;
-    env.report.len = rlen;
-    uint8_t sig[64], key_id[8];
-    int rc = s_sign (&env, o, signed_report, slen, sig, key_id);
-    if (rc != 0)
-        return rc;
-    *out_p = jad_wire_encode (&env.base, len_p);
-    return 0;
-}
-
-static int
-s_submit (zsock_t *sock, const s_opts_t *o)
-{
-    uint8_t op_id[16];
-    if (s_hub_op_id (sock, op_id) != 0) {
-        printf ("no answer\n");
-        return 3;
-    }
-    if (o->op_hex)
-        s_hex16 (o->op_hex, op_id);
-    /* Sign over SBUF, send RBUF: they differ only for tampered. */
-    int tampered = o->sign && strcmp (o->sign, "tampered") == 0;
-    size_t rlen, slen, elen = 0;
-    char ref[64];
-    snprintf (ref, sizeof ref, "probe-%" PRIu64, o->seq);
-    const char *r = o->ref ? o->ref : ref;
-    uint8_t *rbuf = s_report (o->country, r, o->officers + tampered, &rlen);
-    uint8_t *sbuf = s_report (o->country, r, o->officers, &slen);
-    uint8_t *ebuf = NULL;
-    int rc = s_envelope (o, op_id, rbuf, rlen, sbuf, slen, &ebuf, &elen);
-    free (rbuf);
-    free (sbuf);
-    if (rc != 0)
-        return rc;
-    if (o->save && s_write_file (o->save, ebuf, elen) != 0) {
-        free (ebuf);
-        return 2;
-    }
-    s_send_submit (sock, ebuf, elen);
-    free (ebuf);
-    Jad__Frame *answer = s_recv_answer (sock, 3000);
-    rc = s_print_answer (answer);
-    jad_wire_free (&answer);
-    return rc;
-}
-
-static int
-s_replay (zsock_t *sock, const s_opts_t *o)
-{
-    size_t len;
-    uint8_t *buf = s_read_file (o->file, &len);
-    if (!buf)
-        return 2;
-    Jad__Frame *hello = s_hello (sock);     /* be a live peer first */
-    jad_wire_free (&hello);
-    if (o->op_hex) {
-        char err[256];
-        Jad__Envelope *env = jad_wire_envelope_decode (buf, len, err, sizeof err);
-        if (!env) {
-            fprintf (stderr, "jad-probe: %s: %s\n", o->file, err);
-            free (buf);
-            return 2;
-        }
-        s_hex16 (o->op_hex, env->operation_id.data);
-        free (buf);
-        buf = jad_wire_encode (&env->base, &len);
-        jad_wire_free (&env);
-    }
-    s_send_submit (sock, buf, len);
-    free (buf);
-    Jad__Frame *answer = s_recv_answer (sock, 3000);
-    int rc = s_print_answer (answer);
-    jad_wire_free (&answer);
-    return rc;
-}
-
-static int
-s_garbage (zsock_t *sock)
-{
-    int errors = 0;
-    /* 1. bytes that are no protobuf at all */
-    const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                             0xff, 0xff, 0x01 };
-    s_send_raw (sock, junk, sizeof junk);
-    /* 2. an empty frame */
-    s_send_raw (sock, "", 0);
-    /* 3. a frame of another schema version */
-    Jad__Frame frame = JAD__FRAME__INIT;
-    Jad__Heartbeat hb = JAD__HEARTBEAT__INIT;
-    frame.has_version = 1;
-    frame.version = 99;
-    frame.body_case = JAD__FRAME__BODY_HEARTBEAT;
-    frame.heartbeat = &hb;
-    s_send_frame (sock, &frame);
-    /* 4. a truncated submit: a valid frame header announcing 100 bytes */
-    const uint8_t truncated[] = { 0x08, 0x01, 0x12, 0x64, 0x08, 0x01 };
-    s_send_raw (sock, truncated, sizeof truncated);
-    /* 5. a submit whose envelope is garbage */
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_SUBMIT;
-    frame.submit.data = (uint8_t *) junk;
-    frame.submit.len = sizeof junk;
-    s_send_frame (sock, &frame);
-    /* 6. a message of two frames */
-    zstr_sendm (sock, "two");
-    zstr_send (sock, "frames");
-    /* 7. a frame a participant never sends (an ack) */
-    Jad__Ack ack = JAD__ACK__INIT;
-    frame.body_case = JAD__FRAME__BODY_ACK;
-    frame.ack = &ack;
-    s_send_frame (sock, &frame);
-    Jad__Frame *answer;
-    while ((answer = s_recv (sock, 1500))) {
-        if (answer->body_case == JAD__FRAME__BODY_ERROR)
-            errors++;
-        jad_wire_free (&answer);
-    }
-    printf ("errors %d\n", errors);
-    /* Still served? */
-    Jad__Frame *hello = s_hello (sock);
-    int rc = hello ? 0 : 3;
-    printf ("%s\n", hello ? "still served" : "no answer");
-    jad_wire_free (&hello);
-    return rc;
-}
-
-/* ------------------------------------------------------------ hostile */
 
 /* A growable byte string for hand-made protobuf. */
 typedef struct {
@@ -623,6 +423,272 @@ s_varint_len (uint64_t v)
     return n;
 }
 
+/* A packed deployment report of OFFICERS officers, with reference REF
+ * and COUNTRY when set. */
+static uint8_t *
+s_report (const char *country, const char *ref, uint64_t officers,
+          size_t *len_p)
+{
+    Jad__Report report = JAD__REPORT__INIT;
+    Jad__Deployment dep = JAD__DEPLOYMENT__INIT;
+    dep.has_officers = 1;
+    dep.officers = officers;
+    report.body_case = JAD__REPORT__BODY_DEPLOYMENT;
+    report.deployment = &dep;
+    report.country = (char *) country;
+    report.ref = (char *) ref;
+    return jad_wire_encode (&report.base, len_p);
+}
+
+/* Hand-made Envelope bytes (field by field, in field-number order, as
+ * protobuf-c packs them): VERSION, the identity (INC_LEN bytes of
+ * incarnation), the event time, REPORT, and KEY_ID / SIG when not NULL.
+ * For the hostile cases only: an honest envelope is sealed by
+ * jad_envelope_seal. */
+static void
+s_envelope_raw (s_buf_t *b, uint32_t version, const uint8_t *op_id,
+                const char *origin, const uint8_t *inc, size_t inc_len,
+                uint64_t seq, const uint8_t *report, size_t rlen,
+                const uint8_t *key_id, const uint8_t *sig, size_t sig_len)
+{
+    s_field_int (b, 1, version);
+    s_field_bytes (b, 2, op_id, 16);
+    s_field_bytes (b, 3, origin, strlen (origin));
+    s_field_bytes (b, 4, inc, inc_len);
+    s_field_int (b, 5, seq);
+    s_field_int (b, 6, (uint64_t) S_EVENT_TIME_MS);
+    s_field_bytes (b, 7, report, rlen);
+    if (key_id)
+        s_field_bytes (b, 8, key_id, 8);
+    if (sig)
+        s_field_bytes (b, 9, sig, sig_len);
+}
+
+/* SIGNER's signature over the report string of sign.h for OP_ID, ORIGIN,
+ * INC (16 bytes), SEQ and REPORT into SIG.  0, or 2 when it cannot sign. */
+static int
+s_sign_raw (const jad_keys_t *signer, const uint8_t *op_id, const char *origin,
+            const uint8_t inc[16], uint64_t seq, const uint8_t *report,
+            size_t rlen, uint8_t sig[64])
+{
+    size_t mlen;
+    uint8_t *msg = jad_sign_report_bytes (op_id, origin, inc, seq,
+                                          S_EVENT_TIME_MS, report, rlen, &mlen);
+    int rc = msg && jad_keys_sign (signer, msg, mlen, sig) == 0 ? 0 : 2;
+    free (msg);
+    if (rc)
+        fprintf (stderr, "jad-probe: cannot sign\n");
+    return rc;
+}
+
+/* The hub's operation id, learnt from its heartbeat answer. */
+static int
+s_hub_op_id (zsock_t *sock, uint8_t op_id[16])
+{
+    jad_frame_t *hello = s_hello (sock);
+    if (!hello)
+        return -1;
+    int rc = -1;
+    if (hello->heartbeat.operation_id) {     /* 16 bytes: checked */
+        memcpy (op_id, hello->heartbeat.operation_id, 16);
+        rc = 0;
+    }
+    s_frame_free (&hello);
+    return rc;
+}
+
+/* An envelope carrying REPORT, signed per --sign over SIGNED (the same
+ * report but for --sign tampered); a malloc'd packed envelope in *OUT_P
+ * (caller frees).  0, or 2 on a usage error.
+ *
+ * --sign good (the default), none (unsigned) and other-id (another key,
+ * with its own key id: an honest envelope of the wrong signer) are sealed
+ * by jad_envelope_seal, as an agent seals its reports.  The rest —
+ * nosig, forged, truncated, wrong-key, tampered, --sign-op-id — and an
+ * identity the library refuses to seal (--seq 0, say) are the hostile
+ * cases: built by hand. */
+static int
+s_envelope (const s_opts_t *o, const uint8_t op_id[16],
+            const uint8_t *report, size_t rlen,
+            const uint8_t *signed_report, size_t slen,
+            uint8_t **out_p, size_t *len_p)
+{
+    uint8_t incarnation[16];
+    memset (incarnation, 0x5a, sizeof incarnation);
+    if (o->inc_hex)
+        s_hex16 (o->inc_hex, incarnation);
+    const char *mode = o->sign ? o->sign : "good";
+    const char *origin = o->origin ? o->origin : jad_keys_name (s_keys);
+    int good = strcmp (mode, "good") == 0, none = strcmp (mode, "none") == 0;
+    int other_id = strcmp (mode, "other-id") == 0;
+    int wrong_key = strcmp (mode, "wrong-key") == 0;
+    if (!good && !none && !other_id && !wrong_key
+    &&  strcmp (mode, "nosig") != 0 && strcmp (mode, "forged") != 0
+    &&  strcmp (mode, "truncated") != 0 && strcmp (mode, "tampered") != 0) {
+        fprintf (stderr, "jad-probe: --sign %s: unknown mode\n", mode);
+        return 2;
+    }
+    if ((other_id || wrong_key) && !s_sign_keys) {
+        fprintf (stderr, "jad-probe: --sign %s needs --sign-key\n", mode);
+        return 2;
+    }
+    if ((good || none || other_id) && !o->sign_op_hex) {
+        jad_envelope_id_t id = {
+            .operation_id = op_id, .origin = origin,
+            .incarnation = incarnation, .origin_seq = o->seq
+        };
+        char err[256];
+        *out_p = jad_envelope_seal (&id, S_EVENT_TIME_MS, report, rlen,
+                                    none ? NULL : other_id ? s_sign_keys : s_keys,
+                                    len_p, err, sizeof err);
+        if (*out_p)
+            return 0;
+        /* An identity the library will not seal: sent as asked, below. */
+    }
+    /* Hostile: the key id of the sender (of --sign-key's for other-id),
+     * a signature by the sender (by --sign-key's for wrong-key and
+     * other-id) over SIGNED and the operation --sign-op-id says. */
+    uint8_t sig[64], key_id[8], sign_op[16];
+    size_t sig_len = sizeof sig;
+    memcpy (key_id, jad_keys_key_id (other_id ? s_sign_keys : s_keys), 8);
+    memcpy (sign_op, op_id, 16);
+    if (o->sign_op_hex)
+        s_hex16 (o->sign_op_hex, sign_op);
+    int has_sig = !none && strcmp (mode, "nosig") != 0;
+    if (has_sig
+    &&  s_sign_raw (other_id || wrong_key ? s_sign_keys : s_keys, sign_op,
+                    origin, incarnation, o->seq, signed_report, slen, sig) != 0)
+        return 2;
+    if (strcmp (mode, "forged") == 0)
+        sig[17] ^= 0x04;
+    else
+    if (strcmp (mode, "truncated") == 0)
+        sig_len = 63;
+    s_buf_t b = { 0 };
+    s_envelope_raw (&b, JAD_SCHEMA_VERSION, op_id, origin, incarnation, 16,
+                    o->seq, report, rlen, none ? NULL : key_id,
+                    has_sig ? sig : NULL, sig_len);
+    *out_p = b.data;
+    *len_p = b.len;
+    return 0;
+}
+
+static int
+s_submit (zsock_t *sock, const s_opts_t *o)
+{
+    uint8_t op_id[16];
+    if (s_hub_op_id (sock, op_id) != 0) {
+        printf ("no answer\n");
+        return 3;
+    }
+    if (o->op_hex)
+        s_hex16 (o->op_hex, op_id);
+    /* Sign over SBUF, send RBUF: they differ only for tampered. */
+    int tampered = o->sign && strcmp (o->sign, "tampered") == 0;
+    size_t rlen, slen, elen = 0;
+    char ref[64];
+    snprintf (ref, sizeof ref, "probe-%" PRIu64, o->seq);
+    const char *r = o->ref ? o->ref : ref;
+    uint8_t *rbuf = s_report (o->country, r, o->officers + tampered, &rlen);
+    uint8_t *sbuf = s_report (o->country, r, o->officers, &slen);
+    uint8_t *ebuf = NULL;
+    int rc = s_envelope (o, op_id, rbuf, rlen, sbuf, slen, &ebuf, &elen);
+    free (rbuf);
+    free (sbuf);
+    if (rc != 0)
+        return rc;
+    if (o->save && s_write_file (o->save, ebuf, elen) != 0) {
+        free (ebuf);
+        return 2;
+    }
+    s_send_submit (sock, ebuf, elen);
+    free (ebuf);
+    jad_frame_t *answer = s_recv_answer (sock, 3000);
+    rc = s_print_answer (answer);
+    s_frame_free (&answer);
+    return rc;
+}
+
+static int
+s_replay (zsock_t *sock, const s_opts_t *o)
+{
+    size_t len;
+    uint8_t *buf = s_read_file (o->file, &len);
+    if (!buf)
+        return 2;
+    jad_frame_t *hello = s_hello (sock);    /* be a live peer first */
+    s_frame_free (&hello);
+    if (o->op_hex) {
+        /* Hostile: the operation id rewritten in place, every other byte
+         * as signed (a replay to another operation). */
+        char err[256];
+        jad_wire_view_t view;
+        if (jad_wire_peek (&jad__envelope__descriptor, buf, len, &view,
+                           err, sizeof err) != 0
+        ||  !jad_wire_has (&view, JAD_WIRE_ENVELOPE_OPERATION_ID)
+        ||  view.field[JAD_WIRE_ENVELOPE_OPERATION_ID].value != 16) {
+            fprintf (stderr, "jad-probe: %s: not an envelope with an "
+                     "operation id%s%s\n", o->file, *err ? ": " : "", err);
+            free (buf);
+            return 2;
+        }
+        s_hex16 (o->op_hex, buf + (view.field[JAD_WIRE_ENVELOPE_OPERATION_ID].data
+                                   - buf));
+    }
+    s_send_submit (sock, buf, len);
+    free (buf);
+    jad_frame_t *answer = s_recv_answer (sock, 3000);
+    int rc = s_print_answer (answer);
+    s_frame_free (&answer);
+    return rc;
+}
+
+static int
+s_garbage (zsock_t *sock)
+{
+    int errors = 0;
+    /* 1. bytes that are no protobuf at all */
+    const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                             0xff, 0xff, 0x01 };
+    s_send_raw (sock, junk, sizeof junk);
+    /* 2. an empty frame */
+    s_send_raw (sock, "", 0);
+    /* 3. a frame of another schema version: Frame{version 99, heartbeat{}} */
+    s_buf_t b = { 0 };
+    s_field_int (&b, 1, 99);
+    s_field_bytes (&b, 8, "", 0);
+    s_send_raw (sock, b.data, b.len);
+    /* 4. a truncated submit: a valid frame header announcing 100 bytes */
+    const uint8_t truncated[] = { 0x08, 0x01, 0x12, 0x64, 0x08, 0x01 };
+    s_send_raw (sock, truncated, sizeof truncated);
+    /* 5. a submit whose envelope is garbage */
+    s_send_submit (sock, junk, sizeof junk);
+    /* 6. a message of two frames */
+    zstr_sendm (sock, "two");
+    zstr_send (sock, "frames");
+    /* 7. a frame a participant never sends (an empty ack) */
+    b.len = 0;
+    s_field_int (&b, 1, JAD_SCHEMA_VERSION);
+    s_field_bytes (&b, 3, "", 0);
+    s_send_raw (sock, b.data, b.len);
+    free (b.data);
+    jad_frame_t *answer;
+    while ((answer = s_recv (sock, 1500))) {
+        if (answer->kind == JAD_FRAME_ERROR)
+            errors++;
+        s_frame_free (&answer);
+    }
+    printf ("errors %d\n", errors);
+    /* Still served? */
+    jad_frame_t *hello = s_hello (sock);
+    int rc = hello ? 0 : 3;
+    printf ("%s\n", hello ? "still served" : "no answer");
+    s_frame_free (&hello);
+    return rc;
+}
+
+/* ------------------------------------------------------------ hostile */
+
 /* A Report nested DEPTH times: Report{correction{replacement{Report{...}}}}
  * around an innermost deployment.  Each level is a header (its lengths)
  * in front of the level inside it, so the lengths are counted inside out
@@ -657,6 +723,31 @@ s_nested_report (s_buf_t *out, int depth)
     free (inner.data);
     free (size);
     free (corr);
+}
+
+/* A properly signed envelope (the probe's own key, its own key id) around
+ * a valid report (reference hostile-REF), with VERSION, an incarnation of
+ * INC_LEN bytes of 0x5a and origin_seq SEQ: an identity the library will
+ * not seal, signed over what the hub would check (for a short
+ * incarnation, the 16 bytes of which it is the start).  Whatever refuses
+ * it must answer with that identity, as sent. */
+static void
+s_signed_raw (s_buf_t *b, const uint8_t op_id[16], uint32_t version,
+              size_t inc_len, uint64_t seq, uint64_t ref_seq)
+{
+    char ref[32];
+    snprintf (ref, sizeof ref, "hostile-%" PRIu64, ref_seq);
+    size_t rlen = 0;
+    uint8_t *report = s_report (NULL, ref, 3, &rlen);
+    uint8_t inc[16], sig[64];
+    memset (inc, 0x5a, sizeof inc);
+    const char *origin = jad_keys_name (s_keys);
+    if (!report
+    ||  s_sign_raw (s_keys, op_id, origin, inc, seq, report, rlen, sig) != 0)
+        exit (2);
+    s_envelope_raw (b, version, op_id, origin, inc, inc_len, seq, report, rlen,
+                    jad_keys_key_id (s_keys), sig, sizeof sig);
+    free (report);
 }
 
 /* Send BUF as a submit of an envelope built around it (REPORT=1: BUF is
@@ -710,22 +801,22 @@ s_hostile_answer (zsock_t *sock, const char *name, int timeout)
     /* Catch-up answers come later than the hub reads the request: only a
      * catch-up case takes one as its answer. */
     int catchup = strncmp (name, "frame-catchup", 13) == 0;
-    Jad__Frame *answer;
+    jad_frame_t *answer;
     while ((answer = s_recv_answer (sock, timeout))
     &&     !catchup
-    &&     (answer->body_case == JAD__FRAME__BODY_CATCHUP_END
-         || answer->body_case == JAD__FRAME__BODY_ENTRY
-         || answer->body_case == JAD__FRAME__BODY_CHECKPOINT
-         || answer->body_case == JAD__FRAME__BODY_ROSTER))
-        jad_wire_free (&answer);
-    char text[600];
-    s_describe (answer, text, sizeof text);
-    printf ("case %s: %.200s\n", name, text);
-    if (answer && answer->body_case == JAD__FRAME__BODY_ACK)
+    &&     (answer->kind == JAD_FRAME_CATCHUP_END
+         || answer->kind == JAD_FRAME_ENTRY
+         || answer->kind == JAD_FRAME_CHECKPOINT
+         || answer->kind == JAD_FRAME_ROSTER))
+        s_frame_free (&answer);
+    char text[600], ident[64];
+    s_describe (answer, text, sizeof text, ident, sizeof ident);
+    printf ("case %s: %.200s%s\n", name, text, ident);
+    if (answer && answer->kind == JAD_FRAME_ACK)
         s_hostile_acked++;
     if (!answer)
         s_hostile_silent++;
-    jad_wire_free (&answer);
+    s_frame_free (&answer);
     fflush (stdout);
 }
 
@@ -858,6 +949,15 @@ s_hostile (zsock_t *sock, const s_opts_t *o)
         s_field_bytes (&b, 7, "\x8a\x01\x02\x08\x03", 5); });
     CASE ("envelope-version-2", 0, 2000, {
         s_field_int (&b, 1, 2); s_field_bytes (&b, 2, op_id, 16); });
+    /* Properly signed, identity readable: refused with that identity. */
+    CASE ("envelope-version-99", 0, 2000, {
+        s_signed_raw (&b, op_id, 99, 16, seq, seq); });
+    CASE ("envelope-signed-seq-0", 0, 2000, {
+        s_signed_raw (&b, op_id, JAD_SCHEMA_VERSION, 16, 0, seq); });
+    CASE ("envelope-signed-incarnation-15", 0, 2000, {
+        s_signed_raw (&b, op_id, JAD_SCHEMA_VERSION, 15, seq, seq); });
+    CASE ("envelope-signed-incarnation-0", 0, 2000, {   /* given, empty */
+        s_signed_raw (&b, op_id, JAD_SCHEMA_VERSION, 0, seq, seq); });
 
     /* Reports, inside properly signed envelopes. */
     CASE ("report-garbage", 1, 2000, {
@@ -903,10 +1003,10 @@ s_hostile (zsock_t *sock, const s_opts_t *o)
 #undef CASE
 #undef RAW
     printf ("acked %d\nsilent %d\n", s_hostile_acked, s_hostile_silent);
-    Jad__Frame *hello = s_hello (sock);
+    jad_frame_t *hello = s_hello (sock);
     int rc = hello ? (s_hostile_acked ? 1 : 0) : 3;
     printf ("%s\n", hello ? "still served" : "no answer");
-    jad_wire_free (&hello);
+    s_frame_free (&hello);
     return rc;
 }
 
@@ -942,10 +1042,10 @@ s_nested (zsock_t *sock, const s_opts_t *o, int depth)
     s_hostile_submit (sock, o, op_id, b.data, b.len, 1, o->seq);
     free (b.data);
     s_hostile_answer (sock, "nested", 5000);
-    Jad__Frame *hello = s_hello (sock);
+    jad_frame_t *hello = s_hello (sock);
     printf ("%s\n", hello ? "still served" : "no answer");
     int rc = hello ? 0 : 3;
-    jad_wire_free (&hello);
+    s_frame_free (&hello);
     return rc;
 }
 
@@ -967,11 +1067,11 @@ s_oversized (zsock_t **sock_p, const char *endpoint, const s_opts_t *o)
     s_field_int (&b, 1, 1);
     s_field_bytes (&b, 2, big, n);
     s_send_raw (sock, b.data, b.len);
-    Jad__Frame *answer = s_recv_answer (sock, 3000);
-    char text[600];
-    s_describe (answer, text, sizeof text);
-    printf ("case envelope-200k: %.200s\n", text);
-    jad_wire_free (&answer);
+    jad_frame_t *answer = s_recv_answer (sock, 3000);
+    char text[600], ident[64];
+    s_describe (answer, text, sizeof text, ident, sizeof ident);
+    printf ("case envelope-200k: %.200s%s\n", text, ident);
+    s_frame_free (&answer);
     /* 2. a valid-looking frame of 300 KiB: libzmq closes the connection */
     b.len = 0;
     s_field_int (&b, 1, 1);
@@ -980,9 +1080,9 @@ s_oversized (zsock_t **sock_p, const char *endpoint, const s_opts_t *o)
     s_field_bytes (&b, 2, big, 300 * 1024);
     s_send_raw (sock, b.data, b.len);
     answer = s_recv_answer (sock, 2000);
-    s_describe (answer, text, sizeof text);
-    printf ("case frame-300k: %.200s\n", text);
-    jad_wire_free (&answer);
+    s_describe (answer, text, sizeof text, ident, sizeof ident);
+    printf ("case frame-300k: %.200s%s\n", text, ident);
+    s_frame_free (&answer);
     /* 3. 10 MiB */
     b.len = 0;
     s_field_int (&b, 1, 1);
@@ -991,18 +1091,18 @@ s_oversized (zsock_t **sock_p, const char *endpoint, const s_opts_t *o)
     s_field_bytes (&b, 2, big, 10 << 20);
     s_send_raw (sock, b.data, b.len);
     answer = s_recv_answer (sock, 2000);
-    s_describe (answer, text, sizeof text);
-    printf ("case frame-10m: %.200s\n", text);
-    jad_wire_free (&answer);
+    s_describe (answer, text, sizeof text, ident, sizeof ident);
+    printf ("case frame-10m: %.200s%s\n", text, ident);
+    s_frame_free (&answer);
     free (big);
     free (b.data);
     zsock_destroy (sock_p);
     /* 4. a new connection is served */
     *sock_p = s_connect (ZMQ_DEALER, endpoint, o->auth);
-    Jad__Frame *hello = s_hello (*sock_p);
+    jad_frame_t *hello = s_hello (*sock_p);
     printf ("%s\n", hello ? "still served" : "no answer");
     int rc = hello ? 0 : 3;
-    jad_wire_free (&hello);
+    s_frame_free (&hello);
     return rc;
 }
 
@@ -1010,18 +1110,10 @@ s_oversized (zsock_t **sock_p, const char *endpoint, const s_opts_t *o)
 static int
 s_flood_catchup (zsock_t *sock, const s_opts_t *o)
 {
-    Jad__Frame frame = JAD__FRAME__INIT;
-    Jad__CatchupRequest req = JAD__CATCHUP_REQUEST__INIT;
-    frame.has_version = 1;
-    frame.version = JAD_SCHEMA_VERSION;
-    frame.body_case = JAD__FRAME__BODY_CATCHUP;
-    frame.catchup = &req;
-    req.has_from_seq = 1;
-    req.from_seq = 1;
-    req.has_credit = 1;
-    req.credit = 1000;
-    size_t len;
-    uint8_t *buf = jad_wire_encode (&frame.base, &len);
+    size_t len = 0;
+    uint8_t *buf = jad_frame_catchup (1, 1000, &len);
+    if (!buf)
+        return 2;
     long sent = 0;
     int64_t until = jad_time_mono_ms () + 20000;
     long count = o->count > 0 ? o->count : 10000;
@@ -1097,9 +1189,9 @@ s_submit_request (zsock_t *sock, const s_opts_t *o)
         return rc;
     s_send_submit (sock, ebuf, elen);
     free (ebuf);
-    Jad__Frame *answer = s_recv_answer (sock, 3000);
+    jad_frame_t *answer = s_recv_answer (sock, 3000);
     rc = s_print_answer (answer);
-    jad_wire_free (&answer);
+    s_frame_free (&answer);
     return rc;
 }
 
@@ -1112,24 +1204,23 @@ s_participants (zsock_t *sock)
         int64_t left = until - jad_time_mono_ms ();
         if (left <= 0)
             break;
-        Jad__Frame *frame = s_recv (sock, (int) left);
+        jad_frame_t *frame = s_recv (sock, (int) left);
         if (!frame)
             break;
-        if (frame->body_case != JAD__FRAME__BODY_PARTICIPANTS) {
-            jad_wire_free (&frame);
+        if (frame->kind != JAD_FRAME_PARTICIPANTS) {
+            s_frame_free (&frame);
             continue;
         }
-        const Jad__Participants *pp = frame->participants;
-        for (size_t i = 0; i < pp->n_peers; i++) {
-            const Jad__PeerStatus *ps = pp->peers[i];
+        jad_peer_status_t ps;
+        for (size_t i = 0; jad_frame_peer (frame, i, &ps) == 0; i++)
             printf ("peer %s %s %s %s outbox %" PRIu64 " last_acked %" PRIu64
-                    " mirror %" PRIu64 "\n", ps->name ? ps->name : "?",
-                    ps->role ? ps->role : "?", ps->country ? ps->country : "-",
-                    ps->connected ? "connected" : "silent", ps->outbox_depth,
-                    ps->last_acked, ps->mirror_seq);
-        }
+                    " mirror %" PRIu64 "\n", ps.name,
+                    ps.role ? ps.role : "?", ps.country ? ps.country : "-",
+                    ps.connected ? "connected" : "silent",
+                    ps.health.outbox_depth, ps.health.last_acked,
+                    ps.health.mirror_seq);
         printf ("received\n");
-        jad_wire_free (&frame);
+        s_frame_free (&frame);
         return 0;
     }
     printf ("nothing\n");
@@ -1284,13 +1375,13 @@ main (int argc, char **argv)
     if (hub) {
         sock = s_connect (ZMQ_DEALER, hub, o.auth);
         if (strcmp (cmd, "hello") == 0) {
-            Jad__Frame *hello = s_hello (sock);
+            jad_frame_t *hello = s_hello (sock);
             if (hello)
-                printf ("head %" PRIu64 "\n", hello->heartbeat->head_seq);
+                printf ("head %" PRIu64 "\n", hello->heartbeat.head_seq);
             else
                 printf ("no answer\n");
             rc = hello ? 0 : 3;
-            jad_wire_free (&hello);
+            s_frame_free (&hello);
         }
         else
         if (strcmp (cmd, "submit") == 0)

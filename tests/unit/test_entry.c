@@ -262,6 +262,8 @@ test_peel (void **state)
     assert_int_equal (p.origin_len, 8);
     assert_memory_equal (p.origin, "agent-de", 8);
     assert_int_equal (p.origin_seq, 77);
+    assert_int_equal (p.incarnation_len, 16);
+    assert_memory_equal (p.incarnation, s_inc, 16);
     assert_int_equal (p.report_len, 5);
     /* The same as unpacking both layers. */
     Jad__Entry *e = jad_wire_entry_decode (buf, len, err, sizeof err);
