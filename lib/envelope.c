@@ -182,7 +182,9 @@ jad_envelope_ident (const uint8_t *buf, size_t len, jad_ident_t *out)
         return;
     if (env->has_incarnation && env->incarnation.len <= sizeof out->incarnation) {
         out->has_incarnation = 1;
-        memcpy (out->incarnation, env->incarnation.data, env->incarnation.len);
+        if (env->incarnation.len)   /* an empty one's data is NULL */
+            memcpy (out->incarnation, env->incarnation.data,
+                    env->incarnation.len);
         out->incarnation_len = env->incarnation.len;
     }
     out->has_origin_seq = env->has_origin_seq;

@@ -55,7 +55,8 @@ s_ident (jad_ident_t *out, protobuf_c_boolean has_inc,
     memset (out, 0, sizeof *out);
     if (has_inc && inc->len <= sizeof out->incarnation) {
         out->has_incarnation = 1;
-        memcpy (out->incarnation, inc->data, inc->len);
+        if (inc->len)           /* an empty one's data is NULL */
+            memcpy (out->incarnation, inc->data, inc->len);
         out->incarnation_len = inc->len;
     }
     out->has_origin_seq = has_seq;
