@@ -8,11 +8,17 @@
 /* One report sent and not yet answered. */
 typedef struct {
     uint64_t seq;               /* origin_seq */
+    uint64_t order;             /* when it was last sent, in sends: what
+                                   "sent earlier" means (a batch goes out
+                                   within one millisecond) */
     int64_t  sent_at;           /* monotonic ms of the last send */
     int64_t  due;               /* monotonic ms of the next resend */
     int64_t  backoff;           /* its current wait */
     int      resent;            /* sent more than once: no RTT sample */
-    int      fast;              /* a later answer showed it lost */
+    int      fast;              /* its next resend is no timeout (a later
+                                   answer showed it lost, a reconnect, or
+                                   UNAVAILABLE already backed it off): the
+                                   wait is not doubled */
     int      done;              /* answered */
 } s_flight_t;
 
@@ -20,6 +26,7 @@ struct _jad_window_t {
     s_flight_t flight[S_CAP];   /* sorted by seq; [lo, hi) in use */
     size_t     lo, hi;
     size_t     inflight;        /* entries of [lo, hi) not done */
+    uint64_t   sends;           /* sends so far (the last order given) */
     int64_t    srtt, rttvar;    /* RFC 6298; 0: no sample yet */
     int64_t    backed_off;      /* wait backed off since the last sample */
 };
@@ -140,6 +147,7 @@ jad_window_sent (jad_window_t *self, uint64_t seq, int64_t now)
     }
     s_flight_t *f = &self->flight[self->hi++];
     f->seq = seq;
+    f->order = ++self->sends;
     f->sent_at = now;
     f->backoff = jad_window_rto (self);
     f->due = now + f->backoff;
@@ -159,9 +167,12 @@ jad_window_answered (jad_window_t *self, uint64_t seq, int64_t now)
     s_flight_t *answered = &self->flight[i];
     if (!answered->resent)
         s_sample (self, now - answered->sent_at);
+    /* Sent before the answered one (by order, not by time: a batch is
+     * sent within one millisecond) and not already being resent or
+     * waiting out an UNAVAILABLE: lost. */
     for (long j = (long) self->lo; j < i; j++) {
         s_flight_t *f = &self->flight[j];
-        if (!f->done && f->sent_at < answered->sent_at && f->due > now) {
+        if (!f->done && !f->fast && f->order < answered->order && f->due > now) {
             f->due = now;
             f->fast = 1;
         }
@@ -176,9 +187,12 @@ jad_window_unavailable (jad_window_t *self, uint64_t seq, int64_t now)
     long i = s_find (self, seq);
     if (i < 0 || self->flight[i].done)
         return;
+    /* Like a timeout: the wait doubles, and it is waited now; its resend
+     * then does not double it again. */
     s_flight_t *f = &self->flight[i];
-    f->due = now + f->backoff;
     f->backoff = s_double (f->backoff);
+    f->due = now + f->backoff;
+    f->fast = 1;
 }
 
 void
@@ -191,9 +205,11 @@ void
 jad_window_reset (jad_window_t *self, int64_t now)
 {
     int64_t rto = jad_window_rto (self);
+    /* A reconnect is no timeout: the resends wait RTO, undoubled. */
     for (size_t i = self->lo; i < self->hi; i++) {
         self->flight[i].due = now;
         self->flight[i].backoff = rto;
+        self->flight[i].fast = 1;
     }
 }
 
@@ -228,16 +244,20 @@ jad_window_resent (jad_window_t *self, uint64_t seq, int64_t now)
     if (i < 0 || self->flight[i].done)
         return;
     s_flight_t *f = &self->flight[i];
+    f->order = ++self->sends;
     f->sent_at = now;
     f->resent = 1;
-    f->due = now + f->backoff;
     if (f->fast) {
-        /* Loss seen from answers: no backing off (RFC 6298 backs off on
-         * timeouts only). */
+        /* Loss seen from answers, a reconnect, UNAVAILABLE: no backing
+         * off (RFC 6298 backs off on timeouts only). */
         f->fast = 0;
+        f->due = now + f->backoff;
         return;
     }
+    /* A timeout: the wait doubles, and this resend waits the doubled one
+     * (RFC 6298 5.5, 5.6). */
     f->backoff = s_double (f->backoff);
+    f->due = now + f->backoff;
     if (f->backoff > self->backed_off)
         self->backed_off = f->backoff;
 }
