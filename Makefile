@@ -148,6 +148,7 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/obj/tests/unit/testutil.o $(LIBJAD)
 
 # Unit tests of modules that live beside their program, not in libjad.
 $(B)/tests/test_console_model: $(B)/obj/console/console_model.o
+$(B)/tests/test_window: $(B)/obj/agent/window.o
 
 # ---------------------------------------------------------------- test
 test: deps
