@@ -59,7 +59,8 @@ s_refuse (jad_ingest_t *self, void *route, jad_err_t code, const char *why,
           const jad_ident_t *ident)
 {
     size_t len = 0;
-    s_answer (self, route, jad_frame_error (code, why, ident, &len), len);
+    uint8_t *buf = jad_frame_error (code, why, ident, &len);
+    s_answer (self, route, buf, len);
 }
 
 static void
@@ -320,11 +321,11 @@ jad_ingest_commit (jad_ingest_t *self)
                       "origin_seq already used for another report", &ident);
         }
         else {
-            s_answer (self, w->route,
-                      jad_frame_ack (w->env.id.incarnation, w->env.id.origin_seq,
-                                     it->hub_seq,
-                                     it->status == JAD_JOURNAL_DUPLICATE, &len),
-                      len);
+            uint8_t *ack = jad_frame_ack (w->env.id.incarnation,
+                                          w->env.id.origin_seq, it->hub_seq,
+                                          it->status == JAD_JOURNAL_DUPLICATE,
+                                          &len);
+            s_answer (self, w->route, ack, len);
             if (it->status == JAD_JOURNAL_NEW)
                 fresh++;
         }

@@ -77,6 +77,10 @@ jad_feed_client_send (jad_feed_client_t *self, const uint8_t *buf, size_t len)
     return rc;
 }
 
+/* Send BUF (a builder's, freed here).  Build it in a statement of its
+ * own: in s_send_built (self, build (&len), len) the LEN argument may be
+ * read before the builder sets it (C leaves the order of the arguments'
+ * evaluation open). */
 static int
 s_send_built (jad_feed_client_t *self, uint8_t *buf, size_t len)
 {
@@ -318,7 +322,8 @@ s_heartbeat (jad_feed_client_t *self, int64_t now)
         self->on.health (self->arg, &hb.health);
     }
     size_t len = 0;
-    int sent = s_send_built (self, jad_frame_heartbeat (&hb, &len), len) == 0;
+    uint8_t *buf = jad_frame_heartbeat (&hb, &len);
+    int sent = s_send_built (self, buf, len) == 0;
     /* Not connected: try again soon. */
     self->heartbeat_due = now + (sent ? JAD_FEED_CLIENT_HEARTBEAT_MS : 100);
 }
@@ -346,8 +351,8 @@ s_catchup_tick (jad_feed_client_t *self, int64_t now)
     ||  self->blocked)
         return;
     size_t len = 0;
-    if (s_send_built (self, jad_frame_catchup (self->head + 1, self->credit, &len),
-                      len) == 0) {
+    uint8_t *buf = jad_frame_catchup (self->head + 1, self->credit, &len);
+    if (s_send_built (self, buf, len) == 0) {
         jad_log_debug ("%s: catch-up from %" PRIu64, self->role, self->head + 1);
         self->inflight = 1;
         self->catchup_sent = now;
