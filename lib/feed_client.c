@@ -239,14 +239,16 @@ jad_feed_client_input (jad_feed_client_t *self, const uint8_t *buf, size_t len,
         self->need_catchup = 1;
     }
     if (!from_feed) {
-        if (self->heard == 0 || now - self->heard >= JAD_FEED_CLIENT_SILENT_MS) {
+        if (self->heard && now - self->heard >= JAD_FEED_CLIENT_SILENT_MS) {
             /* Back after a silence: the connection may be new, and what was
-             * in flight lost with the old one. */
+             * in flight lost with the old one.  (The first message heard
+             * is no comeback: it may be the first entry of the answer to a
+             * catch-up asked once the feed said the operation.) */
             if (self->inflight) {
                 self->inflight = 0;
                 self->need_catchup = 1;
             }
-            if (self->heard && self->on.reconnected)
+            if (self->on.reconnected)
                 self->on.reconnected (self->arg);
         }
         self->heard = now;
