@@ -665,6 +665,11 @@ test_open_garbage (void **state)
                       JAD_EMALFORMED);
     assert_non_null (strstr (err, "unknown"));
     jad_envelope_clear (&env);
+    /* ... its identity still reads (a newer schema's envelope is answered
+     * with the identity it was sent with). */
+    memset (&id, 0xcc, sizeof id);
+    jad_envelope_ident (more, len + 2, &id);
+    s_expect_ident (&id, s_inc, 16, 42);
     /* A field given twice (origin_seq again). */
     more[len] = 0x28;
     more[len + 1] = 0x2b;

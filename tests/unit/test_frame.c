@@ -827,6 +827,31 @@ test_submit_ident (void **state)
     assert_int_equal (id.origin_seq, 31);
     free (buf);
 
+    /* A newer schema's: Frame version 2 with a field this build does not
+     * know, around an Envelope version 2 with one too.  Neither decodes;
+     * the identity still reads, so the refusal names its report. */
+    env = s_envelope (2, 16, 1, 33, &elen);
+    uint8_t *newer = malloc (elen + 3);
+    assert_non_null (newer);
+    memcpy (newer, env, elen);
+    memcpy (newer + elen, "\x52\x01\x07", 3);       /* field 10, 1 byte */
+    free (env);
+    buf = s_submit (2, newer, elen + 3, &len);
+    uint8_t *newer_frame = malloc (len + 2);
+    assert_non_null (newer_frame);
+    memcpy (newer_frame, buf, len);
+    memcpy (newer_frame + len, "\x60\x01", 2);       /* field 12, varint */
+    free (buf);
+    assert_int_equal (s_code (newer_frame, len + 2, err, sizeof err), JAD_EMALFORMED);
+    memset (&id, 0xcc, sizeof id);
+    jad_frame_submit_ident (newer_frame, len + 2, &id);
+    assert_int_equal (id.has_incarnation, 1);
+    assert_int_equal (id.incarnation_len, 16);
+    assert_int_equal (id.incarnation[0], 0x40);
+    assert_int_equal (id.has_origin_seq, 1);
+    assert_int_equal (id.origin_seq, 33);
+    free (newer_frame);
+
     /* A frame without a version around an envelope of version 1. */
     env = s_envelope (1, 16, 1, 32, &elen);
     buf = s_submit (0, env, elen, &len);
