@@ -288,12 +288,16 @@ s_resend_cb (void *arg, const jad_outbox_record_t *rec)
     return 1;
 }
 
-/* Resend every report whose timer ran out, with the same bytes. */
+/* Resend every report whose timer ran out, with the same bytes.  Not to
+ * a hub of another operation: the envelopes are sealed for ours, and its
+ * WRONG_OPERATION, final, would move them all to `rejected`. */
 static void
 s_resend (jad_agent_t *self)
 {
     size_t resent = 0;
     uint64_t seq = 0;
+    if (self->operation_bad)
+        return;
     while (!jad_feed_client_blocked (self->feed)
     &&     jad_window_next_due (self->window, seq, self->now, &seq)) {
         s_resend_ctx_t c = { seq, 0, 0, self };

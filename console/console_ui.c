@@ -17,6 +17,7 @@
 #include "jad/report_json.h"
 #include "jad/timefmt.h"
 #include "jad.pb-c.h"
+#include "jad/report.h"
 #include "console_ui.h"
 
 #define S_PROMPT_MAX   512
@@ -150,7 +151,9 @@ s_title (jad_ui_t *self, int y, const char *text, int focused)
 }
 
 /* 1 when note N passes the feed filter: every word of it is a country
- * code (two letters) equal to N's, or the start of N's kind. */
+ * code (two letters) equal to N's, N's kind, or the start of N's kind when
+ * the word is no kind's whole name ("req" finds requests and their acks,
+ * "request" requests only). */
 static int
 s_filter_match (const char *filter, const jad_model_note_t *n)
 {
@@ -161,7 +164,10 @@ s_filter_match (const char *filter, const jad_model_note_t *n)
         if (strlen (w) == 2 && toupper ((unsigned char) w[0]) == n->country[0]
         &&  toupper ((unsigned char) w[1]) == n->country[1])
             continue;
-        if (strncasecmp (n->kind, w, strlen (w)) == 0)
+        if (strcasecmp (n->kind, w) == 0)
+            continue;
+        if (jad_report_enum_parse (JAD_REPORT_ENUM_TYPE, w) < 0
+        &&  strncasecmp (n->kind, w, strlen (w)) == 0)
             continue;
         return 0;
     }

@@ -59,8 +59,8 @@ s_refuse (jad_ingest_t *self, void *route, jad_err_t code, const char *why,
           const jad_ident_t *ident)
 {
     size_t len = 0;
-    uint8_t *buf = jad_frame_error (code, why, ident, &len);
-    s_answer (self, route, buf, len);
+    uint8_t *frame = jad_frame_error (code, why, ident, &len);
+    s_answer (self, route, frame, len);
 }
 
 static void
@@ -178,7 +178,17 @@ jad_ingest_submit (jad_ingest_t *self, const jad_participant_t *who,
     s_waiting_t *w = &self->waiting[self->n_waiting];
     Jad__Report *report = NULL;
     memset (w, 0, sizeof *w);
-    jad_err_t code = jad_envelope_open (bytes, len, &w->env, why, sizeof why);
+    jad_err_t code = JAD_EFORBIDDEN;
+    if (who->revoked) {
+        /* The owner finds WHO among the active keys; a revoked line that
+         * reaches us anyway is refused all the same: an entry journaled
+         * after the revocation would never verify (jad-verify). */
+        jad_envelope_ident (bytes, len, &ident);
+        snprintf (why, sizeof why, "participant %s is revoked: key not on "
+                  "the roster", who->name);
+        goto refuse;
+    }
+    code = jad_envelope_open (bytes, len, &w->env, why, sizeof why);
     if (code != JAD_OK) {
         /* Name the report when it can be read, or its sender cannot
          * match the refusal and resends it for ever. */

@@ -63,10 +63,11 @@ void jad_ingest_destroy (jad_ingest_t **self_p);
  * next call or the end). */
 void jad_ingest_set_roster (jad_ingest_t *self, const jad_roster_t *roster);
 
-/* An envelope ENV[0..LEN) submitted by WHO (its roster line now) on
- * ROUTE, from participant TAG.  Refused at once (answered on ROUTE), or
- * kept for the next commit (ROUTE kept).  1 when the batch is now full
- * (commit before the next submit), else 0. */
+/* An envelope ENV[0..LEN) submitted by WHO (its roster line now; a
+ * revoked one is refused FORBIDDEN) on ROUTE, from participant TAG.
+ * Refused at once (answered on ROUTE), or kept for the next commit (ROUTE
+ * kept).  1 when the batch is now full (commit before the next submit),
+ * else 0. */
 int jad_ingest_submit (jad_ingest_t *self, const jad_participant_t *who,
                        void *tag, const uint8_t *env, size_t len, void *route);
 

@@ -324,8 +324,8 @@ s_heartbeat (jad_feed_client_t *self, int64_t now)
         self->on.health (self->arg, &hb.health);
     }
     size_t len = 0;
-    uint8_t *buf = jad_frame_heartbeat (&hb, &len);
-    int sent = s_send_built (self, buf, len) == 0;
+    uint8_t *frame = jad_frame_heartbeat (&hb, &len);
+    int sent = s_send_built (self, frame, len) == 0;
     /* Not connected: try again soon. */
     self->heartbeat_due = now + (sent ? JAD_FEED_CLIENT_HEARTBEAT_MS : 100);
 }
@@ -353,8 +353,8 @@ s_catchup_tick (jad_feed_client_t *self, int64_t now)
     ||  self->blocked)
         return;
     size_t len = 0;
-    uint8_t *buf = jad_frame_catchup (self->head + 1, self->credit, &len);
-    if (s_send_built (self, buf, len) == 0) {
+    uint8_t *frame = jad_frame_catchup (self->head + 1, self->credit, &len);
+    if (s_send_built (self, frame, len) == 0) {
         jad_log_debug ("%s: catch-up from %" PRIu64, self->role, self->head + 1);
         self->inflight = 1;
         self->catchup_sent = now;

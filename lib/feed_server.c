@@ -363,8 +363,8 @@ s_on_heartbeat (jad_feed_server_t *self, jad_feed_peer_t *peer,
                                 ? h->last_acked : 0;
     }
     size_t len = 0;
-    uint8_t *buf = s_heartbeat (self, &len);
-    s_send_built (self, route, buf, len);
+    uint8_t *frame = s_heartbeat (self, &len);
+    s_send_built (self, route, frame, len);
 }
 
 static void

@@ -139,8 +139,8 @@ s_body (const Jad__Frame *f, jad_frame_t *out)
     }
     case JAD__FRAME__BODY_PARTICIPANTS:
         for (size_t i = 0; i < f->participants->n_peers; i++)
-            if (!f->participants->peers[i]->name || !f->participants->peers[i]->role)
-                return "participants.peers: a peer without name or role";
+            if (!f->participants->peers[i]->name)
+                return "participants.peers: a peer without a name";
         out->participants.n_peers = f->participants->n_peers;
         out->participants.time_ms = f->participants->has_time_ms
                                   ? f->participants->time_ms : 0;

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "jad/journal.h"
+#include "jad/envelope.h"
 #include "jad/store.h"
 #include "jad/wire.h"
 
@@ -482,13 +483,11 @@ s_mirror_dedupe (MDB_txn *txn, MDB_dbi dedupe, const Jad__Entry *entry)
 
     if (!entry->has_envelope)
         return 0;
-    Jad__Envelope *env = jad_wire_envelope_decode (entry->envelope.data,
-                                                   entry->envelope.len,
-                                                   derr, sizeof derr);
-    if (env && env->origin && env->has_incarnation
-    &&  env->incarnation.len == JAD_ID_BYTES && env->has_origin_seq) {
-        MDB_val dk = { s_dedupe_key (kbuf, env->origin, env->incarnation.data,
-                                     env->origin_seq), kbuf };
+    jad_envelope_t env;
+    if (jad_envelope_open (entry->envelope.data, entry->envelope.len, &env,
+                           derr, sizeof derr) == JAD_OK) {
+        MDB_val dk = { s_dedupe_key (kbuf, env.id.origin, env.id.incarnation,
+                                     env.id.origin_seq), kbuf };
         if (dk.mv_size > 0) {
             jad_store_put_be64 (dval, entry->hub_seq);
             s_hash (dval + 8, entry->envelope.data, entry->envelope.len);
@@ -498,7 +497,7 @@ s_mirror_dedupe (MDB_txn *txn, MDB_dbi dedupe, const Jad__Entry *entry)
                 rc = 0;
         }
     }
-    jad_wire_free (&env);
+    jad_envelope_clear (&env);
     return rc;
 }
 

@@ -166,6 +166,10 @@ jad_zap_server_socket (const jad_keys_t *keys, int type,
         if (buf)
             zmq_setsockopt (raw, ZMQ_XPUB_WELCOME_MSG, buf, len);
         free (buf);
+        /* Every subscription up to the owner, not only a topic's first:
+         * each new subscriber is sent the roster in force (feed_server),
+         * and all of them subscribe to "". */
+        zmq_setsockopt (raw, ZMQ_XPUB_VERBOSE, &on, sizeof on);
     }
     if (jad_keys_apply_server (keys, raw, JAD_ZAP_DOMAIN) != 0) {
         snprintf (err, errlen, "cannot make %s a CURVE server with ZAP "

@@ -1,7 +1,15 @@
-#!/bin/sh
-# Runs every test of the VARIANT build (default asan): unit tests, then the
+#!/bin/bash
+# Runs every test of the VARIANT build (default asan): unit tests, the
 # process-level tests in tests/e2e/, then each fuzz target for a bounded
-# smoke time.  Prints a summary; exits 1 if anything failed.
+# smoke time.  Prints a line per test as it ends and a summary; exits 1 if
+# anything failed.
+#
+# Tests run JOBS at a time (default 4; fuzz targets one per core): the
+# process-level tests spend most of their time waiting on timers, links and
+# each other, not on the CPU, so this is what keeps `make test` short.  Each
+# test has its own temporary directory, free ports and network namespaces,
+# so running them side by side changes nothing they assert.  The longest
+# start first.
 #
 # A process-level test that exits 77 could not run here (e.g. no network
 # namespaces for the field tests): it is reported as "SKIP name: <reason>",
@@ -12,67 +20,101 @@
 # may skip: 77 is libFuzzer's exit code for a crash, and cmocka's for 77
 # failed checks.
 #
+#   JOBS=4            tests run at once (1: one after another)
 #   FUZZ_SECONDS=20   smoke time per fuzz target (0 skips fuzzing)
 #   TESTS=pattern     run only tests whose name matches (shell glob)
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # `sh tests/run.sh` too
 set -u
 cd "$(dirname "$0")/.."
 VARIANT=${VARIANT:-asan}
 B=${B:-build/$VARIANT}
 if [ -n "${BIN:-}" ]; then :; elif [ "$VARIANT" = release ] && [ "$B" = build/release ]; then BIN=$PWD/bin; else BIN=$PWD/$B/bin; fi
 export BIN
+JOBS=${JOBS:-4}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 TESTS=${TESTS:-*}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-pass=0 fail=0 failed="" skip=0 skipped="" skippable=""
+pass=0 fail=0 failed="" skip=0 skipped=""
 LOGDIR=$(mktemp -d /tmp/jad-tests.XXXXXX)
-trap 'rm -rf "$LOGDIR"' EXIT
+declare -A NAME=() START=() SKIPPABLE=()     # by pid
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$LOGDIR"' EXIT
+trap 'exit 130' INT TERM
+T0=$(date +%s)
 
-run() {     # run NAME COMMAND...
-    name=$1; shift
-    case "$name" in $TESTS) ;; *) return ;; esac
-    start=$(date +%s)
-    rc=0
-    "$@" >"$LOGDIR/out" 2>&1 || rc=$?
+# The file a test's output goes to.
+out_of() { echo "$LOGDIR/$(echo "$1" | tr / _).out"; }
+
+# Wait for one running test to end and report it.
+reap() {
+    local pid rc=0
+    wait -n -p pid || rc=$?
+    [ -n "${pid:-}" ] || return 0
+    local name=${NAME[$pid]} out secs
+    out=$(out_of "$name")
+    secs=$(( $(date +%s) - ${START[$pid]} ))
     if [ "$rc" -eq 0 ]; then
         pass=$((pass + 1))
-        echo "PASS $name ($(( $(date +%s) - start )) s)"
-    elif [ "$rc" -eq 77 ] && [ -n "$skippable" ] && grep -q '^SKIP:' "$LOGDIR/out"; then
+        echo "PASS $name ($secs s)"
+    elif [ "$rc" -eq 77 ] && [ -n "${SKIPPABLE[$pid]}" ] && grep -q '^SKIP:' "$out"; then
         skip=$((skip + 1)); skipped="$skipped $name"
-        reason=$(sed -n 's/^SKIP: *//p' "$LOGDIR/out" | head -n 1)
-        echo "SKIP $name: ${reason:-(no reason given)}"
+        echo "SKIP $name: $(sed -n 's/^SKIP: *//p' "$out" | head -n 1)"
     else
         fail=$((fail + 1)); failed="$failed $name"
-        if [ "$rc" -eq 77 ] && [ -n "$skippable" ]; then
-            echo "FAIL $name: exit 77 without a SKIP: line"
+        if [ "$rc" -eq 77 ] && [ -n "${SKIPPABLE[$pid]}" ]; then
+            echo "FAIL $name: exit 77 without a SKIP: line ($secs s)"
         else
-            echo "FAIL $name"
+            echo "FAIL $name (exit $rc, $secs s)"
         fi
-        tail -n 60 "$LOGDIR/out" | sed 's/^/    /'
+        tail -n 60 "$out" | sed 's/^/    /'
     fi
+    unset "NAME[$pid]" "START[$pid]" "SKIPPABLE[$pid]"
 }
 
-for t in "$B"/tests/test_*; do
-    [ -x "$t" ] && run "unit/$(basename "$t")" "$t"
-done
-skippable=1
+# start MAX SKIPPABLE NAME COMMAND...: run COMMAND in the background once
+# fewer than MAX tests run.
+start() {
+    local max=$1 skippable=$2 name=$3; shift 3
+    case "$name" in $TESTS) ;; *) return ;; esac
+    while [ "${#NAME[@]}" -ge "$max" ]; do reap; done
+    "$@" > "$(out_of "$name")" 2>&1 &
+    NAME[$!]=$name; START[$!]=$(date +%s); SKIPPABLE[$!]=$skippable
+}
+
+drain() { while [ "${#NAME[@]}" -gt 0 ]; do reap; done; }
+
+# Process-level tests, longest first (the rest in name order).
+LONG="57-key-ceremony 55-field-flap 53-field-delay 50-field-loss20
+      51-field-loss40 52-field-slow 54-field-cut 56-field-hub-cut
+      10-hostile-keys 13-hostile-flood 37-replay-publish 08-hub-down"
+e2e=""
+for n in $LONG; do [ -f "tests/e2e/$n.sh" ] && e2e="$e2e $n"; done
 for t in tests/e2e/[0-9]*.sh; do
-    [ -f "$t" ] && run "e2e/$(basename "$t" .sh)" sh "$t"
+    n=$(basename "$t" .sh)
+    case " $e2e " in *" $n "*) ;; *) e2e="$e2e $n" ;; esac
 done
-skippable=""
+for n in $e2e; do
+    start "$JOBS" 1 "e2e/$n" sh "tests/e2e/$n.sh"
+done
+for t in "$B"/tests/test_*; do
+    [ -x "$t" ] && start "$JOBS" "" "unit/$(basename "$t")" "$t"
+done
+drain
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
+    cores=$(nproc 2>/dev/null || echo 2)
     for f in build/fuzz/fuzz_*; do
         [ -x "$f" ] || continue
         n=$(basename "$f"); n=${n#fuzz_}
         work="$LOGDIR/corpus-$n"; mkdir -p "$work"
-        run "fuzz/$n" "$f" -max_total_time="$FUZZ_SECONDS" -max_len=70000 \
-            -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        start "$cores" "" "fuzz/$n" "$f" -max_total_time="$FUZZ_SECONDS" \
+            -max_len=70000 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$LOGDIR/" "$work" "tests/fuzz/corpus/$n"
     done
+    drain
 fi
 
-echo "tests: $pass passed, $fail failed, $skip skipped"
+echo "tests: $pass passed, $fail failed, $skip skipped in $(( $(date +%s) - T0 )) s"
 [ -z "$failed" ] || echo "failed:$failed"
 [ -z "$skipped" ] || echo "skipped:$skipped"
 [ "$fail" -eq 0 ]

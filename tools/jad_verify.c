@@ -25,10 +25,12 @@
 #include <sodium.h>
 
 #include "jad/config.h"
+#include "jad/envelope.h"
 #include "jad/history.h"
 #include "jad/journal.h"
 #include "jad/pool.h"
 #include "jad/record.h"
+#include "jad/report.h"
 #include "jad/roster.h"
 #include "jad/sign.h"
 #include "jad/timefmt.h"
@@ -139,8 +141,8 @@ s_check_fn (void *arg, size_t i)
     s_item_t *it = &self->items[i];
     char err[256];
     Jad__Entry *entry = NULL;
-    Jad__Envelope *env = NULL;
-    uint8_t *msg = NULL;
+    Jad__Report *report = NULL;
+    jad_envelope_t env = { 0 };
     if (!it->buf) {
         snprintf (it->err, sizeof it->err, "out of memory");
         return;
@@ -158,56 +160,45 @@ s_check_fn (void *arg, size_t i)
     }
     if (self->chain_only)
         goto out;
-    env = jad_wire_envelope_decode (entry->envelope.data, entry->envelope.len,
-                                    err, sizeof err);
-    if (!env) {
+    if (jad_envelope_open (entry->envelope.data, entry->envelope.len, &env,
+                           err, sizeof err) != JAD_OK) {
         snprintf (it->err, sizeof it->err, "envelope: %.200s", err);
         goto out;
     }
-    if (memcmp (env->operation_id.data, self->op_id, JAD_ID_BYTES) != 0) {
+    if (memcmp (env.id.operation_id, self->op_id, JAD_ID_BYTES) != 0) {
         snprintf (it->err, sizeof it->err, "envelope of another operation");
         goto out;
     }
     /* Named by the roster in force, an agent or a coordinator, not
      * revoked then: the one signer rule (lib/history.c). */
     const jad_participant_t *who = jad_history_signer (self->history, it->key,
-                                                       env->origin,
+                                                       env.id.origin,
                                                        err, sizeof err);
     if (!who) {
         snprintf (it->err, sizeof it->err, "%s", err);
         goto out;
     }
-    if (who->role == JAD_ROLE_COORDINATOR) {
-        /* Coordinators send requests and sitreps, nothing else. */
-        Jad__Report *r = jad_wire_report_decode (env->report.data,
-                                                 env->report.len, err, sizeof err);
-        int kind_ok = r && (r->body_case == JAD__REPORT__BODY_REQUEST
-                            || r->body_case == JAD__REPORT__BODY_SITREP);
-        jad_wire_free (&r);
-        if (!kind_ok) {
-            snprintf (it->err, sizeof it->err, "origin %s is a coordinator: "
-                      "only request and sitrep are theirs", who->name);
-            goto out;
-        }
-    }
-    if (!env->has_key_id || env->key_id.len != JAD_KEY_ID_BYTES
-    ||  memcmp (env->key_id.data, who->key_id, JAD_KEY_ID_BYTES) != 0
-    ||  !env->has_signature || env->signature.len != JAD_SIGN_BYTES) {
-        snprintf (it->err, sizeof it->err, "signature missing or not by %s's key",
-                  who->name);
+    /* What its role may send, by the hub's own rule (lib/report.c). */
+    report = jad_wire_report_decode (env.report, env.report_len, err, sizeof err);
+    if (!report) {
+        snprintf (it->err, sizeof it->err, "report: %.200s", err);
         goto out;
     }
-    size_t mlen = 0;
-    msg = jad_sign_report_bytes (self->op_id, env->origin, env->incarnation.data,
-                                 env->origin_seq, env->event_time_ms,
-                                 env->report.data, env->report.len, &mlen);
-    if (!msg || jad_sign_verify (who->sign_key, msg, mlen,
-                                 env->signature.data) != 0)
-        snprintf (it->err, sizeof it->err, "signature by %s does not verify",
-                  who->name);
+    if (jad_report_may_send (who, report, err, sizeof err) != 0) {
+        snprintf (it->err, sizeof it->err, "origin %s: %.200s", who->name, err);
+        goto out;
+    }
+    jad_err_t code = jad_envelope_verify (&env, who->sign_key, who->key_id,
+                                          err, sizeof err);
+    if (code == JAD_EUNAVAILABLE)
+        snprintf (it->err, sizeof it->err, "out of memory");
+    else
+    if (code != JAD_OK)
+        snprintf (it->err, sizeof it->err, "signature by %s does not verify "
+                  "(%.200s)", who->name, err);
 out:
-    free (msg);
-    jad_wire_free (&env);
+    jad_wire_free (&report);
+    jad_envelope_clear (&env);
     jad_wire_free (&entry);
 }
 

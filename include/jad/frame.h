@@ -85,7 +85,8 @@ typedef struct {
 /* One participant as the hub's relay shows it (Frame.participants). */
 typedef struct {
     const char *name;
-    const char *role;               /* "agent", "coordinator", ... */
+    const char *role;               /* "agent", "coordinator", ...; NULL
+                                       when the relay does not say */
     const char *country;            /* agents; NULL otherwise */
     int         connected;
     int         has_last_seen;

@@ -39,6 +39,35 @@ stop_pid "$AG"
 stop_pid "$RP"
 grep -q "played to 1644" "$T/replay.err" || fail "replay: $(cat "$T/replay.err")"
 
+# An agent that subscribes before playing starts (it is the replay's first
+# subscriber, and the replay is paced, so most entries reach it live, not
+# by catch-up) still receives every recorded roster and checkpoint: its
+# mirror verifies on its own, and its figures are the hub's.
+FEED2=tcp://127.0.0.1:$(free_port); HUB2=tcp://127.0.0.1:$(free_port)
+"$BIN/jad-replay" --data "$T/op/hub" --publish "$FEED2" --listen "$HUB2" \
+    --key "$K/hub.secret" --speed 200000 --quiet 2> "$T/replay2.err" &
+RP2=$!; PIDS="$PIDS $RP2"
+"$BIN/jad-agent" run --data "$T/early" --country FR --key "$K/agent-fr.secret" \
+    --hub-key "$K/hub.pub" --hub "$HUB2" --feed "$FEED2" >> "$T/early.log" 2>&1 &
+AG2=$!; PIDS="$PIDS $AG2"
+early() {
+    "$BIN/jad-agent" status --data "$T/early" --json > "$T/st2" 2>/dev/null || return 1
+    [ "$(jq_num mirror_seq "$T/st2")" = 1644 ] && grep -q "played to 1644" "$T/replay2.err"
+}
+wait_for 90 early || fail "early mirror: $(cat "$T/st2") $(tail -5 "$T/early.log")"
+sleep 1     # the last checkpoint follows the last entry
+stop_pid "$AG2"; stop_pid "$RP2"
+"$BIN/jad-verify" --data "$T/early" > "$T/v2" \
+    || fail "the early mirror does not verify without --roster: $(cat "$T/v2")"
+grep -q '^intact: 1644 entries, 1644 signatures verified, [1-9][0-9]* checkpoints, [1-9][0-9]* rosters' "$T/v2" \
+    || fail "the early mirror lacks checkpoints or rosters: $(cat "$T/v2")"
+"$BIN/jad-report" --data "$T/op/hub" --format json > "$T/fig.hub"
+"$BIN/jad-report" --data "$T/early" --format json > "$T/fig.early"
+"$BIN/jad-jsoncmp" "$T/fig.hub" "$T/fig.early" \
+    || fail "the early mirror's figures differ from the hub's"
+grep -q '"operation": "armstrong-vii"' "$T/fig.early" \
+    || fail "the early mirror's figures name no operation: $(head -3 "$T/fig.early")"
+
 # a key file without a secret cannot serve; a roster of another operation
 # is refused
 set +e

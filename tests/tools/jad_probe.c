@@ -67,6 +67,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -611,27 +612,51 @@ s_field_bytes (s_buf_t *b, uint32_t num, const void *data, size_t len)
     s_put (b, data, len);
 }
 
+static size_t
+s_varint_len (uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 /* A Report nested DEPTH times: Report{correction{replacement{Report{...}}}}
- * around an innermost deployment. */
+ * around an innermost deployment.  Each level is a header (its lengths)
+ * in front of the level inside it, so the lengths are counted inside out
+ * and the headers written outside in: linear in the size (copying each
+ * level into the next was quadratic — minutes for 9,000 levels). */
 static void
 s_nested_report (s_buf_t *out, int depth)
 {
-    s_buf_t cur = { 0 };
-    s_buf_t dep = { 0 };
+    s_buf_t dep = { 0 }, inner = { 0 };
     s_field_int (&dep, 1, 3);
-    s_field_bytes (&cur, 17, dep.data, dep.len);    /* Report.deployment */
+    s_field_bytes (&inner, 17, dep.data, dep.len);  /* Report.deployment */
     free (dep.data);
-    for (int i = 0; i < depth; i++) {
-        s_buf_t corr = { 0 }, rep = { 0 };
-        s_field_int (&corr, 1, 1);                   /* supersedes */
-        s_field_bytes (&corr, 2, cur.data, cur.len); /* replacement */
-        s_field_bytes (&rep, 19, corr.data, corr.len);   /* Report.correction */
-        free (cur.data);
-        free (corr.data);
-        cur = rep;
+    /* size[i]: the bytes of the Report i levels up; corr[i]: of its
+     * Correction. */
+    size_t *size = calloc ((size_t) depth + 1, sizeof *size);
+    size_t *corr = calloc ((size_t) depth + 1, sizeof *corr);
+    assert (size && corr);
+    size[0] = inner.len;
+    for (int i = 1; i <= depth; i++) {
+        corr[i] = 2 /* supersedes = 1 */ + 1 + s_varint_len (size[i - 1])
+                + size[i - 1];
+        size[i] = 2 /* tag 19 */ + s_varint_len (corr[i]) + corr[i];
     }
-    s_put (out, cur.data, cur.len);
-    free (cur.data);
+    for (int i = depth; i >= 1; i--) {
+        s_varint (out, (19 << 3) | 2);              /* Report.correction */
+        s_varint (out, corr[i]);
+        s_field_int (out, 1, 1);                    /* supersedes */
+        s_varint (out, (2 << 3) | 2);               /* replacement */
+        s_varint (out, size[i - 1]);
+    }
+    s_put (out, inner.data, inner.len);
+    free (inner.data);
+    free (size);
+    free (corr);
 }
 
 /* Send BUF as a submit of an envelope built around it (REPORT=1: BUF is

@@ -15,6 +15,7 @@
 #include "jad/lines.h"
 #include "jad/report.h"
 #include "jad/report_json.h"
+#include "jad/frame.h"
 #include "jad/wire.h"
 
 /* Parse LINE, expecting success; check the round trip: format, reparse,
@@ -969,12 +970,15 @@ test_requests (void **state)
     parts.n_peers = 2;
     parts.peers = peers;
     buf = jad_wire_encode (&frame.base, &len);
-    Jad__Frame *fb = jad_wire_frame_decode (buf, len, err, sizeof err);
-    assert_non_null (fb);
-    assert_int_equal (fb->participants->n_peers, 2);
-    assert_int_equal (fb->participants->peers[0]->mirror_seq, 9);
-    assert_string_equal (fb->participants->peers[1]->name, "coord");
-    jad_wire_free (&fb);
+    jad_frame_t fb;
+    jad_peer_status_t peer;
+    assert_int_equal (jad_frame_decode (buf, len, &fb, err, sizeof err), JAD_OK);
+    assert_int_equal (fb.participants.n_peers, 2);
+    assert_int_equal (jad_frame_peer (&fb, 0, &peer), 0);
+    assert_int_equal (peer.health.mirror_seq, 9);
+    assert_int_equal (jad_frame_peer (&fb, 1, &peer), 0);
+    assert_string_equal (peer.name, "coord");
+    jad_frame_clear (&fb);
     free (buf);
     /* coord's PeerStatus with field 15 (varint 1) appended: the peer is the
      * last field of the frame, so patch its length and the frame's. */
@@ -991,8 +995,9 @@ test_requests (void **state)
     /* the Participants length byte: after the version (0x08 0x01), 0x5a */
     assert_int_equal (big[2], (11 << 3) | 2);
     big[3] += 2;
-    fb = jad_wire_frame_decode (big, len + 2, err, sizeof err);
-    assert_null (fb);
+    assert_int_equal (jad_frame_decode (big, len + 2, &fb, err, sizeof err),
+                      JAD_EMALFORMED);
+    jad_frame_clear (&fb);
     assert_non_null (strstr (err, "unknown fields"));
     free (big);
     free (buf);
