@@ -148,6 +148,7 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/obj/tests/unit/testutil.o $(LIBJAD)
 
 # Unit tests of modules that live beside their program, not in libjad.
 $(B)/tests/test_console_model: $(B)/obj/console/console_model.o
+$(B)/tests/test_window: $(B)/obj/agent/window.o
 $(B)/tests/test_ingest: $(B)/obj/hub/ingest.o
 $(B)/tests/test_agent: $(B)/obj/agent/agent.o $(B)/obj/agent/window.o
 # The intake's test makes the signed bytes fail on demand (memory).

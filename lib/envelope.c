@@ -172,11 +172,12 @@ jad_envelope_clear (jad_envelope_t *env)
 void
 jad_envelope_ident (const uint8_t *buf, size_t len, jad_ident_t *out)
 {
-    /* Read past what jad_envelope_open refuses (the version, the limit of
-     * an envelope: up to a frame's), so the refusal can name the report. */
+    /* Read past what jad_envelope_open refuses (the version, fields a
+     * newer schema added, the limit of an envelope: up to a frame's), so
+     * the refusal can name the report. */
     char err[128];
     memset (out, 0, sizeof *out);
-    Jad__Envelope *env = (Jad__Envelope *) jad_wire_decode (
+    Jad__Envelope *env = (Jad__Envelope *) jad_wire_decode_lax (
         &jad__envelope__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
     if (!env)
         return;

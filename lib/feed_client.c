@@ -77,6 +77,10 @@ jad_feed_client_send (jad_feed_client_t *self, const uint8_t *buf, size_t len)
     return rc;
 }
 
+/* Send BUF (a builder's, freed here).  Build it in a statement of its
+ * own: in s_send_built (self, build (&len), len) the LEN argument may be
+ * read before the builder sets it (C leaves the order of the arguments'
+ * evaluation open). */
 static int
 s_send_built (jad_feed_client_t *self, uint8_t *buf, size_t len)
 {
@@ -235,14 +239,16 @@ jad_feed_client_input (jad_feed_client_t *self, const uint8_t *buf, size_t len,
         self->need_catchup = 1;
     }
     if (!from_feed) {
-        if (self->heard == 0 || now - self->heard >= JAD_FEED_CLIENT_SILENT_MS) {
+        if (self->heard && now - self->heard >= JAD_FEED_CLIENT_SILENT_MS) {
             /* Back after a silence: the connection may be new, and what was
-             * in flight lost with the old one. */
+             * in flight lost with the old one.  (The first message heard
+             * is no comeback: it may be the first entry of the answer to a
+             * catch-up asked once the feed said the operation.) */
             if (self->inflight) {
                 self->inflight = 0;
                 self->need_catchup = 1;
             }
-            if (self->heard && self->on.reconnected)
+            if (self->on.reconnected)
                 self->on.reconnected (self->arg);
         }
         self->heard = now;

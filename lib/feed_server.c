@@ -81,7 +81,8 @@ s_send (jad_feed_server_t *self, zframe_t *route, const uint8_t *buf, size_t len
     return zmq_send (raw, buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 }
 
-/* Send a frame built by one of frame.h's builders (BUF, freed here). */
+/* Send a frame built by one of frame.h's builders (BUF, freed here),
+ * built in a statement of its own (see lib/feed_client.c's). */
 static int
 s_send_built (jad_feed_server_t *self, zframe_t *route, uint8_t *buf, size_t len)
 {

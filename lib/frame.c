@@ -216,11 +216,12 @@ void
 jad_frame_submit_ident (const uint8_t *buf, size_t len, jad_ident_t *out)
 {
     /* A frame refused for its version still decodes as a Frame: its
-     * submit is read whatever Frame.version says. */
+     * submit is read whatever Frame.version says, and whatever fields a
+     * newer schema added. */
     char err[128];
-    Jad__Frame *f = (Jad__Frame *) jad_wire_decode (&jad__frame__descriptor,
-                                                    buf, len, JAD_FRAME_MAX,
-                                                    err, sizeof err);
+    Jad__Frame *f = (Jad__Frame *) jad_wire_decode_lax (&jad__frame__descriptor,
+                                                        buf, len, JAD_FRAME_MAX,
+                                                        err, sizeof err);
     memset (out, 0, sizeof *out);
     if (f && f->body_case == JAD__FRAME__BODY_SUBMIT)
         jad_envelope_ident (f->submit.data, f->submit.len, out);

@@ -309,10 +309,9 @@ s_has_unknown (const ProtobufCMessage *msg, int depth)
     return 0;
 }
 
-ProtobufCMessage *
-jad_wire_decode (const ProtobufCMessageDescriptor *desc,
-                 const uint8_t *buf, size_t len, size_t max,
-                 char *err, size_t errlen)
+static ProtobufCMessage *
+s_decode (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
+          size_t len, size_t max, int lax, char *err, size_t errlen)
 {
     if (len > max) {
         snprintf (err, errlen, "%s: %zu bytes, over the limit of %zu",
@@ -333,13 +332,29 @@ jad_wire_decode (const ProtobufCMessageDescriptor *desc,
                               : "bytes do not decode");
         return NULL;
     }
-    if (s_has_unknown (msg, 0)) {
+    if (!lax && s_has_unknown (msg, 0)) {
         snprintf (err, errlen, "%s: unknown fields (newer schema?)",
                   desc->short_name);
         protobuf_c_message_free_unpacked (msg, &s_free_allocator);
         return NULL;
     }
     return msg;
+}
+
+ProtobufCMessage *
+jad_wire_decode (const ProtobufCMessageDescriptor *desc,
+                 const uint8_t *buf, size_t len, size_t max,
+                 char *err, size_t errlen)
+{
+    return s_decode (desc, buf, len, max, 0, err, errlen);
+}
+
+ProtobufCMessage *
+jad_wire_decode_lax (const ProtobufCMessageDescriptor *desc,
+                     const uint8_t *buf, size_t len, size_t max,
+                     char *err, size_t errlen)
+{
+    return s_decode (desc, buf, len, max, 1, err, errlen);
 }
 
 /* A bump allocator over caller memory: nothing to free, no lock, no

@@ -84,7 +84,8 @@ jad_err_t jad_envelope_open (const uint8_t *buf, size_t len,
 void jad_envelope_clear (jad_envelope_t *env);
 
 /* The identity readable in BUF[0..LEN), bytes that may not open (a bad
- * version, origin_seq 0, a short incarnation, too large): incarnation as
+ * version, fields of a newer schema, origin_seq 0, a short incarnation,
+ * too large): incarnation as
  * sent and origin_seq, each when present.  What an ErrorReply about the
  * envelope says, so that its sender can match the refusal. */
 void jad_envelope_ident (const uint8_t *buf, size_t len, jad_ident_t *out);

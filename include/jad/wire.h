@@ -29,6 +29,16 @@ ProtobufCMessage *jad_wire_decode (const ProtobufCMessageDescriptor *desc,
                                    char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* jad_wire_decode, but a message carrying fields DESC does not know (a
+ * newer schema's) is kept, its unknown fields ignored.  Only for reading
+ * what can be read of bytes that are refused anyway — the identity an
+ * ErrorReply echoes to a newer sender (docs/PROTOCOL.md §6, "Matching an
+ * answer") — never for accepting anything. */
+ProtobufCMessage *jad_wire_decode_lax (const ProtobufCMessageDescriptor *desc,
+                                       const uint8_t *buf, size_t len, size_t max,
+                                       char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Encode MSG into a new malloc'd buffer; *LEN_P gets its size.  NULL only
  * when memory runs out. */
 uint8_t *jad_wire_encode (const ProtobufCMessage *msg, size_t *len_p);
