@@ -137,12 +137,16 @@ jad_envelope_open (const uint8_t *buf, size_t len, jad_envelope_t *out,
     if (!env->has_event_time_ms || env->event_time_ms < 0)
         bad = "event_time_ms: missing or negative";
     else
-    if (!env->has_report || env->report.len == 0
-    ||  env->report.len > JAD_REPORT_MAX)
-        bad = "report: missing or too large";
+    if (!env->has_report || env->report.len == 0)
+        bad = "report: missing";
     if (bad) {
         snprintf (err, errlen, "Envelope.%s", bad);
         return JAD_EMALFORMED;
+    }
+    if (env->report.len > JAD_REPORT_MAX) {
+        snprintf (err, errlen, "Envelope.report: %zu bytes, over the limit "
+                  "of %d", env->report.len, JAD_REPORT_MAX);
+        return JAD_ETOO_LARGE;
     }
     out->id.operation_id = env->operation_id.data;
     out->id.origin = env->origin;

@@ -46,39 +46,50 @@ T0=$(date +%s)
 # The file a test's output goes to.
 out_of() { echo "$LOGDIR/$(echo "$1" | tr / _).out"; }
 
-# Wait for one running test to end and report it.
+# Wait for one running test to end and report it.  A test's status comes
+# from the file its wrapper writes, not from `wait`: bash 5.2's `wait -n -p`
+# can lose a job that ended during a command substitution, and a lost job
+# must not hang the run.
 reap() {
-    local pid rc=0
-    wait -n -p pid || rc=$?
-    [ -n "${pid:-}" ] || return 0
-    local name=${NAME[$pid]} out secs
-    out=$(out_of "$name")
-    secs=$(( $(date +%s) - ${START[$pid]} ))
-    if [ "$rc" -eq 0 ]; then
-        pass=$((pass + 1))
-        echo "PASS $name ($secs s)"
-    elif [ "$rc" -eq 77 ] && [ -n "${SKIPPABLE[$pid]}" ] && grep -q '^SKIP:' "$out"; then
-        skip=$((skip + 1)); skipped="$skipped $name"
-        echo "SKIP $name: $(sed -n 's/^SKIP: *//p' "$out" | head -n 1)"
-    else
-        fail=$((fail + 1)); failed="$failed $name"
-        if [ "$rc" -eq 77 ] && [ -n "${SKIPPABLE[$pid]}" ]; then
-            echo "FAIL $name: exit 77 without a SKIP: line ($secs s)"
-        else
-            echo "FAIL $name (exit $rc, $secs s)"
-        fi
-        tail -n 60 "$out" | sed 's/^/    /'
-    fi
-    unset "NAME[$pid]" "START[$pid]" "SKIPPABLE[$pid]"
+    local pid rc name out secs
+    for (( ; ; )); do
+        for pid in "${!NAME[@]}"; do
+            out=$(out_of "${NAME[$pid]}")
+            [ -s "$out.rc" ] || continue
+            rc=$(cat "$out.rc")
+            wait "$pid" 2>/dev/null
+            name=${NAME[$pid]}
+            secs=$(( $(date +%s) - ${START[$pid]} ))
+            if [ "$rc" -eq 0 ]; then
+                pass=$((pass + 1))
+                echo "PASS $name ($secs s)"
+            elif [ "$rc" -eq 77 ] && [ -n "${SKIPPABLE[$pid]}" ] && grep -q '^SKIP:' "$out"; then
+                skip=$((skip + 1)); skipped="$skipped $name"
+                echo "SKIP $name: $(sed -n 's/^SKIP: *//p' "$out" | head -n 1)"
+            else
+                fail=$((fail + 1)); failed="$failed $name"
+                if [ "$rc" -eq 77 ] && [ -n "${SKIPPABLE[$pid]}" ]; then
+                    echo "FAIL $name: exit 77 without a SKIP: line ($secs s)"
+                else
+                    echo "FAIL $name (exit $rc, $secs s)"
+                fi
+                tail -n 60 "$out" | sed 's/^/    /'
+            fi
+            unset "NAME[$pid]" "START[$pid]" "SKIPPABLE[$pid]"
+            return 0
+        done
+        wait -n 2>/dev/null || sleep 0.2
+    done
 }
 
 # start MAX SKIPPABLE NAME COMMAND...: run COMMAND in the background once
-# fewer than MAX tests run.
+# fewer than MAX tests run; its exit status goes to OUT.rc when it ends.
 start() {
-    local max=$1 skippable=$2 name=$3; shift 3
+    local max=$1 skippable=$2 name=$3 out; shift 3
     case "$name" in $TESTS) ;; *) return ;; esac
     while [ "${#NAME[@]}" -ge "$max" ]; do reap; done
-    "$@" > "$(out_of "$name")" 2>&1 &
+    out=$(out_of "$name")
+    ( rc=0; "$@" > "$out" 2>&1 || rc=$?; echo "$rc" > "$out.rc" ) &
     NAME[$!]=$name; START[$!]=$(date +%s); SKIPPABLE[$!]=$skippable
 }
 

@@ -10,7 +10,8 @@
  *
  *  Errors are codes (err.h), each with a one-line reason naming the field:
  *
- *    jad_envelope_open   JAD_ETOO_LARGE (over JAD_ENVELOPE_MAX),
+ *    jad_envelope_open   JAD_ETOO_LARGE (over JAD_ENVELOPE_MAX, or a
+ *                        report over JAD_REPORT_MAX),
  *                        JAD_EBAD_VERSION (version missing or not ours),
  *                        JAD_EMALFORMED (does not decode, a field missing
  *                        or of the wrong size)

@@ -33,8 +33,16 @@ bad=$(grep '^case ' "$T/hostile.out" | grep -v ': error ' \
       | grep -v '^case frame-catchup-' | grep -v '^case frame-heartbeat-' \
       | grep -v '^case report-two-bodies:' | grep -v '^case report-embedded-nul:' || true)
 [ -z "$bad" ] || fail "cases without an error reply: $bad"
-grep -q '^case report-over-limit: error \(TOO_LARGE\|MALFORMED\)' "$T/hostile.out" \
-    || fail "report over the limit not refused"
+grep -q '^case report-over-limit: error TOO_LARGE .* ident inc=16 seq=[0-9]' "$T/hostile.out" \
+    || fail "report over the limit not refused TOO_LARGE with its identity"
+# a refusal of the envelope itself names the report as it was sent, so its
+# sender can match it (PROTOCOL.md §6, "Matching an answer")
+grep -q '^case envelope-version-99: error BAD_VERSION .* ident inc=16 seq=[1-9]' "$T/hostile.out" \
+    || fail "version 99: $(grep '^case envelope-version-99' "$T/hostile.out")"
+grep -q '^case envelope-signed-seq-0: error MALFORMED .* ident inc=16 seq=0$' "$T/hostile.out" \
+    || fail "origin_seq 0: $(grep '^case envelope-signed-seq-0' "$T/hostile.out")"
+grep -q '^case envelope-signed-incarnation-15: error MALFORMED .* ident inc=15 seq=[1-9]' "$T/hostile.out" \
+    || fail "short incarnation: $(grep '^case envelope-signed-incarnation-15' "$T/hostile.out")"
 grep '^case report-two-bodies: ack' "$T/hostile.out" >&2 \
     && echo "note: a report with two oneof bodies was accepted (last wins)" >&2
 kill -0 "$HUB_PID" 2>/dev/null || fail "hub died"
@@ -47,9 +55,7 @@ echo "$out" | grep -q "still served" || fail "garbage: $out"
 # beyond it, and a new connection is served
 out=$(probe rogue oversized) || fail "oversized: $out"
 echo "$out" >&2
-# PROTOCOL.md says TOO_LARGE; the hub answers MALFORMED ("Envelope: N bytes,
-# over the limit"): either is a refusal
-echo "$out" | grep -q "^case envelope-200k: error \(TOO_LARGE\|MALFORMED\)" || fail "200 KiB envelope: $out"
+echo "$out" | grep -q "^case envelope-200k: error TOO_LARGE" || fail "200 KiB envelope: $out"
 echo "$out" | grep -q "^case frame-300k: no answer" || fail "300 KiB frame answered: $out"
 echo "$out" | grep -q "^still served" || fail "not served after oversized frames: $out"
 # the journal head, from the hub itself; what the hub wrongly accepted

@@ -464,8 +464,8 @@ test_open_too_large (void **state)
     char err[256];
     jad_ident_t id;
     /* An envelope of exactly JAD_ENVELOPE_MAX bytes and one of a byte
-     * more: the first is too large a report (MALFORMED), the second over
-     * the envelope's limit (TOO_LARGE).  Both name their report. */
+     * more: the first carries a report over JAD_REPORT_MAX, the second is
+     * over the envelope's limit: both TOO_LARGE, both name their report. */
     Jad__Envelope e;
     s_raw_valid (&e);
     size_t rlen = JAD_REPORT_MAX + 1000;
@@ -476,8 +476,9 @@ test_open_too_large (void **state)
     size_t len = protobuf_c_message_get_packed_size (&e.base);
     e.report.len = rlen + (JAD_ENVELOPE_MAX - len);
     assert_int_equal (protobuf_c_message_get_packed_size (&e.base), JAD_ENVELOPE_MAX);
-    assert_int_equal (s_open_code (&e, err, sizeof err, &id), JAD_EMALFORMED);
-    assert_non_null (strstr (err, "report"));
+    assert_int_equal (s_open_code (&e, err, sizeof err, &id), JAD_ETOO_LARGE);
+    assert_non_null (strstr (err, "Envelope.report:"));
+    assert_non_null (strstr (err, "over the limit"));
     s_expect_ident (&id, s_inc, 16, 42);
     e.report.len++;
     assert_int_equal (protobuf_c_message_get_packed_size (&e.base),
