@@ -620,7 +620,7 @@ test_open_malformed (void **state)
     assert_non_null (big);
     e.report.data = big;
     e.report.len = JAD_REPORT_MAX + 1;
-    assert_int_equal (s_open_code (&e, err, sizeof err, &id), JAD_EMALFORMED);
+    assert_int_equal (s_open_code (&e, err, sizeof err, &id), JAD_ETOO_LARGE);
     assert_non_null (strstr (err, "report"));
     s_expect_ident (&id, s_inc, 16, 42);
     free (big);
