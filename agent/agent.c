@@ -28,6 +28,7 @@
 
 #include <czmq.h>
 
+#include "jad/err.h"
 #include "jad/config.h"
 #include "jad/entry.h"
 #include "jad/envelope.h"
@@ -103,18 +104,6 @@ struct _jad_agent_t {
     int64_t resend_due;
 };
 
-static void s_err (char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, errlen, fmt, ap);
-    va_end (ap);
-}
-
 static char *
 s_join (const char *dir, const char *name)
 {
@@ -154,7 +143,7 @@ jad_agent_check (const jad_agent_config_t *cfg, char *err, size_t errlen)
     int rc = -1;
     const char *cc = cfg->country;
     if (strlen (cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z') {
-        s_err (err, errlen, "--country: '%s' is not two upper-case letters", cc);
+        jad_err_set (err, errlen, "--country: '%s' is not two upper-case letters", cc);
         goto out;
     }
     if (jad_config_check_endpoint ("hub", cfg->hub_endpoint, err, errlen) != 0
@@ -165,7 +154,7 @@ jad_agent_check (const jad_agent_config_t *cfg, char *err, size_t errlen)
     if (!keys)
         goto out;
     if (!jad_keys_has_secret (keys)) {
-        s_err (err, errlen, "%s: no secret key (pass the .secret file)",
+        jad_err_set (err, errlen, "%s: no secret key (pass the .secret file)",
                cfg->key_file);
         goto out;
     }
@@ -175,7 +164,7 @@ jad_agent_check (const jad_agent_config_t *cfg, char *err, size_t errlen)
     /* An existing outbox must be this country's and this key's. */
     path = s_join (cfg->data_dir, "outbox/data.mdb");
     if (!path) {
-        s_err (err, errlen, "out of memory");
+        jad_err_set (err, errlen, "out of memory");
         goto out;
     }
     if (access (path, F_OK) == 0) {
@@ -186,7 +175,7 @@ jad_agent_check (const jad_agent_config_t *cfg, char *err, size_t errlen)
             goto out;
         if (jad_outbox_country (outbox, country) == 1
         &&  strcmp (country, cc) != 0) {
-            s_err (err, errlen, "%s belongs to country %s, not %s", path, country, cc);
+            jad_err_set (err, errlen, "%s belongs to country %s, not %s", path, country, cc);
             goto out;
         }
     }
@@ -661,7 +650,7 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     jad_agent_t *result = NULL;
     char *path = NULL;
     if (!self) {
-        s_err (err, errlen, "out of memory");
+        jad_err_set (err, errlen, "out of memory");
         goto out;
     }
     self->dir = strdup (cfg->data_dir);
@@ -669,20 +658,20 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     self->status_tmp = s_join (cfg->data_dir, "status.json.tmp");
     self->window = jad_window_new ();
     if (!self->dir || !self->status_path || !self->status_tmp || !self->window) {
-        s_err (err, errlen, "out of memory");
+        jad_err_set (err, errlen, "out of memory");
         goto out;
     }
     /* Parents as needed (what --check promised); the directory itself is
      * the agent's alone. */
     if (jad_file_make_dirs (cfg->data_dir, 0700) != 0) {
-        s_err (err, errlen, "%s: mkdir: %s", cfg->data_dir, strerror (errno));
+        jad_err_set (err, errlen, "%s: mkdir: %s", cfg->data_dir, strerror (errno));
         goto out;
     }
     self->keys = jad_keys_load (cfg->key_file, err, errlen);
     if (!self->keys)
         goto out;
     if (!jad_keys_has_secret (self->keys)) {
-        s_err (err, errlen, "%s: no secret key (pass the .secret file)",
+        jad_err_set (err, errlen, "%s: no secret key (pass the .secret file)",
                cfg->key_file);
         goto out;
     }
@@ -691,7 +680,7 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
         goto out;
     path = s_join (cfg->data_dir, "outbox");
     if (!path) {
-        s_err (err, errlen, "out of memory");
+        jad_err_set (err, errlen, "out of memory");
         goto out;
     }
     self->outbox = jad_outbox_open (path, JAD_OUTBOX_CREATE, err, errlen);
@@ -704,14 +693,14 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     free (path);
     path = s_join (cfg->data_dir, "mirror");
     if (!path) {
-        s_err (err, errlen, "out of memory");
+        jad_err_set (err, errlen, "out of memory");
         goto out;
     }
     self->mirror = jad_journal_open (path, JAD_JOURNAL_CREATE, err, errlen);
     if (!self->mirror)
         goto out;
     if (jad_journal_head (self->mirror, &self->mirror_head) != 0) {
-        s_err (err, errlen, "%s: cannot read the mirror's head", path);
+        jad_err_set (err, errlen, "%s: cannot read the mirror's head", path);
         goto out;
     }
     jad_feed_client_config_t fc = {

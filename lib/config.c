@@ -6,7 +6,6 @@
  *  option loop.  See include/jad/config.h for the file's syntax.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "jad/err.h"
 #include "jad/config.h"
 #include "jad/lines.h"
 
@@ -36,15 +36,6 @@ s_free_all (void)
     s_words = NULL;
     s_argv = NULL;
     s_nwords = 0;
-}
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, errlen, fmt, ap);
-    va_end (ap);
 }
 
 static const struct option *
@@ -142,7 +133,7 @@ s_read (const char *path, const struct option *opts, const char *const *others,
     FILE *f = fopen (path, "r");
     int rc = -1;
     if (!f) {
-        s_err (err, errlen, "--config: %s: %s", path, strerror (errno));
+        jad_err_set (err, errlen, "--config: %s: %s", path, strerror (errno));
         goto done;
     }
     /* Byte by byte, so that neither a line without end nor a NUL byte can
@@ -150,12 +141,12 @@ s_read (const char *path, const struct option *opts, const char *const *others,
     while ((got = s_line_read (f, line)) > 0) {
         lineno++;
         if (got == 2) {
-            s_err (err, errlen, "%s:%zu: line longer than %d bytes",
+            jad_err_set (err, errlen, "%s:%zu: line longer than %d bytes",
                    path, lineno, CONFIG_LINE_MAX);
             goto done;
         }
         if (got == 3) {
-            s_err (err, errlen, "%s:%zu: NUL byte in line", path, lineno);
+            jad_err_set (err, errlen, "%s:%zu: NUL byte in line", path, lineno);
             goto done;
         }
         char *s = jad_lines_trim (line);
@@ -163,21 +154,21 @@ s_read (const char *path, const struct option *opts, const char *const *others,
             continue;
         char *eq = strchr (s, '=');
         if (!eq) {
-            s_err (err, errlen, "%s:%zu: expected 'key = value'", path, lineno);
+            jad_err_set (err, errlen, "%s:%zu: expected 'key = value'", path, lineno);
             goto done;
         }
         *eq = '\0';
         char *key = jad_lines_trim (s);
         char *value = jad_lines_trim (eq + 1);
         if (*key == '\0') {
-            s_err (err, errlen, "%s:%zu: missing key before '='", path, lineno);
+            jad_err_set (err, errlen, "%s:%zu: missing key before '='", path, lineno);
             goto done;
         }
         /* "check" in a unit's file would make ExecStart validate and exit
          * 0: a service that looks started and does nothing. */
         if (strcmp (key, "config") == 0 || strcmp (key, "help") == 0
         ||  strcmp (key, "check") == 0) {
-            s_err (err, errlen, "%s:%zu: '%s' cannot be set in a configuration file",
+            jad_err_set (err, errlen, "%s:%zu: '%s' cannot be set in a configuration file",
                    path, lineno, key);
             goto done;
         }
@@ -185,11 +176,11 @@ s_read (const char *path, const struct option *opts, const char *const *others,
         if (!o) {
             if (s_listed (others, key))
                 continue;
-            s_err (err, errlen, "%s:%zu: unknown key '%s'", path, lineno, key);
+            jad_err_set (err, errlen, "%s:%zu: unknown key '%s'", path, lineno, key);
             goto done;
         }
         if (++settings > CONFIG_SETTINGS_MAX) {
-            s_err (err, errlen, "%s:%zu: more than %d settings",
+            jad_err_set (err, errlen, "%s:%zu: more than %d settings",
                    path, lineno, CONFIG_SETTINGS_MAX);
             goto done;
         }
@@ -197,7 +188,7 @@ s_read (const char *path, const struct option *opts, const char *const *others,
         if (o->has_arg == no_argument) {
             int b = s_boolean (value);
             if (b < 0) {
-                s_err (err, errlen, "%s:%zu: '%s' is a flag: its value must be "
+                jad_err_set (err, errlen, "%s:%zu: '%s' is a flag: its value must be "
                        "true or false, not '%s'", path, lineno, key, value);
                 goto done;
             }
@@ -207,18 +198,18 @@ s_read (const char *path, const struct option *opts, const char *const *others,
         }
         else {
             if (*value == '\0' && o->has_arg == required_argument) {
-                s_err (err, errlen, "%s:%zu: '%s' needs a value", path, lineno, key);
+                jad_err_set (err, errlen, "%s:%zu: '%s' needs a value", path, lineno, key);
                 goto done;
             }
             word = s_word_new (key, value);
         }
         if (s_word_add (words_p, n_p, &cap, word)) {
-            s_err (err, errlen, "--config: out of memory");
+            jad_err_set (err, errlen, "--config: out of memory");
             goto done;
         }
     }
     if (ferror (f)) {
-        s_err (err, errlen, "--config: %s: read error", path);
+        jad_err_set (err, errlen, "--config: %s: read error", path);
         goto done;
     }
     rc = 0;
@@ -244,7 +235,7 @@ jad_config_expand (int *argc_p, char ***argv_p, int first,
         int n = 0;
         if (strcmp (argv [i], "--config") == 0) {
             if (i + 1 >= argc) {
-                s_err (err, errlen, "--config: needs a FILE");
+                jad_err_set (err, errlen, "--config: needs a FILE");
                 return -1;
             }
             p = argv [i + 1];
@@ -258,7 +249,7 @@ jad_config_expand (int *argc_p, char ***argv_p, int first,
         if (!p)
             continue;
         if (path) {
-            s_err (err, errlen, "--config: given twice");
+            jad_err_set (err, errlen, "--config: given twice");
             return -1;
         }
         path = p;
@@ -283,7 +274,7 @@ jad_config_expand (int *argc_p, char ***argv_p, int first,
         for (size_t i = 0; i < n; i++)
             free (words [i]);
         free (words);
-        s_err (err, errlen, "--config: out of memory");
+        jad_err_set (err, errlen, "--config: out of memory");
         return -1;
     }
     size_t k = 0;
@@ -334,27 +325,27 @@ jad_config_check_endpoint (const char *name, const char *endpoint,
                            char *err, size_t errlen)
 {
     if (!endpoint || !*endpoint) {
-        s_err (err, errlen, "--%s: missing endpoint", name);
+        jad_err_set (err, errlen, "--%s: missing endpoint", name);
         return -1;
     }
     if (strncmp (endpoint, "ipc://", 6) == 0 && endpoint [6] != '\0')
         return 0;
     if (strncmp (endpoint, "tcp://", 6) != 0) {
-        s_err (err, errlen, "--%s: '%s' is not tcp://HOST:PORT or ipc://PATH",
+        jad_err_set (err, errlen, "--%s: '%s' is not tcp://HOST:PORT or ipc://PATH",
                name, endpoint);
         return -1;
     }
     const char *host = endpoint + 6;
     const char *colon = strrchr (host, ':');
     if (!colon || colon == host) {
-        s_err (err, errlen, "--%s: '%s' has no HOST:PORT", name, endpoint);
+        jad_err_set (err, errlen, "--%s: '%s' has no HOST:PORT", name, endpoint);
         return -1;
     }
     char *end;
     errno = 0;
     long port = strtol (colon + 1, &end, 10);
     if (colon [1] == '\0' || *end != '\0' || errno || port < 1 || port > 65535) {
-        s_err (err, errlen, "--%s: '%s': port must be 1..65535", name, endpoint);
+        jad_err_set (err, errlen, "--%s: '%s': port must be 1..65535", name, endpoint);
         return -1;
     }
     return 0;
@@ -365,23 +356,23 @@ jad_config_check_dir (const char *name, const char *dir, char *err, size_t errle
 {
     char path [4096];
     if (!dir || !*dir) {
-        s_err (err, errlen, "--%s: missing directory", name);
+        jad_err_set (err, errlen, "--%s: missing directory", name);
         return -1;
     }
     if ((size_t) snprintf (path, sizeof path, "%s", dir) >= sizeof path) {
-        s_err (err, errlen, "--%s: path too long", name);
+        jad_err_set (err, errlen, "--%s: path too long", name);
         return -1;
     }
     struct stat st;
     while (stat (path, &st) != 0) {
         if (errno != ENOENT) {
-            s_err (err, errlen, "--%s: %s: %s", name, path, strerror (errno));
+            jad_err_set (err, errlen, "--%s: %s: %s", name, path, strerror (errno));
             return -1;
         }
         char *slash = strrchr (path, '/');
         if (!slash) {
             if (strcmp (path, ".") == 0) {     /* the working directory is gone */
-                s_err (err, errlen, "--%s: %s: %s", name, dir, strerror (ENOENT));
+                jad_err_set (err, errlen, "--%s: %s: %s", name, dir, strerror (ENOENT));
                 return -1;
             }
             snprintf (path, sizeof path, ".");
@@ -393,11 +384,11 @@ jad_config_check_dir (const char *name, const char *dir, char *err, size_t errle
             *slash = '\0';
     }
     if (!S_ISDIR (st.st_mode)) {
-        s_err (err, errlen, "--%s: %s is not a directory", name, path);
+        jad_err_set (err, errlen, "--%s: %s is not a directory", name, path);
         return -1;
     }
     if (access (path, W_OK | X_OK) != 0) {
-        s_err (err, errlen, "--%s: %s: %s", name, path, strerror (errno));
+        jad_err_set (err, errlen, "--%s: %s: %s", name, path, strerror (errno));
         return -1;
     }
     return 0;
@@ -407,11 +398,11 @@ int
 jad_config_check_file (const char *name, const char *file, char *err, size_t errlen)
 {
     if (!file || !*file) {
-        s_err (err, errlen, "--%s: missing file", name);
+        jad_err_set (err, errlen, "--%s: missing file", name);
         return -1;
     }
     if (access (file, R_OK) != 0) {
-        s_err (err, errlen, "--%s: %s: %s", name, file, strerror (errno));
+        jad_err_set (err, errlen, "--%s: %s: %s", name, file, strerror (errno));
         return -1;
     }
     return 0;

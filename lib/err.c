@@ -1,6 +1,9 @@
 /*  err: the protocol's error codes.  See include/jad/err.h. */
 #include "jad/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "jad.pb-c.h"
 
 /* The enum is the wire's, number for number. */
@@ -33,4 +36,15 @@ int
 jad_err_final (int code)
 {
     return code != JAD_OK && code != JAD_EUNAVAILABLE;
+}
+
+void
+jad_err_set (char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (err, errlen, fmt, ap);
+    va_end (ap);
 }

@@ -3,7 +3,6 @@
  *  plumbing (registry, map growth, durability, modes) is lib/store.c's.
  */
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "jad/err.h"
 #include "jad/journal.h"
 #include "jad/envelope.h"
 #include "jad/store.h"
@@ -66,20 +66,6 @@ static const jad_store_spec_t s_spec = {
 struct _jad_journal_t {
     jad_store_t *store;         /* the environment and its databases */
 };
-
-static void s_err (char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, errlen, fmt, ap);
-    va_end (ap);
-}
 
 static MDB_dbi
 s_dbi (jad_store_t *store, int db)
@@ -223,7 +209,7 @@ s_init_fn (jad_store_t *store, MDB_txn *txn, void *arg, char *err, size_t errlen
             return MDB_CORRUPTED;
         uint32_t version = jad_store_get_be32 (v.mv_data);
         if (version != JAD_JOURNAL_SCHEMA_VERSION) {
-            s_err (err, errlen, "journal %s: schema version %u, this build reads %u",
+            jad_err_set (err, errlen, "journal %s: schema version %u, this build reads %u",
                    dir, version, JAD_JOURNAL_SCHEMA_VERSION);
             return -1;
         }
@@ -245,12 +231,12 @@ jad_journal_open (const char *dir, int flags, char *err, size_t errlen)
     jad_journal_t *self = NULL;
 
     if (sodium_init () < 0) {
-        s_err (err, errlen, "libsodium failed to initialise");
+        jad_err_set (err, errlen, "libsodium failed to initialise");
         goto out;
     }
     self = calloc (1, sizeof *self);
     if (!self) {
-        s_err (err, errlen, "journal: out of memory");
+        jad_err_set (err, errlen, "journal: out of memory");
         goto out;
     }
     int sflags = ((flags & JAD_JOURNAL_CREATE) ? JAD_STORE_CREATE : 0)
@@ -278,7 +264,7 @@ jad_journal_find (const char *dir, char *err, size_t errlen)
         if (stat (data, &st) == 0)
             return jad_journal_open (path, JAD_JOURNAL_RDONLY, err, errlen);
     }
-    s_err (err, errlen, "%s: no journal (neither %s/journal nor %s/mirror)",
+    jad_err_set (err, errlen, "%s: no journal (neither %s/journal nor %s/mirror)",
            dir, dir, dir);
     return NULL;
 }
@@ -383,7 +369,7 @@ s_append_fn (jad_store_t *store, MDB_txn *txn, void *arg,
         size_t len = 0;
         uint8_t *buf = jad_wire_encode (&entry.base, &len);
         if (!buf) {
-            s_err (err, errlen, "journal: out of memory encoding entry");
+            jad_err_set (err, errlen, "journal: out of memory encoding entry");
             return -1;
         }
         jad_store_put_be64 (seqbuf, head + 1);
@@ -427,19 +413,19 @@ jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
         const jad_journal_item_t *it = &items[i];
         size_t olen = it->origin ? strnlen (it->origin, JAD_JOURNAL_ORIGIN_MAX + 1) : 0;
         if (olen == 0 || olen > JAD_JOURNAL_ORIGIN_MAX) {
-            s_err (err, errlen, "journal: item %zu: origin missing or over %d bytes",
+            jad_err_set (err, errlen, "journal: item %zu: origin missing or over %d bytes",
                    i, JAD_JOURNAL_ORIGIN_MAX);
             goto out;
         }
         if (!it->incarnation || !it->envelope || it->envelope_len == 0) {
-            s_err (err, errlen, "journal: item %zu: incarnation or envelope missing", i);
+            jad_err_set (err, errlen, "journal: item %zu: incarnation or envelope missing", i);
             goto out;
         }
     }
     /* Hash outside the write transaction: it is the slow part. */
     hashes = malloc (n * JAD_JOURNAL_HASH_BYTES);
     if (!hashes) {
-        s_err (err, errlen, "journal: out of memory");
+        jad_err_set (err, errlen, "journal: out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++)
@@ -519,13 +505,13 @@ s_mirror_fn (jad_store_t *store, MDB_txn *txn, void *arg,
         Jad__Entry *entry = jad_wire_entry_decode (ctx->bufs[i], ctx->lens[i],
                                                    derr, sizeof derr);
         if (!entry) {
-            s_err (err, errlen, "journal: mirror entry %zu (after %llu) "
+            jad_err_set (err, errlen, "journal: mirror entry %zu (after %llu) "
                    "does not decode: %s", i, (unsigned long long) head, derr);
             ctx->refusal = JAD_JOURNAL_EDECODE;
             return -1;
         }
         if (!entry->has_hub_seq || entry->hub_seq != head + 1) {
-            s_err (err, errlen, "journal: mirror entry %zu has hub_seq %llu, "
+            jad_err_set (err, errlen, "journal: mirror entry %zu has hub_seq %llu, "
                    "expected %llu", i, (unsigned long long) entry->hub_seq,
                    (unsigned long long) head + 1);
             ctx->refusal = JAD_JOURNAL_EORDER;
@@ -537,7 +523,7 @@ s_mirror_fn (jad_store_t *store, MDB_txn *txn, void *arg,
                         || entry->prev_hash.len != JAD_JOURNAL_HASH_BYTES
                         || sodium_memcmp (entry->prev_hash.data, prev,
                                           JAD_JOURNAL_HASH_BYTES) != 0) {
-            s_err (err, errlen, "journal: mirror entry %llu: prev_hash does not "
+            jad_err_set (err, errlen, "journal: mirror entry %llu: prev_hash does not "
                    "match entry %llu", (unsigned long long) entry->hub_seq,
                    (unsigned long long) head);
             ctx->refusal = JAD_JOURNAL_EBROKEN;
@@ -694,7 +680,7 @@ jad_journal_record_put (jad_journal_t *self, int kind, uint64_t seq,
 {
     assert (self);
     if (!s_has_records (self, kind)) {
-        s_err (err, errlen, "journal %s has no side records",
+        jad_err_set (err, errlen, "journal %s has no side records",
                jad_store_path (self->store));
         return -1;
     }

@@ -4,7 +4,6 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "jad/err.h"
 #include "jad/outbox.h"
 #include "jad/store.h"
 #include "jad/wire.h"
@@ -66,20 +66,6 @@ struct _jad_outbox_t {
     uint64_t seal_hint;
 };
 
-static void s_err (char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, errlen, fmt, ap);
-    va_end (ap);
-}
-
 static MDB_dbi
 s_dbi (jad_store_t *store, int db)
 {
@@ -132,7 +118,7 @@ s_init_fn (jad_store_t *store, MDB_txn *txn, void *arg, char *err, size_t errlen
         rc = jad_store_meta_get (txn, meta, "schema_version", &v);
         if (rc == 0 && (v.mv_size != 4
                         || jad_store_get_be32 (v.mv_data) != S_SCHEMA_VERSION)) {
-            s_err (err, errlen, "outbox %s: layout version not %u", o->dir,
+            jad_err_set (err, errlen, "outbox %s: layout version not %u", o->dir,
                    S_SCHEMA_VERSION);
             return -1;
         }
@@ -142,7 +128,7 @@ s_init_fn (jad_store_t *store, MDB_txn *txn, void *arg, char *err, size_t errlen
     if (rc)
         return rc;
     if (!found && jad_store_rdonly (store)) {
-        s_err (err, errlen, "outbox %s: not initialised (no incarnation)", o->dir);
+        jad_err_set (err, errlen, "outbox %s: not initialised (no incarnation)", o->dir);
         return -1;
     }
     if (!found) {
@@ -163,12 +149,12 @@ jad_outbox_open (const char *dir, int flags, char *err, size_t errlen)
     jad_outbox_t *self = NULL;
 
     if (sodium_init () < 0) {
-        s_err (err, errlen, "libsodium failed to initialise");
+        jad_err_set (err, errlen, "libsodium failed to initialise");
         goto out;
     }
     self = calloc (1, sizeof *self);
     if (!self) {
-        s_err (err, errlen, "outbox: out of memory");
+        jad_err_set (err, errlen, "outbox: out of memory");
         goto out;
     }
     int sflags = ((flags & JAD_OUTBOX_CREATE) ? JAD_STORE_CREATE : 0)
@@ -236,10 +222,10 @@ s_setonce_fn (jad_store_t *store, MDB_txn *txn, void *arg,
     if (v.mv_size == s->size && memcmp (v.mv_data, s->value, s->size) == 0)
         return 0;
     if (strcmp (s->name, "operation_id") == 0)
-        s_err (err, errlen, "outbox %s belongs to another operation",
+        jad_err_set (err, errlen, "outbox %s belongs to another operation",
                jad_store_path (store));
     else
-        s_err (err, errlen, "outbox %s belongs to %s %.*s, not %.*s",
+        jad_err_set (err, errlen, "outbox %s belongs to %s %.*s, not %.*s",
                jad_store_path (store), s->what, (int) v.mv_size,
                (const char *) v.mv_data, (int) s->size,
                (const char *) s->value);
@@ -252,7 +238,7 @@ jad_outbox_set_country (jad_outbox_t *self, const char *cc,
 {
     assert (self && cc);
     if (strlen (cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z') {
-        s_err (err, errlen, "country: two upper-case letters expected");
+        jad_err_set (err, errlen, "country: two upper-case letters expected");
         return -1;
     }
     s_setonce_t s = { "country", cc, 2, "country" };
@@ -266,7 +252,7 @@ jad_outbox_set_origin (jad_outbox_t *self, const char *origin,
     assert (self && origin);
     size_t len = strlen (origin);
     if (len == 0 || len > JAD_OUTBOX_ORIGIN_MAX) {
-        s_err (err, errlen, "origin: 1 to %d characters expected",
+        jad_err_set (err, errlen, "origin: 1 to %d characters expected",
                JAD_OUTBOX_ORIGIN_MAX);
         return -1;
     }
@@ -492,7 +478,7 @@ s_seal_fn (jad_store_t *store, MDB_txn *txn, void *arg,
         uint8_t *buf = s->seal_fn (s->seal_arg, &id, rec.event_time_ms,
                                    rec.data, rec.len, &elen, serr, sizeof serr);
         if (!buf) {
-            s_err (err, errlen, "outbox %s: cannot seal record %llu: %s",
+            jad_err_set (err, errlen, "outbox %s: cannot seal record %llu: %s",
                    jad_store_path (store), (unsigned long long) rec.origin_seq,
                    serr);
             return -1;
@@ -516,13 +502,13 @@ jad_outbox_seal (jad_outbox_t *self, size_t max, jad_outbox_seal_fn *seal_fn,
 {
     assert (self && seal_fn);
     if (!self->origin[0] || !self->has_operation) {
-        s_err (err, errlen, "outbox %s: origin and operation must be set "
+        jad_err_set (err, errlen, "outbox %s: origin and operation must be set "
                "before sealing", jad_store_path (self->store));
         return -1;
     }
     uint64_t last;
     if (jad_outbox_last (self, &last)) {
-        s_err (err, errlen, "outbox %s: cannot read the queue",
+        jad_err_set (err, errlen, "outbox %s: cannot read the queue",
                jad_store_path (self->store));
         return -1;
     }
@@ -530,7 +516,7 @@ jad_outbox_seal (jad_outbox_t *self, size_t max, jad_outbox_seal_fn *seal_fn,
         return 0;
     s_seal_t *s = calloc (1, sizeof *s);
     if (!s) {
-        s_err (err, errlen, "outbox: out of memory");
+        jad_err_set (err, errlen, "outbox: out of memory");
         return -1;
     }
     s->self = self;

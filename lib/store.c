@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include <lmdb.h>
 
+#include "jad/err.h"
 #include "jad/store.h"
 
 #define S_GROW_TRIES     24     /* doublings before a full map is an error */
@@ -42,20 +42,6 @@ struct _jad_store_t {
  * dropped when either copy closes). */
 static pthread_mutex_t s_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static jad_store_t *s_registry = NULL;
-
-static void s_err (char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, errlen, fmt, ap);
-    va_end (ap);
-}
 
 /* ------------------------------------------------------------ integers */
 
@@ -206,7 +192,7 @@ s_grow (jad_store_t *self, char *err, size_t errlen)
     int rc = 0;
     if (bigger < info.me_mapsize
     ||  (rc = s_set_mapsize (self, bigger)) != 0) {
-        s_err (err, errlen, "%s %s: cannot grow map beyond %zu bytes: %s",
+        jad_err_set (err, errlen, "%s %s: cannot grow map beyond %zu bytes: %s",
                self->spec->kind, self->path, info.me_mapsize,
                bigger < info.me_mapsize ? "overflow" : mdb_strerror (rc));
         return -1;
@@ -242,7 +228,7 @@ s_write (jad_store_t *self, jad_store_txn_fn *fn, void *arg,
         if (rc == -1)
             return -1;
         if (rc != MDB_MAP_FULL || tries >= S_GROW_TRIES) {
-            s_err (err, errlen, "%s %s: %s", self->spec->kind, self->path,
+            jad_err_set (err, errlen, "%s %s: %s", self->spec->kind, self->path,
                    mdb_strerror (rc));
             return -1;
         }
@@ -257,7 +243,7 @@ jad_store_write (jad_store_t *self, jad_store_txn_fn *fn, void *arg,
 {
     assert (self && fn);
     if (self->rdonly) {
-        s_err (err, errlen, "%s %s is open read-only", self->spec->kind,
+        jad_err_set (err, errlen, "%s %s is open read-only", self->spec->kind,
                self->path);
         return -1;
     }
@@ -311,12 +297,12 @@ s_open_fn (jad_store_t *self, MDB_txn *txn, void *arg, char *err, size_t errlen)
         if (rc == MDB_NOTFOUND && db->optional)
             continue;
         if (rc == MDB_NOTFOUND) {
-            s_err (err, errlen, "%s %s: not a jadhub %s (no '%s' database)",
+            jad_err_set (err, errlen, "%s %s: not a jadhub %s (no '%s' database)",
                    spec->kind, o->dir, spec->kind, db->name);
             return -1;
         }
         if (rc) {
-            s_err (err, errlen, "%s %s: %s", spec->kind, o->dir,
+            jad_err_set (err, errlen, "%s %s: %s", spec->kind, o->dir,
                    mdb_strerror (rc));
             return -1;
         }
@@ -326,7 +312,7 @@ s_open_fn (jad_store_t *self, MDB_txn *txn, void *arg, char *err, size_t errlen)
     /* The open names the directory as the caller did; only a full map
      * goes back to s_write, to be grown. */
     if (rc != 0 && rc != -1 && rc != MDB_MAP_FULL) {
-        s_err (err, errlen, "%s %s: %s", spec->kind, o->dir, mdb_strerror (rc));
+        jad_err_set (err, errlen, "%s %s: %s", spec->kind, o->dir, mdb_strerror (rc));
         rc = -1;
     }
     return rc;
@@ -350,7 +336,7 @@ s_open_txn (jad_store_t *self, s_open_t *o, char *err, size_t errlen)
             s_abort (self, &txn);
     }
     if (rc != 0 && rc != -1)
-        s_err (err, errlen, "%s %s: %s", self->spec->kind, o->dir,
+        jad_err_set (err, errlen, "%s %s: %s", self->spec->kind, o->dir,
                mdb_strerror (rc));
     return rc ? -1 : 0;
 }
@@ -381,17 +367,17 @@ jad_store_open (const char *dir, int flags, const jad_store_spec_t *spec,
     struct stat st;
 
     if ((flags & JAD_STORE_CREATE) && (flags & JAD_STORE_RDONLY)) {
-        s_err (err, errlen, "%s: CREATE and RDONLY are exclusive", kind);
+        jad_err_set (err, errlen, "%s: CREATE and RDONLY are exclusive", kind);
         goto out;
     }
     if ((flags & JAD_STORE_CREATE) && mkdir (dir, spec->dir_mode) != 0
     &&  errno != EEXIST) {
-        s_err (err, errlen, "%s %s: mkdir: %s", kind, dir, strerror (errno));
+        jad_err_set (err, errlen, "%s %s: mkdir: %s", kind, dir, strerror (errno));
         goto out;
     }
     self = calloc (1, sizeof *self);
     if (!self) {
-        s_err (err, errlen, "%s: out of memory", kind);
+        jad_err_set (err, errlen, "%s: out of memory", kind);
         goto out;
     }
     self->spec = spec;
@@ -399,33 +385,33 @@ jad_store_open (const char *dir, int flags, const jad_store_spec_t *spec,
     self->rdonly = (flags & JAD_STORE_RDONLY) != 0;
     self->path = realpath (dir, NULL);
     if (!self->path && errno == ENOENT) {
-        s_err (err, errlen, "%s %s: no %s there (no such directory)", kind,
+        jad_err_set (err, errlen, "%s %s: no %s there (no such directory)", kind,
                dir, kind);
         goto out;
     }
     if (!self->path) {
-        s_err (err, errlen, "%s %s: %s", kind, dir, strerror (errno));
+        jad_err_set (err, errlen, "%s %s: %s", kind, dir, strerror (errno));
         goto out;
     }
     if (stat (self->path, &st) != 0 || !S_ISDIR (st.st_mode)) {
-        s_err (err, errlen, "%s %s: not a directory", kind, dir);
+        jad_err_set (err, errlen, "%s %s: not a directory", kind, dir);
         goto out;
     }
     size_t plen = strlen (self->path) + sizeof "/data.mdb";
     self->datafile = malloc (plen);
     if (!self->datafile) {
-        s_err (err, errlen, "%s: out of memory", kind);
+        jad_err_set (err, errlen, "%s: out of memory", kind);
         goto out;
     }
     snprintf (self->datafile, plen, "%s/data.mdb", self->path);
     int exists = stat (self->datafile, &st) == 0;
     if (!exists && !(flags & JAD_STORE_CREATE)) {
-        s_err (err, errlen, "%s %s: no %s there (data.mdb missing)", kind, dir,
+        jad_err_set (err, errlen, "%s %s: no %s there (data.mdb missing)", kind, dir,
                kind);
         goto out;
     }
     if (!s_register (self)) {
-        s_err (err, errlen, "%s %s is already open in this process", kind, dir);
+        jad_err_set (err, errlen, "%s %s is already open in this process", kind, dir);
         goto out;
     }
     registered = 1;
@@ -439,7 +425,7 @@ jad_store_open (const char *dir, int flags, const jad_store_spec_t *spec,
     ||  (rc = mdb_env_set_maxdbs (self->env, JAD_STORE_DBS_MAX))
     ||  (!exists && (rc = mdb_env_set_mapsize (self->env, spec->mapsize)))
     ||  (rc = mdb_env_open (self->env, self->path, envflags, 0600))) {
-        s_err (err, errlen, "%s %s: %s", kind, dir, mdb_strerror (rc));
+        jad_err_set (err, errlen, "%s %s: %s", kind, dir, mdb_strerror (rc));
         goto out;
     }
     if (!self->rdonly && spec->group_modes)
@@ -526,7 +512,7 @@ jad_store_set_mapsize (jad_store_t *self, size_t bytes, char *err, size_t errlen
     assert (self);
     int rc = s_set_mapsize (self, bytes);
     if (rc) {
-        s_err (err, errlen, "%s %s: set mapsize: %s", self->spec->kind,
+        jad_err_set (err, errlen, "%s %s: set mapsize: %s", self->spec->kind,
                self->path, mdb_strerror (rc));
         return -1;
     }

@@ -4,7 +4,7 @@
 # smoke time.  Prints a line per test as it ends and a summary; exits 1 if
 # anything failed.
 #
-# Tests run JOBS at a time (default 4; fuzz targets one per core): the
+# Tests run JOBS at a time (default 4), fuzz targets last: the
 # process-level tests spend most of their time waiting on timers, links and
 # each other, not on the CPU, so this is what keeps `make test` short.  Each
 # test has its own temporary directory, free ports and network namespaces,
@@ -21,7 +21,8 @@
 # failed checks.
 #
 #   JOBS=4            tests run at once (1: one after another)
-#   FUZZ_SECONDS=20   smoke time per fuzz target (0 skips fuzzing)
+#   FUZZ_SECONDS=10   smoke time per fuzz target (0 skips fuzzing; `make
+#                     fuzz-long` is the real fuzzing)
 #   TESTS=pattern     run only tests whose name matches (shell glob)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # `sh tests/run.sh` too
 set -u
@@ -31,13 +32,16 @@ B=${B:-build/$VARIANT}
 if [ -n "${BIN:-}" ]; then :; elif [ "$VARIANT" = release ] && [ "$B" = build/release ]; then BIN=$PWD/bin; else BIN=$PWD/$B/bin; fi
 export BIN
 JOBS=${JOBS:-4}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 TESTS=${TESTS:-*}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 pass=0 fail=0 failed="" skip=0 skipped=""
 LOGDIR=$(mktemp -d /tmp/jad-tests.XXXXXX)
+# What several process-level tests start from (tests/e2e/lib.sh sim_op),
+# made once per run.
+export JAD_FIXTURES=$LOGDIR/fixtures
 declare -A NAME=() START=() SKIPPABLE=()     # by pid
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$LOGDIR"' EXIT
 trap 'exit 130' INT TERM
@@ -111,19 +115,18 @@ done
 for t in "$B"/tests/test_*; do
     [ -x "$t" ] && start "$JOBS" "" "unit/$(basename "$t")" "$t"
 done
-drain
+# The fuzz targets last: they fill the cores the last, waiting tests leave.
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
-    cores=$(nproc 2>/dev/null || echo 2)
     for f in build/fuzz/fuzz_*; do
         [ -x "$f" ] || continue
         n=$(basename "$f"); n=${n#fuzz_}
         work="$LOGDIR/corpus-$n"; mkdir -p "$work"
-        start "$cores" "" "fuzz/$n" "$f" -max_total_time="$FUZZ_SECONDS" \
+        start "$JOBS" "" "fuzz/$n" "$f" -max_total_time="$FUZZ_SECONDS" \
             -max_len=70000 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$LOGDIR/" "$work" "tests/fuzz/corpus/$n"
     done
-    drain
 fi
+drain
 
 echo "tests: $pass passed, $fail failed, $skip skipped in $(( $(date +%s) - T0 )) s"
 [ -z "$failed" ] || echo "failed:$failed"

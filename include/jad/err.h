@@ -16,6 +16,8 @@
 #ifndef JAD_ERR_H
 #define JAD_ERR_H
 
+#include <stddef.h>
+
 typedef enum {
     JAD_OK                = 0,  /* no error (ERROR_UNSPECIFIED on the wire) */
     JAD_EMALFORMED        = 1,  /* does not decode, or a field is invalid */
@@ -34,6 +36,12 @@ typedef enum {
 /* "MALFORMED", "BAD_VERSION", ... as in the schema; "OK" for JAD_OK and
  * "UNKNOWN" for a number this build does not know.  Static string. */
 const char *jad_err_name (int code);
+
+/* Write a one-line reason into ERR (ERRLEN bytes, always NUL-terminated)
+ * as snprintf does; nothing when ERR is NULL or ERRLEN 0.  The one way a
+ * module fills its caller's ERR. */
+void jad_err_set (char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* 1 when CODE is final for the report it answers (resending the same
  * bytes cannot change it): every code but JAD_OK and JAD_EUNAVAILABLE,

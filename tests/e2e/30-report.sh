@@ -6,8 +6,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 [ -x "$BIN/jad-jsoncmp" ] || fail "$BIN/jad-jsoncmp is not built (TEST_PROGS)"
-"$BIN/jad-sim" run tests/data/armstrong-vii.jsonl --data "$T/op" \
-    --operation "Armstrong VII" > "$T/sim" 2>&1 || fail "jad-sim: $(tail -3 "$T/sim")"
+sim_op --operation "Armstrong VII"
 
 # json, hub and mirror: identical, and equal to the expected file
 "$BIN/jad-report" --data "$T/op/hub" --format json > "$T/hub.json" || fail "report hub"

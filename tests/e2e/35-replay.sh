@@ -6,8 +6,7 @@
 # error line and exit 2.
 set -eu
 . "$(dirname "$0")/lib.sh"
-"$BIN/jad-sim" run tests/data/armstrong-vii.jsonl --data "$T/op" > "$T/sim" \
-    || fail "jad-sim: $(tail -3 "$T/sim")"
+sim_op
 R="$BIN/jad-replay"
 "$R" --data "$T/op/hub" > "$T/hub.jsonl" || fail "replay hub"
 "$R" --data "$T/op/agents/DE" > "$T/de.jsonl" || fail "replay DE mirror"

@@ -6,8 +6,7 @@
 # origin, origin_seq and received; hub and mirror export identically.
 set -eu
 . "$(dirname "$0")/lib.sh"
-"$BIN/jad-sim" run tests/data/armstrong-vii.jsonl --data "$T/op" > "$T/sim" \
-    || fail "jad-sim: $(tail -3 "$T/sim")"
+sim_op
 E="$BIN/jad-export"
 "$E" --data "$T/op/hub" --format jsonl > "$T/export.jsonl" || fail "export jsonl"
 expect_eq "$(wc -l < "$T/export.jsonl")" 1644 "jsonl lines"

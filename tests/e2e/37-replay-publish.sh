@@ -5,8 +5,7 @@
 # mirrors the whole operation and its mirror replays like the original.
 set -eu
 . "$(dirname "$0")/lib.sh"
-"$BIN/jad-sim" run tests/data/armstrong-vii.jsonl --data "$T/op" > "$T/sim" \
-    || fail "jad-sim: $(tail -3 "$T/sim")"
+sim_op
 K=$T/op/keys
 FEED_EP=tcp://127.0.0.1:$(free_port); HUB_EP=tcp://127.0.0.1:$(free_port)
 "$BIN/jad-replay" --data "$T/op/hub" --publish "$FEED_EP" --listen "$HUB_EP" \

@@ -117,3 +117,24 @@ exactly_once() {
         cmp -s "$T/hub.dump" "$T/m.dump" || fail "mirror $cc differs from the hub's journal"
     done
 }
+# sim_op [ARGS...]: $T/op, the data directory of a finished `jad-sim run
+# tests/data/armstrong-vii.jsonl ARGS` (hub journal, mirrors, keys, roster,
+# logs).  The simulation runs once per set of ARGS and test run (tests/run.sh
+# sets JAD_FIXTURES; alone, a test makes its own), under a lock so tests
+# running side by side wait for the one that makes it; each test gets a
+# copy.  Every process of the simulation has stopped when it is copied.
+sim_op() {
+    fx=${JAD_FIXTURES:-$T/fixtures}
+    mkdir -p "$fx"
+    key=sim-$(echo "$*" | cksum | cut -d' ' -f1)
+    (
+        flock 9
+        if [ ! -f "$fx/$key.done" ]; then
+            rm -rf "$fx/$key"
+            "$BIN/jad-sim" run tests/data/armstrong-vii.jsonl --data "$fx/$key" "$@" \
+                > "$fx/$key.log" 2>&1 && touch "$fx/$key.done"
+        fi
+    ) 9> "$fx/$key.lock"
+    [ -f "$fx/$key.done" ] || fail "jad-sim $*: $(tail -3 "$fx/$key.log")"
+    cp -a "$fx/$key" "$T/op"
+}
