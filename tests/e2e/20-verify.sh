@@ -4,7 +4,7 @@
 # hub_seq; a roster that is not the operation's is refused.
 set -eu
 . "$(dirname "$0")/lib.sh"
-sim_op
+sim_op --operation "Armstrong VII"
 for d in "$T/op/hub" "$T/op/agents/DE" "$T/op/agents/US"; do
     "$BIN/jad-verify" --data "$d" > "$T/out" || fail "verify $d: $(cat "$T/out")"
     grep -q "^intact: 1644 entries, 1644 signatures verified" "$T/out" || fail "$d: $(cat "$T/out")"

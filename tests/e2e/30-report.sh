@@ -93,7 +93,9 @@ if grep -Eq "(src|href)=\"https?:|url\(|@import|https?://[^w]" "$T/report.html";
 fi
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROME" ]; then
-    timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --user-data-dir="$T/chrome" \
+    timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking --disable-component-update \
+        --disable-sync --user-data-dir="$T/chrome" \
         --screenshot="$T/shot.png" --window-size=1200,1600 "file://$T/report.html" \
         > "$T/chrome.log" 2>&1 || fail "chromium: $(tail -3 "$T/chrome.log")"
     [ -s "$T/shot.png" ] || fail "chromium made no screenshot"

@@ -6,7 +6,7 @@
 # error line and exit 2.
 set -eu
 . "$(dirname "$0")/lib.sh"
-sim_op
+sim_op --operation "Armstrong VII"
 R="$BIN/jad-replay"
 "$R" --data "$T/op/hub" > "$T/hub.jsonl" || fail "replay hub"
 "$R" --data "$T/op/agents/DE" > "$T/de.jsonl" || fail "replay DE mirror"

@@ -6,7 +6,7 @@
 # origin, origin_seq and received; hub and mirror export identically.
 set -eu
 . "$(dirname "$0")/lib.sh"
-sim_op
+sim_op --operation "Armstrong VII"
 E="$BIN/jad-export"
 "$E" --data "$T/op/hub" --format jsonl > "$T/export.jsonl" || fail "export jsonl"
 expect_eq "$(wc -l < "$T/export.jsonl")" 1644 "jsonl lines"

@@ -5,7 +5,7 @@
 # mirrors the whole operation and its mirror replays like the original.
 set -eu
 . "$(dirname "$0")/lib.sh"
-sim_op
+sim_op --operation "Armstrong VII"
 K=$T/op/keys
 FEED_EP=tcp://127.0.0.1:$(free_port); HUB_EP=tcp://127.0.0.1:$(free_port)
 "$BIN/jad-replay" --data "$T/op/hub" --publish "$FEED_EP" --listen "$HUB_EP" \
@@ -64,7 +64,7 @@ grep -q '^intact: 1644 entries, 1644 signatures verified, [1-9][0-9]* checkpoint
 "$BIN/jad-report" --data "$T/early" --format json > "$T/fig.early"
 "$BIN/jad-jsoncmp" "$T/fig.hub" "$T/fig.early" \
     || fail "the early mirror's figures differ from the hub's"
-grep -q '"operation": "armstrong-vii"' "$T/fig.early" \
+grep -q '"operation": "Armstrong VII"' "$T/fig.early" \
     || fail "the early mirror's figures name no operation: $(head -3 "$T/fig.early")"
 
 # a key file without a secret cannot serve; a roster of another operation
