@@ -9,6 +9,8 @@
 
 #include "jad/entry.h"
 #include "jad/history.h"
+#include "jad/report_json.h"
+#include "jad/timefmt.h"
 #include "jad/wire.h"
 
 struct _jad_entry_reader_t {
@@ -290,4 +292,36 @@ jad_entry_json_string (FILE *f, const char *s)
             putc (*p, f);
     }
     putc ('"', f);
+}
+
+char *
+jad_entry_json (const jad_entry_t *e, int meta)
+{
+    /* The intake format always carries the country: lend the resolved one
+     * to the report while formatting it. */
+    Jad__Report *r = e->report;
+    char *own = r->country;
+    if (e->country[0])
+        r->country = (char *) e->country;
+    char *line = jad_report_json_format (r, 1, e->event_time_ms);
+    r->country = own;
+    if (!line || !meta)
+        return line;
+    char *out = NULL, received[JAD_TIME_STRLEN];
+    size_t size = 0;
+    FILE *f = open_memstream (&out, &size);
+    if (f) {
+        jad_time_format (e->received_ms, received);
+        line[strlen (line) - 1] = 0;        /* drop the closing brace */
+        fprintf (f, "%s,\"hub_seq\":%" PRIu64 ",\"origin\":", line, e->hub_seq);
+        jad_entry_json_string (f, e->origin);
+        fprintf (f, ",\"origin_seq\":%" PRIu64 ",\"received\":\"%s\"}",
+                 e->origin_seq, received);
+        if (fclose (f) != 0) {
+            free (out);
+            out = NULL;
+        }
+    }
+    free (line);
+    return out;
 }

@@ -361,13 +361,7 @@ s_row (s_export_t *self, jad_entry_t *e)
         self->bad++;
         return;
     }
-    /* The intake format always carries the country: lend the resolved one
-     * to the report while formatting it. */
-    char *own = e->report->country;
-    if (e->country[0])
-        e->report->country = e->country;
-    char *line = jad_report_json_format (e->report, 1, e->event_time_ms);
-    e->report->country = own;
+    char *line = jad_entry_json (e, self->meta && !self->csv);
     if (!line) {
         fprintf (stderr, "jad-export: entry %" PRIu64 ": report does not "
                  "format\n", e->hub_seq);
@@ -382,16 +376,6 @@ s_row (s_export_t *self, jad_entry_t *e)
                      e->hub_seq);
             self->bad++;
         }
-    }
-    else
-    if (self->meta) {
-        char received[JAD_TIME_STRLEN];
-        jad_time_format (e->received_ms, received);
-        line[strlen (line) - 1] = 0;        /* drop the closing brace */
-        printf ("%s,\"hub_seq\":%" PRIu64 ",\"origin\":", line, e->hub_seq);
-        jad_entry_json_string (stdout, e->origin);
-        printf (",\"origin_seq\":%" PRIu64 ",\"received\":\"%s\"}\n",
-                e->origin_seq, received);
     }
     else {
         fputs (line, stdout);

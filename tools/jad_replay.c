@@ -352,24 +352,14 @@ s_show (s_replay_t *self, jad_entry_t *e)
     self->shown++;
     if (self->quiet)
         return;
-    char *own = e->report->country;
-    if (e->country[0])
-        e->report->country = e->country;
-    char *line = jad_report_json_format (e->report, 1, e->event_time_ms);
-    e->report->country = own;
+    char *line = jad_entry_json (e, 1);
     if (!line) {
         fprintf (stderr, "jad-replay: entry %" PRIu64 ": report does not "
                  "format\n", e->hub_seq);
         self->bad++;
         return;
     }
-    char received[JAD_TIME_STRLEN];
-    jad_time_format (e->received_ms, received);
-    line[strlen (line) - 1] = 0;        /* drop the closing brace */
-    printf ("%s,\"hub_seq\":%" PRIu64 ",\"origin\":", line, e->hub_seq);
-    jad_entry_json_string (stdout, e->origin);
-    printf (",\"origin_seq\":%" PRIu64 ",\"received\":\"%s\"}\n",
-            e->origin_seq, received);
+    puts (line);
     free (line);
     if (self->follow || self->speed > 0 || self->feed)
         fflush (stdout);        /* someone is watching */

@@ -126,4 +126,13 @@ void jad_entry_clear (jad_entry_t *entry);
  * other text taken from a journal, which is not trusted to be clean. */
 void jad_entry_json_string (FILE *f, const char *s);
 
+/* Entry E (decoded: E->report set) as one JSON line without its newline:
+ * the report in the intake format (report_json.h) with the country the
+ * entry counts for and its event time; with META, followed by "hub_seq",
+ * "origin", "origin_seq" and "received" — what jad-replay prints and
+ * jad-export --meta writes, one way for both.  Caller frees; NULL when the
+ * report does not format (jad_report_validate refuses it) or memory runs
+ * out. */
+char *jad_entry_json (const jad_entry_t *e, int meta);
+
 #endif
