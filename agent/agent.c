@@ -96,8 +96,9 @@ struct _jad_agent_t {
     /* trust: the hub's signed records against the mirror */
     char alarm[512];            /* the first break found, "" none */
     uint64_t cp_verified;       /* last checkpoint matched by the mirror */
-    struct { uint64_t seq; uint8_t hash[JAD_HASH_BYTES]; } cp_wait[S_CP_WAIT_MAX];
-    size_t n_cp_wait;           /* checkpoints past the mirror's head */
+    jad_checkpoint_t cp_wait[S_CP_WAIT_MAX];  /* verified, their entry not
+                                                 yet compared */
+    size_t n_cp_wait;
 
     /* timers, monotonic ms */
     int64_t status_due;
@@ -447,29 +448,29 @@ s_on_entry (void *arg, uint64_t seq, const uint8_t *buf, size_t len, int live)
     return 0;
 }
 
-/* Compare waiting checkpoints with the mirror once it holds their entry. */
+/* Compare waiting checkpoints with the mirror once it holds their entry;
+ * one the mirror cannot read now waits for the next look. */
 static void
 s_checkpoints_check (jad_agent_t *self)
 {
     size_t kept = 0;
     for (size_t i = 0; i < self->n_cp_wait; i++) {
-        uint64_t seq = self->cp_wait[i].seq;
-        uint8_t hash[JAD_HASH_BYTES];
-        if (seq > self->mirror_head) {
-            self->cp_wait[kept++] = self->cp_wait[i];
-            continue;
-        }
-        int found = jad_journal_hash (self->mirror, seq, hash);
-        if (found != 1)
+        const jad_checkpoint_t *cp = &self->cp_wait[i];
+        int match = cp->hub_seq > self->mirror_head ? -2
+                  : jad_checkpoint_match (cp, self->mirror);
+        if (match == -2)
+            self->cp_wait[kept++] = *cp;
+        else
+        if (match == -1)
             s_alarm (self, "checkpoint %" PRIu64 ": entry missing from the "
-                     "mirror", seq);
+                     "mirror", cp->hub_seq);
         else
-        if (memcmp (hash, self->cp_wait[i].hash, JAD_HASH_BYTES) != 0)
+        if (match == 0)
             s_alarm (self, "checkpoint %" PRIu64 ": the mirror's chain does "
-                     "not match the hub's signed head", seq);
+                     "not match the hub's signed head", cp->hub_seq);
         else
-        if (seq > self->cp_verified)
-            self->cp_verified = seq;
+        if (cp->hub_seq > self->cp_verified)
+            self->cp_verified = cp->hub_seq;
     }
     self->n_cp_wait = kept;
 }
@@ -499,12 +500,8 @@ s_on_checkpoint (void *arg, const uint8_t *buf, size_t len)
                       cp.hub_seq, err);
     if (self->n_cp_wait == S_CP_WAIT_MAX)
         s_checkpoints_check (self);
-    if (self->n_cp_wait < S_CP_WAIT_MAX) {
-        self->cp_wait[self->n_cp_wait].seq = cp.hub_seq;
-        memcpy (self->cp_wait[self->n_cp_wait].hash, cp.head_hash,
-                JAD_HASH_BYTES);
-        self->n_cp_wait++;
-    }
+    if (self->n_cp_wait < S_CP_WAIT_MAX)
+        self->cp_wait[self->n_cp_wait++] = cp;
     s_checkpoints_check (self);
 }
 
@@ -538,24 +535,23 @@ s_on_operation (void *arg, const uint8_t *id)
 {
     jad_agent_t *self = arg;
     char err[256];
-    if (self->has_operation) {
-        if (memcmp (id, self->operation_id, JAD_ID_BYTES) != 0 && !self->operation_bad) {
-            jad_log_error ("hub changed its operation id: sending stops");
-            self->operation_bad = 1;
-        }
-        return self->operation_bad || self->mirror_off ? -1 : 0;
-    }
     if (self->operation_bad)
-        return self->mirror_off ? -1 : 0;
-    if (jad_outbox_set_operation (self->outbox, id, err, sizeof err) != 0) {
-        jad_log_error ("%s: the hub runs another operation; nothing will be "
-                       "sent", err);
+        return -1;              /* said once; nothing more to decide */
+    if (self->has_operation) {
+        if (memcmp (id, self->operation_id, JAD_ID_BYTES) == 0)
+            return self->mirror_off ? -1 : 0;
+        jad_log_error ("hub changed its operation id: sending and mirroring "
+                       "stop");
         self->operation_bad = 1;
+        return -1;
     }
-    else {
-        memcpy (self->operation_id, id, JAD_ID_BYTES);
-        self->has_operation = 1;
-        jad_log_notice ("operation id learned from the hub; sending");
+    if (jad_outbox_set_operation (self->outbox, id, err, sizeof err) != 0) {
+        /* Neither sent to nor mirrored from: the mirror is not stamped
+         * with an operation the outbox refused. */
+        jad_log_error ("%s: the hub runs another operation; nothing will be "
+                       "sent or mirrored", err);
+        self->operation_bad = 1;
+        return -1;
     }
     jad_journal_meta_t m;
     if (jad_journal_meta_get (self->mirror, &m) == 0) {
@@ -571,8 +567,11 @@ s_on_operation (void *arg, const uint8_t *id)
             self->mirror_off = 1;
         }
     }
+    memcpy (self->operation_id, id, JAD_ID_BYTES);
+    self->has_operation = 1;
+    jad_log_notice ("operation id learned from the hub; sending");
     /* Records are verified against the operation: none without one. */
-    return self->mirror_off || !self->has_operation ? -1 : 0;
+    return self->mirror_off ? -1 : 0;
 }
 
 static void

@@ -23,6 +23,7 @@
 
 #include "jad/config.h"
 #include "jad/feed_server.h"
+#include "jad/history.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/log.h"
@@ -52,6 +53,7 @@ struct _jad_hub_t {
     int64_t            next_tick;   /* mono ms of the next status */
     uint64_t           cp_seq;      /* hub_seq of the last checkpoint */
     int64_t            cp_mono;     /* when it was made */
+    int64_t            cp_retry;    /* after a failed one, not before this */
 };
 
 static volatile sig_atomic_t s_reload;
@@ -102,6 +104,9 @@ s_checkpoint (jad_hub_t *self)
     uint64_t head = s_head (self);
     if (head == 0 || head == self->cp_seq)
         return 0;
+    /* A failure (a full disk) is tried again in S_CHECKPOINT_MS, not at
+     * every turn of the loop. */
+    self->cp_retry = jad_time_mono_ms () + S_CHECKPOINT_MS;
     uint8_t hash[JAD_HASH_BYTES];
     if (jad_journal_hash (self->journal, head, hash) != 1) {
         jad_log_error ("checkpoint: cannot read entry %" PRIu64, head);
@@ -112,28 +117,21 @@ s_checkpoint (jad_hub_t *self)
                                         jad_time_now_ms (), &len);
     if (s_record (self, JAD_JOURNAL_CHECKPOINTS, head, buf, len) != 0)
         return -1;
+    self->cp_retry = 0;
     self->cp_seq = head;
     self->cp_mono = jad_time_mono_ms ();
     jad_log_debug ("checkpoint at %" PRIu64, head);
     return 0;
 }
 
-typedef struct {
-    jad_hub_t *hub;
-    int        ok;
-} s_cp_check_t;
-
 static int
-s_cp_check_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+s_cp_read_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
 {
-    s_cp_check_t *check = arg;
     char err[256];
-    uint8_t hash[JAD_HASH_BYTES];
-    jad_checkpoint_t cp;
-    check->ok = jad_checkpoint_decode (buf, len, &cp, err, sizeof err) == 0
-             && cp.hub_seq == seq
-             && jad_journal_hash (check->hub->journal, seq, hash) == 1
-             && memcmp (hash, cp.head_hash, JAD_HASH_BYTES) == 0;
+    jad_checkpoint_t *cp = arg;
+    if (jad_checkpoint_decode (buf, len, cp, err, sizeof err) != 0
+    ||  cp->hub_seq != seq)
+        cp->hub_seq = 0;
     return 1;
 }
 
@@ -142,10 +140,11 @@ s_cp_check_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
 static int
 s_check_last_checkpoint (jad_hub_t *self, char *err, size_t errlen)
 {
-    s_cp_check_t check = { self, 0 };
+    jad_checkpoint_t cp = { 0 };
     if (jad_journal_record_scan (self->journal, JAD_JOURNAL_CHECKPOINTS,
-                                 self->cp_seq, 1, s_cp_check_fn, &check) != 1
-    ||  !check.ok) {
+                                 self->cp_seq, 1, s_cp_read_fn, &cp) != 1
+    ||  cp.hub_seq != self->cp_seq
+    ||  jad_checkpoint_match (&cp, self->journal) != 1) {
         snprintf (err, errlen, "the journal does not match its last signed "
                   "checkpoint (entry %" PRIu64 "): it was altered; run "
                   "jad-verify, refusing to extend it", self->cp_seq);
@@ -178,38 +177,13 @@ s_record_roster (jad_hub_t *self)
     return 0;
 }
 
-typedef struct {
-    jad_roster_t *roster;       /* the last recorded roster, parsed */
-    char          err[512];
-} s_last_roster_t;
-
 static int
-s_last_roster_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+s_bad_roster_fn (void *arg, uint64_t seq, const char *why)
 {
-    s_last_roster_t *last = arg;
-    jad_roster_record_t rec;
-    (void) seq;
-    if (jad_roster_record_decode (buf, len, &rec, last->err, sizeof last->err) == 0)
-        last->roster = jad_roster_parse (rec.text, rec.text_len,
-                                         "recorded roster", last->err,
-                                         sizeof last->err);
-    jad_roster_record_clear (&rec);
-    return 1;
-}
-
-/* The roster last recorded in the journal, parsed; NULL when none. */
-static jad_roster_t *
-s_recorded_roster (jad_hub_t *self)
-{
-    uint64_t seq = 0;
-    s_last_roster_t last = { NULL, "" };
-    if (jad_journal_record_last (self->journal, JAD_JOURNAL_ROSTERS, &seq) == 0
-    &&  seq > 0
-    &&  jad_journal_record_scan (self->journal, JAD_JOURNAL_ROSTERS, seq, 1,
-                                 s_last_roster_fn, &last) == 1
-    &&  !last.roster)
-        jad_log_error ("the journal's last roster does not parse: %s", last.err);
-    return last.roster;
+    (void) arg;
+    jad_log_error ("the journal's roster at %" PRIu64 " does not parse: %s",
+                   seq, why);
+    return 0;
 }
 
 /* Carry revocations from PREVIOUS (the roster in force) into FRESH (the
@@ -577,14 +551,22 @@ jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
         goto fail;
     /* The roster in force is the file's, with every revocation the journal
      * recorded before carried over; record it if it changed. */
-    jad_roster_t *recorded = s_recorded_roster (self);
+    jad_history_t *history = jad_history_new ();
+    if (!history
+    ||  jad_history_load (history, self->journal, 0, NULL, s_bad_roster_fn,
+                          NULL) < 0) {
+        jad_history_destroy (&history);
+        snprintf (err, errlen, "%s: cannot read the recorded rosters", path);
+        goto fail;
+    }
+    const jad_roster_t *recorded = jad_history_last (history);
     s_merge_revocations (self, self->roster, recorded);
     char *was = recorded ? jad_roster_format (recorded) : NULL;
     char *now = jad_roster_format (self->roster);
     int same = was && now && strcmp (was, now) == 0;
     free (was);
     free (now);
-    jad_roster_destroy (&recorded);
+    jad_history_destroy (&history);
     if (!same && s_record_roster (self) != 0) {
         snprintf (err, errlen, "%s: cannot record the roster", path);
         goto fail;
@@ -643,9 +625,10 @@ jad_hub_run (jad_hub_t *self)
         jad_feed_server_poll (self->feed, (int) (self->next_tick - now));
         jad_ingest_commit (self->ingest);
         uint64_t head = s_head (self);
-        if (head >= self->cp_seq + S_CHECKPOINT_EVERY
-        ||  (head > self->cp_seq
-             && jad_time_mono_ms () - self->cp_mono >= S_CHECKPOINT_MS))
+        int64_t mono = jad_time_mono_ms ();
+        if (mono >= self->cp_retry
+        &&  (head >= self->cp_seq + S_CHECKPOINT_EVERY
+             || (head > self->cp_seq && mono - self->cp_mono >= S_CHECKPOINT_MS)))
             s_checkpoint (self);
         jad_feed_server_serve (self->feed);
     }

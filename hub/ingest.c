@@ -1,6 +1,7 @@
 /*  ingest: the hub's intake of reports.  See hub/ingest.h. */
 #include "ingest.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "jad/frame.h"
 #include "jad/log.h"
 #include "jad/report.h"
+#include "jad/sign.h"
 #include "jad/timefmt.h"
 #include "jad/wire.h"
 
@@ -21,8 +23,9 @@ typedef struct {
     size_t         len;
     jad_envelope_t env;             /* opened: its identity, for the
                                        signature and the answer */
-    uint8_t        sign_key[32];    /* the sender's, from the roster */
-    uint8_t        key_id[8];
+    uint8_t        sign_key[JAD_SIGN_PUBLIC_BYTES];  /* the sender's, from
+                                                        the roster */
+    uint8_t        key_id[JAD_KEY_ID_BYTES];
     jad_err_t      verdict;         /* set by the verification pool */
     char           why[160];        /* its reason when not JAD_OK */
 } s_waiting_t;
@@ -66,12 +69,8 @@ s_refuse (jad_ingest_t *self, void *route, jad_err_t code, const char *why,
 static void
 s_ident_of (const jad_envelope_t *env, jad_ident_t *out)
 {
-    memset (out, 0, sizeof *out);
-    out->has_incarnation = 1;
-    memcpy (out->incarnation, env->id.incarnation, JAD_ID_BYTES);
-    out->incarnation_len = JAD_ID_BYTES;
-    out->has_origin_seq = 1;
-    out->origin_seq = env->id.origin_seq;
+    jad_ident_set (out, 1, env->id.incarnation, JAD_ID_BYTES, 1,
+                   env->id.origin_seq);
 }
 
 /* ------------------------------------------------------------ checks */
@@ -106,8 +105,11 @@ s_earlier (jad_ingest_t *self, uint64_t seq, const char *field,
                            derr, sizeof derr) != JAD_OK
     ||  !(*report_p = jad_wire_report_decode (env->report, env->report_len,
                                               derr, sizeof derr))) {
-        snprintf (why, whylen, "%s: entry %" PRIu64 " does not decode", field,
-                  seq);
+        /* The journal's own entry: whatever went wrong (memory, a
+         * damaged page) is the hub's, not the report's. */
+        snprintf (why, whylen, "%s: entry %" PRIu64 " cannot be read now "
+                  "(%s); retry later", field, seq, derr);
+        code = JAD_EUNAVAILABLE;
         goto out;
     }
     code = JAD_OK;
@@ -210,6 +212,8 @@ jad_ingest_submit (jad_ingest_t *self, const jad_participant_t *who,
     code = JAD_EMALFORMED;
     report = jad_wire_report_decode (w->env.report, w->env.report_len,
                                      why, sizeof why);
+    if (!report && errno == ENOMEM)
+        code = JAD_EUNAVAILABLE;            /* ours, not the report's */
     if (!report || jad_report_validate (report, why, sizeof why) != 0)
         goto refuse;
     code = JAD_EFORBIDDEN;

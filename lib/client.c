@@ -14,7 +14,7 @@ jad_client_connect (zsock_t *sock, const jad_keys_t *own,
 {
     zsock_set_reconnect_ivl (sock, 1000);
     zsock_set_reconnect_ivl_max (sock, 32000);
-    zsock_set_maxmsgsize (sock, JAD_FRAME_MAX + 4096);
+    zsock_set_maxmsgsize (sock, JAD_FRAME_WIRE_MAX);
     zsock_set_linger (sock, linger_ms);
     zsock_set_heartbeat_ivl (sock, 1000);
     zsock_set_heartbeat_timeout (sock, 5000);

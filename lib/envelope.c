@@ -6,6 +6,7 @@
  */
 #include "jad/envelope.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +109,23 @@ jad_envelope_open (const uint8_t *buf, size_t len, jad_envelope_t *out,
     }
     Jad__Envelope *env = (Jad__Envelope *) jad_wire_decode (
         &jad__envelope__descriptor, buf, len, JAD_ENVELOPE_MAX, err, errlen);
-    if (!env)
-        return JAD_EMALFORMED;
+    if (!env) {
+        if (errno == ENOMEM)
+            return JAD_EUNAVAILABLE;        /* ours, not the envelope's */
+        /* A newer schema's envelope has fields this build does not know:
+         * what it is refused for is its version. */
+        int saved = errno;
+        Jad__Envelope *lax = (Jad__Envelope *) jad_wire_decode_lax (
+            &jad__envelope__descriptor, buf, len, JAD_ENVELOPE_MAX, NULL, 0);
+        int newer = lax && lax->has_version && lax->version != JAD_SCHEMA_VERSION;
+        if (newer)
+            snprintf (err, errlen, "Envelope.version: %u is not a schema "
+                      "version this build speaks (%d)", lax->version,
+                      JAD_SCHEMA_VERSION);
+        jad_wire_free (&lax);
+        errno = saved;
+        return newer ? JAD_EBAD_VERSION : JAD_EMALFORMED;
+    }
     out->msg = env;
     if (!env->has_version || env->version != JAD_SCHEMA_VERSION) {
         if (env->has_version)
@@ -182,18 +198,12 @@ jad_envelope_ident (const uint8_t *buf, size_t len, jad_ident_t *out)
     char err[128];
     memset (out, 0, sizeof *out);
     Jad__Envelope *env = (Jad__Envelope *) jad_wire_decode_lax (
-        &jad__envelope__descriptor, buf, len, JAD_FRAME_MAX, err, sizeof err);
+        &jad__envelope__descriptor, buf, len, JAD_FRAME_WIRE_MAX, err,
+        sizeof err);
     if (!env)
         return;
-    if (env->has_incarnation && env->incarnation.len <= sizeof out->incarnation) {
-        out->has_incarnation = 1;
-        if (env->incarnation.len)   /* an empty one has no data: NULL */
-            memcpy (out->incarnation, env->incarnation.data,
-                    env->incarnation.len);
-        out->incarnation_len = env->incarnation.len;
-    }
-    out->has_origin_seq = env->has_origin_seq;
-    out->origin_seq = env->has_origin_seq ? env->origin_seq : 0;
+    jad_ident_set (out, env->has_incarnation, env->incarnation.data,
+                   env->incarnation.len, env->has_origin_seq, env->origin_seq);
     jad_wire_free (&env);
 }
 

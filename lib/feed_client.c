@@ -53,6 +53,7 @@ struct _jad_feed_client_t {
     int         inflight;           /* a catch-up answer is expected */
     int64_t     catchup_sent;
     int64_t     catchup_heard;      /* the last part of its answer came */
+    uint64_t    seen_top;           /* highest entry seen since it was sent */
     int64_t     hold_until;         /* no catch-up before (after a rewind) */
     int         caught_up;
     s_held_t   *held;               /* live entries held during a catch-up */
@@ -119,9 +120,9 @@ s_offer (jad_feed_client_t *self, uint64_t seq, const uint8_t *buf,
             self->need_catchup = 1;
             self->caught_up = 0;
         }
-        else
-            jad_log_warn ("%s: catch-up sent entry %" PRIu64 " after %" PRIu64,
-                          self->role, seq, self->head);
+        else    /* the rest of an answer overtaken by a rewind */
+            jad_log_debug ("%s: catch-up sent entry %" PRIu64 " after %" PRIu64,
+                           self->role, seq, self->head);
         return;
     }
     if (self->on.entry (self->arg, seq, buf, len, live) == 0)
@@ -157,19 +158,28 @@ static void
 s_on_entry (jad_feed_client_t *self, const uint8_t *buf, size_t len,
             int live, int64_t now)
 {
-    char err[256];
-    Jad__Entry *entry = jad_wire_entry_decode (buf, len, err, sizeof err);
-    if (!entry) {
+    /* Its number, read in place: the owner decodes what it keeps. */
+    char err[256] = "";
+    jad_wire_view_t view;
+    uint64_t seq = 0;
+    if (jad_wire_peek (&jad__entry__descriptor, buf, len, &view,
+                       err, sizeof err) == 0
+    &&  jad_wire_has (&view, JAD_WIRE_ENTRY_HUB_SEQ))
+        seq = view.field[JAD_WIRE_ENTRY_HUB_SEQ].value;
+    else
+    if (!err[0])
+        snprintf (err, sizeof err, "Entry.hub_seq: missing");
+    if (seq == 0) {
         jad_log_warn ("%s: %s entry dropped: %s", self->role,
-                      live ? "feed" : "catch-up", err);
+                      live ? "feed" : "catch-up", err[0] ? err : "hub_seq 0");
         return;
     }
-    uint64_t seq = entry->hub_seq;
-    jad_wire_free (&entry);
     if (!live)
         self->catchup_heard = now;
     if (seq > self->hub_head)
         self->hub_head = seq;
+    if (seq > self->seen_top)
+        self->seen_top = seq;
     if (live && self->inflight)
         s_hold (self, seq, buf, len);   /* applied when the answer ends */
     else
@@ -180,15 +190,21 @@ static void
 s_on_catchup_end (jad_feed_client_t *self, uint64_t head, int more,
                   int64_t now)
 {
-    if (head > self->hub_head)
-        self->hub_head = head;
     self->inflight = 0;
     self->catchup_heard = now;
     if (more) {
+        if (head > self->hub_head)
+            self->hub_head = head;
         self->need_catchup = 1;
         return;
     }
-    /* Apply the live entries held meanwhile; a gap among them asks again. */
+    /* The answer reached the server's head: with the entries seen since
+     * it was asked for (the feed's, held or dropped), that is its head
+     * now, even below what was heard before it (a replay started again, a
+     * hub restored) — asking for more than it has would go on for ever.
+     * The held entries are applied; the feed's heartbeats move the head
+     * on, and a gap among them asks again. */
+    self->hub_head = head > self->seen_top ? head : self->seen_top;
     for (size_t i = 0; i < self->n_held; i++)
         s_offer (self, self->held[i].seq, self->held[i].buf,
                  self->held[i].len, 1);
@@ -213,12 +229,16 @@ s_on_operation (jad_feed_client_t *self, const uint8_t *op_id)
                        self->role);
 }
 
+/* A hub heartbeat.  Only the feed's say that the last entry may have been
+ * lost: they travel behind the entries on the same connection, while the
+ * answer to ours on the DEALER may overtake entries still on their way. */
 static void
-s_on_heartbeat (jad_feed_client_t *self, const jad_heartbeat_t *hb)
+s_on_heartbeat (jad_feed_client_t *self, const jad_heartbeat_t *hb,
+                int from_feed)
 {
     if (hb->operation_id)
         s_on_operation (self, hb->operation_id);
-    if (hb->has_head) {
+    if (hb->has_head && from_feed) {
         if (hb->head_seq > self->hub_head)
             self->hub_head = hb->head_seq;
         /* The last live entry may have been lost: the head says so. */
@@ -279,7 +299,7 @@ jad_feed_client_input (jad_feed_client_t *self, const uint8_t *buf, size_t len,
                               f.catchup_end.more, now);
         break;
     case JAD_FRAME_HEARTBEAT:
-        s_on_heartbeat (self, &f.heartbeat);
+        s_on_heartbeat (self, &f.heartbeat, from_feed);
         break;
     case JAD_FRAME_CHECKPOINT:
         if (!from_feed)
@@ -356,6 +376,7 @@ s_catchup_tick (jad_feed_client_t *self, int64_t now)
     uint8_t *frame = jad_frame_catchup (self->head + 1, self->credit, &len);
     if (s_send_built (self, frame, len) == 0) {
         jad_log_debug ("%s: catch-up from %" PRIu64, self->role, self->head + 1);
+        self->seen_top = 0;
         self->inflight = 1;
         self->catchup_sent = now;
         self->need_catchup = 0;
@@ -413,6 +434,7 @@ jad_feed_client_rewind (jad_feed_client_t *self, uint64_t head,
     self->need_catchup = 1;
     self->caught_up = 0;
     self->hold_until = hold_until;
+    s_drop_held (self);         /* fetched again by the next catch-up */
 }
 
 /* ------------------------------------------------------------ sockets */

@@ -300,8 +300,11 @@ s_answer (jad_feed_server_t *self, const s_catchup_t *c)
                 jad_log_error ("catch-up: cannot read the checkpoints");
         }
     }
-    /* The end says how far it got; a blocked answer ends short and the
-     * requester asks again. */
+    /* The end says how far it got (never past the head: a requester that
+     * claims more than the head gets the head); a blocked answer ends
+     * short and the requester asks again. */
+    if (sent > head)
+        sent = head;
     size_t flen = 0;
     uint8_t *frame = jad_frame_catchup_end (sent, sent < head, &flen);
     s_send_built (self, c->route, frame, flen);
@@ -314,9 +317,10 @@ jad_feed_server_serve (jad_feed_server_t *self)
         s_catchup_t *c = zlistx_first (self->catchups);
         if (!c)
             break;
-        s_answer (self, c);
-        if (c->peer)
-            c->peer->catchups--;
+        /* Asked before a revocation: not answered after it. */
+        if (jad_roster_find_key (self->roster, c->peer->key))
+            s_answer (self, c);
+        c->peer->catchups--;
         zlistx_delete (self->catchups, zlistx_cursor (self->catchups));
     }
     return zlistx_size (self->catchups) > 0;
@@ -501,18 +505,19 @@ s_rebuild_poller (jad_feed_server_t *self)
     return self->poller ? 0 : -1;
 }
 
-/* (Re)bind the feed.  libzmq closes a listener in its reaper thread, so
- * right after a close the port may still be taken: retry briefly here, and
- * on every tick after that. */
+/* (Re)bind the feed, in up to ATTEMPTS tries 50 ms apart.  libzmq closes
+ * a listener in its reaper thread, so right after a close the port may
+ * still be taken: a rebind tries for up to 2 s, then once a tick — a port
+ * that stays taken must not hold the loop (acks, catch-ups) every second. */
 static void
-s_bind_feed (jad_feed_server_t *self)
+s_bind_feed (jad_feed_server_t *self, int attempts)
 {
     char err[512] = "";
-    for (int attempt = 0; attempt < 40 && !self->pub; attempt++) {
+    for (int attempt = 0; attempt < attempts && !self->pub; attempt++) {
+        if (attempt)
+            zclock_sleep (50);
         self->pub = jad_zap_server_socket (self->keys, ZMQ_XPUB, self->publish,
                                            err, sizeof err);
-        if (!self->pub)
-            zclock_sleep (50);
     }
     if (!self->pub)
         jad_log_error ("feed socket: %s; retrying", err);
@@ -549,7 +554,7 @@ jad_feed_server_set_roster (jad_feed_server_t *self, const jad_roster_t *roster,
         jad_log_error ("cannot update the ZAP handler's keys");
     if (revoked) {
         zsock_destroy (&self->pub);
-        s_bind_feed (self);
+        s_bind_feed (self, 40);
     }
     return rc;
 }
@@ -678,7 +683,7 @@ static void
 s_tick (jad_feed_server_t *self, int64_t now)
 {
     if (!self->pub)
-        s_bind_feed (self);
+        s_bind_feed (self, 1);
     size_t len = 0;
     uint8_t *hb = s_heartbeat (self, &len);
     s_publish (self, hb, len);

@@ -8,6 +8,7 @@
  */
 #include "jad/frame.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,19 +48,18 @@ jad_frame_kind_name (int kind)
 
 /* ------------------------------------------------------------ decoding */
 
-static void
-s_ident (jad_ident_t *out, protobuf_c_boolean has_inc,
-         const ProtobufCBinaryData *inc, protobuf_c_boolean has_seq,
-         uint64_t seq)
+void
+jad_ident_set (jad_ident_t *out, int has_inc, const uint8_t *inc,
+               size_t inc_len, int has_seq, uint64_t seq)
 {
     memset (out, 0, sizeof *out);
-    if (has_inc && inc->len <= sizeof out->incarnation) {
+    if (has_inc && inc_len <= sizeof out->incarnation) {
         out->has_incarnation = 1;
-        if (inc->len)           /* an empty one has no data: NULL */
-            memcpy (out->incarnation, inc->data, inc->len);
-        out->incarnation_len = inc->len;
+        if (inc_len)            /* an empty one has no data: NULL */
+            memcpy (out->incarnation, inc, inc_len);
+        out->incarnation_len = inc_len;
     }
-    out->has_origin_seq = has_seq;
+    out->has_origin_seq = has_seq != 0;
     out->origin_seq = has_seq ? seq : 0;
 }
 
@@ -95,7 +95,8 @@ s_body (const Jad__Frame *f, jad_frame_t *out)
         if (!a->has_incarnation || a->incarnation.len != JAD_ID_BYTES
         ||  !a->has_origin_seq || !a->has_hub_seq || a->hub_seq == 0)
             return "ack: incarnation, origin_seq or hub_seq missing";
-        s_ident (&out->ack.ident, 1, &a->incarnation, 1, a->origin_seq);
+        jad_ident_set (&out->ack.ident, 1, a->incarnation.data,
+                       a->incarnation.len, 1, a->origin_seq);
         out->ack.hub_seq = a->hub_seq;
         out->ack.duplicate = a->has_duplicate && a->duplicate;
         return NULL;
@@ -106,8 +107,9 @@ s_body (const Jad__Frame *f, jad_frame_t *out)
             return "error.code: missing";
         out->error.code = (int) e->code;
         out->error.message = e->message ? e->message : "";
-        s_ident (&out->error.ident, e->has_incarnation, &e->incarnation,
-                 e->has_origin_seq, e->origin_seq);
+        jad_ident_set (&out->error.ident, e->has_incarnation,
+                       e->incarnation.data, e->incarnation.len,
+                       e->has_origin_seq, e->origin_seq);
         return NULL;
     }
     case JAD__FRAME__BODY_CATCHUP:
@@ -163,8 +165,22 @@ jad_frame_decode (const uint8_t *buf, size_t len, jad_frame_t *out,
     Jad__Frame *f = (Jad__Frame *) jad_wire_decode (&jad__frame__descriptor,
                                                     buf, len, JAD_FRAME_MAX,
                                                     err, errlen);
-    if (!f)
-        return JAD_EMALFORMED;
+    if (!f) {
+        if (errno == ENOMEM)
+            return JAD_EUNAVAILABLE;        /* ours, not the frame's */
+        /* A newer schema's frame has fields this build does not know:
+         * what it is refused for is its version. */
+        int saved = errno;
+        Jad__Frame *lax = (Jad__Frame *) jad_wire_decode_lax (
+            &jad__frame__descriptor, buf, len, JAD_FRAME_MAX, NULL, 0);
+        int newer = lax && lax->has_version && lax->version != JAD_SCHEMA_VERSION;
+        if (newer)
+            snprintf (err, errlen, "Frame.version: %u is not a schema version "
+                      "this build speaks (%d)", lax->version, JAD_SCHEMA_VERSION);
+        jad_wire_free (&lax);
+        errno = saved;
+        return newer ? JAD_EBAD_VERSION : JAD_EMALFORMED;
+    }
     out->msg = f;
     if (!f->has_version || f->version != JAD_SCHEMA_VERSION) {
         if (f->has_version)
@@ -220,7 +236,7 @@ jad_frame_submit_ident (const uint8_t *buf, size_t len, jad_ident_t *out)
      * newer schema added. */
     char err[128];
     Jad__Frame *f = (Jad__Frame *) jad_wire_decode_lax (&jad__frame__descriptor,
-                                                        buf, len, JAD_FRAME_MAX,
+                                                        buf, len, JAD_FRAME_WIRE_MAX,
                                                         err, sizeof err);
     memset (out, 0, sizeof *out);
     if (f && f->body_case == JAD__FRAME__BODY_SUBMIT)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/record.h"
 #include "jad/sign.h"
@@ -195,4 +196,16 @@ jad_roster_record_clear (jad_roster_record_t *rec)
     Jad__RosterRecord *msg = rec->msg;
     jad_wire_free (&msg);
     memset (rec, 0, sizeof *rec);
+}
+
+int
+jad_checkpoint_match (const jad_checkpoint_t *cp, jad_journal_t *journal)
+{
+    uint8_t hash[JAD_HASH_BYTES];
+    int found = jad_journal_hash (journal, cp->hub_seq, hash);
+    if (found < 0)
+        return -2;
+    if (found == 0)
+        return -1;
+    return memcmp (hash, cp->head_hash, JAD_HASH_BYTES) == 0;
 }

@@ -124,9 +124,16 @@ s_set_mapsize (jad_store_t *self, size_t size)
     return rc;
 }
 
+/* Transactions this thread has open, in any store: a begin nested in a
+ * scan callback must not resize the map (that waits for every transaction
+ * of the process to end, its own caller's included: a deadlock). */
+static _Thread_local int s_open_txns;
+
 /* Begin a transaction with the lock held for reading.  A map grown by
- * another process is adopted and the begin retried.  On error the lock is
- * not held and *TXN_P is NULL. */
+ * another process is adopted and the begin retried — unless this thread
+ * already holds a transaction: then MDB_MAP_RESIZED is returned, and the
+ * outer one's next begin adopts the size.  On error the lock is not held
+ * and *TXN_P is NULL. */
 static int
 s_begin (jad_store_t *self, unsigned flags, MDB_txn **txn_p)
 {
@@ -134,11 +141,13 @@ s_begin (jad_store_t *self, unsigned flags, MDB_txn **txn_p)
     for (int tries = 0; ; tries++) {
         pthread_rwlock_rdlock (&self->lock);
         int rc = mdb_txn_begin (self->env, NULL, flags, txn_p);
-        if (rc == 0)
+        if (rc == 0) {
+            s_open_txns++;
             return 0;
+        }
         *txn_p = NULL;
         pthread_rwlock_unlock (&self->lock);
-        if (rc != MDB_MAP_RESIZED || tries >= S_RESIZED_TRIES)
+        if (rc != MDB_MAP_RESIZED || tries >= S_RESIZED_TRIES || s_open_txns > 0)
             return rc;
         rc = s_set_mapsize (self, 0);
         if (rc)
@@ -153,6 +162,7 @@ s_abort (jad_store_t *self, MDB_txn **txn_p)
     if (*txn_p) {
         mdb_txn_abort (*txn_p);
         *txn_p = NULL;
+        s_open_txns--;
         pthread_rwlock_unlock (&self->lock);
     }
 }
@@ -164,6 +174,7 @@ s_commit (jad_store_t *self, MDB_txn **txn_p)
 {
     int rc = mdb_txn_commit (*txn_p);
     *txn_p = NULL;
+    s_open_txns--;
     pthread_rwlock_unlock (&self->lock);
     return rc;
 }

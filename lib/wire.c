@@ -9,6 +9,7 @@
 #include "jad/wire.h"
 
 #include <inttypes.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 typedef struct {
     size_t left;    /* bytes this decode may still allocate */
     int    over;    /* set when an allocation was refused */
+    int    oom;     /* set when malloc itself failed */
 } s_budget_t;
 
 static void *
@@ -33,7 +35,10 @@ s_budget_alloc (void *data, size_t size)
         return NULL;
     }
     budget->left -= size;
-    return malloc (size);
+    void *p = malloc (size);
+    if (!p)
+        budget->oom = 1;
+    return p;
 }
 
 static void
@@ -313,6 +318,7 @@ static ProtobufCMessage *
 s_decode (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
           size_t len, size_t max, int lax, char *err, size_t errlen)
 {
+    errno = EBADMSG;        /* the bytes' fault, unless memory ran out */
     if (len > max) {
         snprintf (err, errlen, "%s: %zu bytes, over the limit of %zu",
                   desc->short_name, len, max);
@@ -328,8 +334,10 @@ s_decode (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
                                                        len, buf);
     if (!msg) {
         snprintf (err, errlen, "%s: %s", desc->short_name,
-                  budget.over ? "decoding needs too much memory"
-                              : "bytes do not decode");
+                  budget.oom ? "out of memory"
+                  : budget.over ? "decoding needs too much memory"
+                  : "bytes do not decode");
+        errno = budget.oom ? ENOMEM : EBADMSG;
         return NULL;
     }
     if (!lax && s_has_unknown (msg, 0)) {

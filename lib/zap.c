@@ -143,7 +143,7 @@ jad_zap_server_socket (const jad_keys_t *keys, int type,
         return NULL;
     }
     void *raw = zsock_resolve (sock);
-    int64_t maxmsg = JAD_FRAME_MAX + 1024;
+    int64_t maxmsg = JAD_FRAME_WIRE_MAX;
     /* Per peer: enough for a catch-up answer and a burst of acks; a peer
      * that reads nothing costs at most this much, then loses frames (and
      * catches up later). */

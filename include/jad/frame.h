@@ -59,6 +59,12 @@ typedef struct {
     uint64_t origin_seq;
 } jad_ident_t;
 
+/* Fill *OUT with an incarnation (HAS_INC: INC[0..INC_LEN), INC may be
+ * NULL when INC_LEN is 0; one over JAD_IDENT_INCARNATION_MAX is left out)
+ * and an origin_seq (HAS_SEQ: SEQ): the one way an identity is copied. */
+void jad_ident_set (jad_ident_t *out, int has_inc, const uint8_t *inc,
+                    size_t inc_len, int has_seq, uint64_t seq);
+
 /* An agent's figures about itself, in its heartbeats: shown, never
  * trusted. */
 typedef struct {

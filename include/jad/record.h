@@ -68,6 +68,16 @@ int jad_checkpoint_verify (const jad_checkpoint_t *cp, const uint8_t *op_id,
                            const uint8_t *hub_key)
     __attribute__((warn_unused_result));
 
+struct _jad_journal_t;
+
+/* Compare CP with JOURNAL's chain: 1 when entry CP->hub_seq is there and
+ * hashes to CP->head_hash, 0 when it hashes to something else (an entry at
+ * or before it changed), -1 when the journal has no such entry, -2 when it
+ * cannot be read now.  One read; not from inside a scan of JOURNAL (see
+ * store.h). */
+int jad_checkpoint_match (const jad_checkpoint_t *cp,
+                          struct _jad_journal_t *journal);
+
 /* Sign the roster TEXT (TEXT_LEN bytes, canonical) as governing entries
  * from EFFECTIVE_SEQ on, recorded at TIME_MS, with the hub's KEYS.  As
  * jad_checkpoint_make. */

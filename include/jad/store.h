@@ -37,7 +37,10 @@
  *  a thread must not begin a write (or call anything that may grow the
  *  map) while it holds a read transaction of the same store — it would
  *  wait for itself.  Read transactions are not tied to a thread
- *  (MDB_NOTLS): a scan callback may read the store again.
+ *  (MDB_NOTLS): a scan callback may read the store again — but such a
+ *  nested read fails (MDB_MAP_RESIZED) when another process has just grown
+ *  the map, since adopting the new size would wait for the outer
+ *  transaction: read what you need after the scan when that matters.
  *
  *  Processes: any number of processes may open one directory at once;
  *  LMDB serialises their writers.  Never use a store across fork(): open

@@ -20,10 +20,18 @@
  * an envelope plus ~60; a frame an entry plus a few: all fit a frame. */
 #define JAD_ENVELOPE_MAX     (JAD_REPORT_MAX + 4096)
 #define JAD_ID_BYTES         16     /* operation id, incarnation */
+/* What a jadhub socket lets through (ZMQ_MAXMSGSIZE): a frame over
+ * JAD_FRAME_MAX but under this arrives, and is refused TOO_LARGE by its
+ * decoder, naming the report it carries; over this, libzmq drops the
+ * connection. */
+#define JAD_FRAME_WIRE_MAX   (JAD_FRAME_MAX + 4096)
 
 /* Decode BUF[0..LEN) as a message of descriptor DESC.  Returns NULL and
  * writes a one-line reason into ERR when the bytes are over MAX, do not
- * decode, exceed the allocation budget, or carry unknown fields. */
+ * decode, exceed the allocation budget, or carry unknown fields — errno
+ * EBADMSG, the bytes' fault — or when memory ran out here: errno ENOMEM,
+ * the decoder's fault, which a server answers UNAVAILABLE, never with a
+ * final code.  The typed decoders below say the same through errno. */
 ProtobufCMessage *jad_wire_decode (const ProtobufCMessageDescriptor *desc,
                                    const uint8_t *buf, size_t len, size_t max,
                                    char *err, size_t errlen)

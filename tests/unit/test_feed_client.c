@@ -611,6 +611,45 @@ test_heartbeat_head (void **state)
     s_destroy (&o);
 }
 
+/* The answer to our heartbeat on the DEALER may overtake entries still on
+ * their way on the feed: its head asks for nothing; the feed's does. */
+static void
+test_dealer_heartbeat_head (void **state)
+{
+    (void) state;
+    s_owner_t *o = s_owner (0, 0, 0, 1);
+    s_caught_up (o, 3, T0);
+    s_hub_heartbeat (o, 1, 5, s_op, 0, T0 + 1000);
+    assert_int_equal (s_tick (o, T0 + 1010), 0);
+    s_entry (o, 4, 1, T0 + 1020);
+    s_entry (o, 5, 1, T0 + 1020);
+    assert_int_equal (jad_feed_client_head (o->fc), 5);
+    s_hub_heartbeat (o, 1, 6, s_op, 1, T0 + 2000);
+    assert_int_equal (s_tick (o, T0 + 2010), 6);
+    s_destroy (&o);
+}
+
+/* A server whose head went back (a replay started again, a hub restored
+ * from a backup) is believed at the end of an answer: no catch-up after
+ * catch-up for entries it does not have. */
+static void
+test_head_went_back (void **state)
+{
+    (void) state;
+    s_owner_t *o = s_owner (0, 0, 0, 1);
+    s_start (o, T0);
+    s_hub_heartbeat (o, 1, 10, s_op, 1, T0 + 10);
+    for (uint64_t seq = 1; seq <= 5; seq++)
+        s_entry (o, seq, 0, T0 + 20);
+    s_end (o, 5, 0, T0 + 20);
+    assert_int_equal (jad_feed_client_head (o->fc), 5);
+    assert_int_equal (jad_feed_client_hub_head (o->fc), 5);
+    assert_int_equal (jad_feed_client_caught_up (o->fc), 1);
+    assert_int_equal (s_tick (o, T0 + 30), 0);
+    assert_int_equal (s_tick (o, T0 + 6000), 0);
+    s_destroy (&o);
+}
+
 static void
 test_more (void **state)
 {
@@ -1050,7 +1089,12 @@ test_reconnected (void **state)
     s_entry (o, 1, 0, t + 2100);
     s_end (o, 1, 0, t + 2100);
     assert_int_equal (jad_feed_client_head (o->fc), 1);
-    assert_int_equal (s_tick (o, t + 2200), 2);        /* head 3 said */
+    /* Its end says 1 is the head: that is the hub's word now, over the
+     * 3 heard before it asked (a hub restored lower must not be asked for
+     * ever); the feed's next heartbeat saying 3 asks again. */
+    assert_int_equal (s_tick (o, t + 2200), 0);
+    s_hub_heartbeat (o, 1, 3, NULL, 1, t + 2300);
+    assert_int_equal (s_tick (o, t + 2300), 2);
     s_destroy (&o);
 }
 
@@ -1124,6 +1168,8 @@ main (void)
         cmocka_unit_test (test_live_held_during_catchup),
         cmocka_unit_test (test_gap),
         cmocka_unit_test (test_heartbeat_head),
+        cmocka_unit_test (test_dealer_heartbeat_head),
+        cmocka_unit_test (test_head_went_back),
         cmocka_unit_test (test_more),
         cmocka_unit_test (test_slow_link),
         cmocka_unit_test (test_held_max),

@@ -831,8 +831,9 @@ test_submit_ident (void **state)
     free (buf);
 
     /* A newer schema's: Frame version 2 with a field this build does not
-     * know, around an Envelope version 2 with one too.  Neither decodes;
-     * the identity still reads, so the refusal names its report. */
+     * know, around an Envelope version 2 with one too.  Neither decodes
+     * (BAD_VERSION); the identity still reads, so the refusal names its
+     * report. */
     env = s_envelope (2, 16, 1, 33, &elen);
     uint8_t *newer = malloc (elen + 3);
     assert_non_null (newer);
@@ -845,7 +846,9 @@ test_submit_ident (void **state)
     memcpy (newer_frame, buf, len);
     memcpy (newer_frame + len, "\x60\x01", 2);       /* field 12, varint */
     free (buf);
-    assert_int_equal (s_code (newer_frame, len + 2, err, sizeof err), JAD_EMALFORMED);
+    /* Refused for what makes it newer: its version. */
+    assert_int_equal (s_code (newer_frame, len + 2, err, sizeof err), JAD_EBAD_VERSION);
+    assert_non_null (strstr (err, "Frame.version: 2"));
     memset (&id, 0xcc, sizeof id);
     jad_frame_submit_ident (newer_frame, len + 2, &id);
     assert_int_equal (id.has_incarnation, 1);

@@ -745,6 +745,38 @@ test_targets (void **state)
 
 /* Signatures are checked at the commit, on the pool: BAD_SIGNATURE with
  * the identity, nothing journaled, the valid ones of the batch acked. */
+/* An earlier entry that the journal holds but that does not decode (a
+ * damaged page, a journal written by something else) is the hub's
+ * trouble, not the report's: a correction of it is UNAVAILABLE — the
+ * agent keeps it and tries again — never MALFORMED. */
+static void
+test_target_unreadable (void **state)
+{
+    s_fix_t *fx = s_fix_new (state, 0);
+    static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0x01 };
+    jad_journal_item_t item = {
+        .origin = "agent-de", .incarnation = s_inc_fr, .origin_seq = 1,
+        .envelope = garbage, .envelope_len = sizeof garbage,
+        .received_ms = 1605510000000
+    };
+    char err[256];
+    if (jad_journal_append (fx->journal, &item, 1, err, sizeof err) != 0)
+        fail_msg ("append: %s", err);
+    /* A new intake sees the journal's head (1). */
+    jad_ingest_destroy (&fx->ingest);
+    jad_ingest_handlers_t on = { s_on_answer, s_on_journaled, s_on_drop };
+    fx->ingest = jad_ingest_new (fx->journal, s_op, fx->roster, fx->pool, &on, fx);
+    assert_non_null (fx->ingest);
+    size_t len;
+    uint8_t *env = s_seal (K_DE, s_inc_de, 1,
+                           "{\"type\":\"correction\",\"supersedes\":1,"
+                           "\"replacement\":{\"type\":\"checks\",\"parcels\":7}}",
+                           &len);
+    s_expect_refused (fx, K_DE, env, len, JAD_EUNAVAILABLE,
+                      "correction.supersedes: entry 1 cannot be read now",
+                      s_inc_de, 16, 1);
+}
+
 static void
 test_signatures (void **state)
 {
@@ -1018,6 +1050,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_senders, jad_test_dir_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_targets, jad_test_dir_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_target_unreadable, jad_test_dir_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_signatures, jad_test_dir_setup,
                                          s_teardown),
