@@ -28,6 +28,7 @@
 
 #include <czmq.h>
 
+#include "jad/report.h"
 #include "jad/err.h"
 #include "jad/config.h"
 #include "jad/entry.h"
@@ -143,7 +144,7 @@ jad_agent_check (const jad_agent_config_t *cfg, char *err, size_t errlen)
     char *path = NULL;
     int rc = -1;
     const char *cc = cfg->country;
-    if (strlen (cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z') {
+    if (!jad_report_country_valid (cc)) {
         jad_err_set (err, errlen, "--country: '%s' is not two upper-case letters", cc);
         goto out;
     }
@@ -227,7 +228,10 @@ s_send_new_cb (void *arg, const jad_outbox_record_t *rec)
         return 1;               /* sealed next turn */
     if (s_send_submit (self, rec->data, rec->len) != 0)
         return 1;
-    jad_window_sent (self->window, rec->origin_seq, self->now);
+    /* Room was asked for and records come in order: cannot fail. */
+    int tracked = jad_window_sent (self->window, rec->origin_seq, self->now);
+    assert (tracked == 0);
+    (void) tracked;
     self->next_send = rec->origin_seq + 1;
     c->sent++;
     return jad_window_room (self->window) == 0;
@@ -705,7 +709,7 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
     jad_feed_client_config_t fc = {
         .keys = self->keys, .hub_public = jad_keys_public (self->hub_keys),
         .hub_endpoint = cfg->hub_endpoint, .feed_endpoint = cfg->feed_endpoint,
-        .head = self->mirror_head, .credit = JAD_AGENT_CREDIT,
+        .head = self->mirror_head,
         .linger_ms = 1000, .role = "mirror"
     };
     jad_feed_client_handlers_t on = {

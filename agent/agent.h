@@ -19,8 +19,6 @@
 
 typedef struct _jad_agent_t jad_agent_t;
 
-#define JAD_AGENT_CREDIT        1000    /* catch-up entries asked at once */
-
 typedef struct {
     const char *data_dir;       /* DIR: outbox/, mirror/, status.json */
     const char *country;        /* must match the outbox's, if set */

@@ -352,13 +352,6 @@ s_batch_add (s_submit_t *s, const char *country, const char *line,
 }
 
 static int
-s_valid_country (const char *cc)
-{
-    return strlen (cc) == 2 && cc[0] >= 'A' && cc[0] <= 'Z'
-        && cc[1] >= 'A' && cc[1] <= 'Z';
-}
-
-static int
 s_submit (int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -385,7 +378,7 @@ s_submit (int argc, char **argv)
         s_usage_submit (stderr);
         return 2;
     }
-    if (country_opt && !s_valid_country (country_opt)) {
+    if (country_opt && !jad_report_country_valid (country_opt)) {
         fprintf (stderr, "jad-agent submit: --country: two upper-case letters "
                  "expected\n");
         return 2;

@@ -87,12 +87,6 @@ jad_link_hub_head (const jad_link_t *self)
     return self->live ? jad_feed_client_hub_head (self->feed) : self->hub_head;
 }
 
-int
-jad_link_caught_up (const jad_link_t *self)
-{
-    return self->live ? jad_feed_client_caught_up (self->feed) : self->done;
-}
-
 const char *
 jad_link_last_answer (const jad_link_t *self)
 {

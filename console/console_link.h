@@ -55,9 +55,6 @@ const char *jad_link_state (const jad_link_t *self);
 /* The hub's head as last heard (the journal's head in replay). */
 uint64_t jad_link_hub_head (const jad_link_t *self);
 
-/* 1 when connected to a live hub and caught up (or a replay at its end). */
-int jad_link_caught_up (const jad_link_t *self);
-
 /* Send the report JSON line LINE (a request) signed, in MODEL's operation.
  * 0 sent (the hub's answer appears in jad_link_last_answer), or -1 with a
  * reason in ERR (not available in replay, not valid, not connected). */

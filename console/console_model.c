@@ -100,7 +100,7 @@ jad_model_destroy (jad_model_t **self_p)
 static s_country_t *
 s_country (jad_model_t *self, const char *cc)
 {
-    if (!cc || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z' || cc[2])
+    if (!jad_report_country_valid (cc))
         return NULL;
     int code = (cc[0] - 'A') * 26 + (cc[1] - 'A');
     if (!self->country_ix[code]) {
@@ -303,11 +303,7 @@ jad_model_entry (jad_model_t *self, uint64_t seq, const uint8_t *buf, size_t len
         return 0;
     }
     char origin[JAD_JOURNAL_ORIGIN_MAX + 1], cc[3] = "";
-    size_t olen = peel.origin ? peel.origin_len : 0;
-    memcpy (origin, peel.origin ? (const char *) peel.origin : "", olen);
-    origin[olen] = 0;
-    jad_history_country (self->history, seq, origin, r->country, cc);
-    int64_t time_ms = peel.has_event_time ? peel.event_time_ms : peel.received_ms;
+    int64_t time_ms = jad_entry_resolve (&peel, r, self->history, seq, origin, cc);
     if (time_ms > self->latest_ms)
         self->latest_ms = time_ms;
     int rc = 0;

@@ -441,6 +441,25 @@ s_identity_load (const jad_hub_config_t *config, jad_keys_t **keys_p,
     return 0;
 }
 
+/* JOURNAL's metadata into *META; a journal of another operation than OP_ID
+ * (the roster's) is refused: what jad_hub_new and jad_hub_check both ask
+ * of an existing journal at PATH.  0, or -1 with ERR. */
+static int
+s_journal_meta (jad_journal_t *journal, const char *path, const uint8_t *op_id,
+                jad_journal_meta_t *meta, char *err, size_t errlen)
+{
+    if (jad_journal_meta_get (journal, meta) != 0) {
+        snprintf (err, errlen, "%s: cannot read the journal's metadata", path);
+        return -1;
+    }
+    if (meta->has && memcmp (meta->id, op_id, JAD_ID_BYTES) != 0) {
+        snprintf (err, errlen, "%s belongs to operation \"%s\", another "
+                  "operation than the roster's", path, meta->name);
+        return -1;
+    }
+    return 0;
+}
+
 int
 jad_hub_check (const jad_hub_config_t *config, char *err, size_t errlen)
 {
@@ -465,15 +484,9 @@ jad_hub_check (const jad_hub_config_t *config, char *err, size_t errlen)
             snprintf (err, errlen, "%s", why);
             goto done;
         }
-        if (jad_journal_meta_get (journal, &meta) != 0) {
-            snprintf (err, errlen, "%s: cannot read the journal's metadata", path);
+        if (s_journal_meta (journal, path, jad_roster_id (roster), &meta,
+                            err, errlen) != 0)
             goto done;
-        }
-        if (meta.has && memcmp (meta.id, jad_roster_id (roster), JAD_ID_BYTES) != 0) {
-            snprintf (err, errlen, "%s belongs to operation \"%s\", another "
-                      "operation than the roster's", path, meta.name);
-            goto done;
-        }
     }
     rc = 0;
 done:
@@ -508,15 +521,9 @@ jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
         goto fail;
     }
     jad_journal_meta_t meta;
-    if (jad_journal_meta_get (self->journal, &meta) != 0) {
-        snprintf (err, errlen, "%s: cannot read the journal's metadata", path);
+    if (s_journal_meta (self->journal, path, self->op_id, &meta,
+                        err, errlen) != 0)
         goto fail;
-    }
-    if (meta.has && memcmp (meta.id, self->op_id, JAD_ID_BYTES) != 0) {
-        snprintf (err, errlen, "%s belongs to operation \"%s\", another "
-                  "operation than the roster's", path, meta.name);
-        goto fail;
-    }
     if (!meta.has) {
         snprintf (meta.name, sizeof meta.name, "%s",
                   jad_roster_operation (self->roster));

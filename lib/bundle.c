@@ -14,6 +14,7 @@
  *  are wiped by sodium_free.
  */
 #define _GNU_SOURCE     /* O_TMPFILE (open(2)); this file only */
+#include "jad/report.h"
 #include "jad/bundle.h"
 #include "jad/file.h"
 #include "jad/keys.h"
@@ -113,7 +114,7 @@ jad_bundle_country_known (const char *cc, const char **hint)
         *hint = "";
     if (!cc || strlen (cc) != 2)
         return 0;
-    if (cc [0] >= 'A' && cc [0] <= 'Z' && cc [1] >= 'A' && cc [1] <= 'Z') {
+    if (jad_report_country_valid (cc)) {
         /* Every code in the list is followed by a blank or the end. */
         for (const char *at = s_countries; *at; at += at [2] ? 3 : 2)
             if (at [0] == cc [0] && at [1] == cc [1])

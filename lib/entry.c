@@ -189,6 +189,19 @@ out:
     return rc;
 }
 
+int64_t
+jad_entry_resolve (const jad_entry_peel_t *peel, const Jad__Report *r,
+                   const jad_history_t *history, uint64_t seq,
+                   char *origin, char *country)
+{
+    size_t olen = peel->origin ? peel->origin_len : 0;
+    if (olen)
+        memcpy (origin, peel->origin, olen);
+    origin[olen] = 0;
+    jad_history_country (history, seq, origin, r->country, country);
+    return peel->has_event_time ? peel->event_time_ms : peel->received_ms;
+}
+
 int
 jad_entry_decode (jad_entry_reader_t *self, uint64_t seq,
                   const uint8_t *buf, size_t len, jad_entry_t *out,
@@ -210,13 +223,9 @@ jad_entry_decode (jad_entry_reader_t *self, uint64_t seq,
         goto fail;
     }
     out->received_ms = peel.received_ms;
-    out->event_time_ms = peel.event_time_ms;
-    if (peel.origin)
-        memcpy (out->origin, peel.origin, peel.origin_len);
-    out->origin[peel.origin_len] = 0;
     out->origin_seq = peel.origin_seq;
-    jad_history_country (self->history, seq, out->origin,
-                         out->report->country, out->country);
+    out->event_time_ms = jad_entry_resolve (&peel, out->report, self->history,
+                                            seq, out->origin, out->country);
     return 0;
 fail:
     jad_entry_clear (out);

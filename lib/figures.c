@@ -88,7 +88,7 @@ struct _jad_figures_t {
 static int
 s_country_index (const char *cc)
 {
-    if (!cc || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z' || cc[2])
+    if (!jad_report_country_valid (cc))
         return -1;
     return (cc[0] - 'A') * 26 + (cc[1] - 'A');
 }

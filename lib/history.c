@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jad/report.h"
 #include "jad/history.h"
 #include "jad/record.h"
 #include "jad/sign.h"
@@ -320,21 +321,13 @@ jad_history_origin (const jad_history_t *self, uint64_t seq, const char *origin)
     return who;
 }
 
-/* 1 when CC is two upper-case letters and nothing more. */
-static int
-s_cc_ok (const char *cc)
-{
-    return cc && cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z'
-        && cc[2] == 0;
-}
-
 void
 jad_history_country (const jad_history_t *self, uint64_t seq,
                      const char *origin, const char *report_country,
                      char *country)
 {
     country[0] = 0;
-    if (s_cc_ok (report_country)) {
+    if (jad_report_country_valid (report_country)) {
         memcpy (country, report_country, 3);
         return;
     }
@@ -342,13 +335,13 @@ jad_history_country (const jad_history_t *self, uint64_t seq,
         return;
     const jad_participant_t *who = jad_history_origin (self, seq, origin);
     if (who) {
-        if (s_cc_ok (who->country))
+        if (jad_report_country_valid (who->country))
             memcpy (country, who->country, 3);
         return;     /* a coordinator's, an observer's: none */
     }
     /* `jad-journal import` names its origins "import-CC" and records no
      * roster; only a name of exactly that form says a country. */
-    if (strncmp (origin, "import-", 7) == 0 && s_cc_ok (origin + 7))
+    if (strncmp (origin, "import-", 7) == 0 && jad_report_country_valid (origin + 7))
         memcpy (country, origin + 7, 3);
 }
 

@@ -684,6 +684,16 @@ jad_journal_record_put (jad_journal_t *self, int kind, uint64_t seq,
                jad_store_path (self->store));
         return -1;
     }
+    /* The same record again (a roster every catch-up answer carries, a
+     * checkpoint resent) costs a read, not a durable commit. */
+    uint8_t *have = NULL;
+    size_t have_len = 0;
+    int same = jad_store_get (self->store, s_dbi (self->store, S_DB_RECORDS (kind)),
+                              seq, &have, &have_len) == 1
+            && have_len == len && memcmp (have, buf, len) == 0;
+    free (have);
+    if (same)
+        return 0;
     s_record_put_t put = { kind, seq, buf, len };
     return jad_store_write (self->store, s_record_put_fn, &put, err, errlen);
 }

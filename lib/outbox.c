@@ -12,6 +12,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "jad/report.h"
 #include "jad/err.h"
 #include "jad/outbox.h"
 #include "jad/store.h"
@@ -237,7 +238,7 @@ jad_outbox_set_country (jad_outbox_t *self, const char *cc,
                         char *err, size_t errlen)
 {
     assert (self && cc);
-    if (strlen (cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z') {
+    if (!jad_report_country_valid (cc)) {
         jad_err_set (err, errlen, "country: two upper-case letters expected");
         return -1;
     }

@@ -526,3 +526,10 @@ jad_report_request_addressed (const Jad__Request *q, const char *country)
             return 1;
     return 0;
 }
+
+int
+jad_report_country_valid (const char *cc)
+{
+    return cc && cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z'
+        && cc[2] == 0;
+}

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "jad/report.h"
 #include "jad/report_json.h"
 #include "jad/timefmt.h"
 
@@ -452,8 +453,7 @@ s_parse_country (s_parse_t *p, const json_t *v, Jad__Report *r)
     if (s_get_str (p, "country", v, &r->country))
         return -1;
     const char *c = r->country;
-    if (strlen (c) != 2 || !(c[0] >= 'A' && c[0] <= 'Z')
-    ||  !(c[1] >= 'A' && c[1] <= 'Z'))
+    if (!jad_report_country_valid (c))
         return s_fail (p, "country: \"%s\" is not two upper-case letters "
                        "(ISO 3166 alpha-2)", s_quote (c, q));
     if (p->own_country && strcmp (c, p->own_country) != 0)

@@ -8,6 +8,7 @@
  *  that the hub then refuses.  Formatting and saving share s_format, so a
  *  saved file is exactly jad_roster_format's canonical text.
  */
+#include "jad/report.h"
 #include "jad/roster.h"
 #include "jad/file.h"
 #include "jad/keys.h"
@@ -183,8 +184,7 @@ s_participant_add (jad_roster_t *self, const char *name, const char *role_text,
                       name);
             return -1;
         }
-        if (strlen (country) != 2 || country [0] < 'A' || country [0] > 'Z'
-        ||  country [1] < 'A' || country [1] > 'Z') {
+        if (!jad_report_country_valid (country)) {
             snprintf (why, whylen, "participant %s: bad country '%.8s' (two"
                       " upper-case letters)", name, country);
             return -1;

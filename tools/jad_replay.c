@@ -141,8 +141,7 @@ s_parse_list (s_replay_t *self, const char *arg, int countries,
     for (char *item = strtok_r (buf, ",", &save); item;
          item = strtok_r (NULL, ",", &save)) {
         if (countries) {
-            if (strlen (item) != 2 || item[0] < 'A' || item[0] > 'Z'
-            ||  item[1] < 'A' || item[1] > 'Z') {
+            if (!jad_report_country_valid (item)) {
                 snprintf (err, errlen, "--country: \"%s\" is not two "
                           "upper-case letters", item);
                 return -1;

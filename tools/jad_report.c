@@ -178,13 +178,9 @@ s_decode (const s_report_t *self, s_item_t *it, const uint8_t *buf)
         snprintf (it->err, sizeof it->err, "report: %s", err);
         return;
     }
-    it->time_ms = peel.has_event_time ? peel.event_time_ms : peel.received_ms;
     char origin[JAD_JOURNAL_ORIGIN_MAX + 1];
-    if (peel.origin)
-        memcpy (origin, peel.origin, peel.origin_len);
-    origin[peel.origin_len] = 0;
-    jad_history_country (self->history, it->seq, origin, it->report->country,
-                         it->country);
+    it->time_ms = jad_entry_resolve (&peel, it->report, self->history, it->seq,
+                                     origin, it->country);
 }
 
 static void

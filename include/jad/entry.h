@@ -72,6 +72,19 @@ int jad_entry_peel (const uint8_t *buf, size_t len, jad_entry_peel_t *out,
                     char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+struct _jad_history_t;
+
+/* What every reader makes of a peeled entry SEQ whose report is R: its
+ * origin as a string into ORIGIN (JAD_JOURNAL_ORIGIN_MAX + 1 bytes), the
+ * country it counts for into COUNTRY (3 bytes; the one rule,
+ * jad_history_country, against HISTORY), and — returned — the time it
+ * counts at: the envelope's event time, or the hub's receipt time when the
+ * envelope carries none.  jad-report, jad-export, jad-replay, the console
+ * and the agent's inbox all place an entry through here. */
+int64_t jad_entry_resolve (const jad_entry_peel_t *peel, const Jad__Report *r,
+                           const struct _jad_history_t *history, uint64_t seq,
+                           char *origin, char *country);
+
 /* Open the journal of DIR read-only: DIR/journal (a hub's data directory),
  * DIR/mirror (an agent's), or DIR itself when it holds an LMDB journal;
  * and read the rosters recorded in it.  NULL with a one-line reason in ERR

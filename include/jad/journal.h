@@ -231,7 +231,8 @@ void jad_journal_trim (jad_journal_t *self);
 #define JAD_JOURNAL_ROSTERS      2
 
 /* Store BUF under SEQ in the KIND database (replacing what was there) in
- * one durable commit.  0 or -1 with ERR. */
+ * one durable commit — none when SEQ holds these very bytes already (the
+ * same record received again).  0 or -1 with ERR. */
 int jad_journal_record_put (jad_journal_t *self, int kind, uint64_t seq,
                             const uint8_t *buf, size_t len,
                             char *err, size_t errlen)

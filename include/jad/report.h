@@ -37,6 +37,11 @@
 int jad_report_validate (const Jad__Report *r, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* 1 when CC is a country code's shape — two upper-case ASCII letters and
+ * nothing more (ISO 3166-1 alpha-2, XK included; whether it is assigned is
+ * jad_bundle_country_known's question) — else 0; NULL is not. */
+int jad_report_country_valid (const char *cc);
+
 /* True (1) if BUF[0..LEN) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF) without a NUL byte; 0 otherwise. */
 int jad_report_utf8_valid (const char *buf, size_t len);

@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "jad/envelope.h"
+#include "jad/feed_client.h"
 #include "jad/frame.h"
 #include "jad/journal.h"
 #include "jad/keys.h"
@@ -724,7 +725,7 @@ test_mirror (void **state)
     s_start (fx, 0);
     const s_sent_t *c = s_last_catchup (fx);
     assert_int_equal (c->from_seq, 1);
-    assert_int_equal (c->credit, JAD_AGENT_CREDIT);
+    assert_int_equal (c->credit, JAD_FEED_CLIENT_CREDIT);
     assert_int_equal (jad_agent_mirror_head (fx->agent), 0);
 
     /* The answer, on the DEALER. */
