@@ -115,9 +115,10 @@ int
 jad_model_roster (jad_model_t *self, const uint8_t *buf, size_t len,
                   char *err, size_t errlen)
 {
-    /* Not verified: the console trusts its hub (CURVE) and has no anchor
-     * of its own.  A catch-up and the feed may both bring the same record:
-     * the history replaces it. */
+    /* Not verified here: the live console trusts the hub it reaches over
+     * CURVE, and a replay the journal it reads (jad-verify checks both).
+     * A catch-up and the feed may both bring the same record: the history
+     * replaces it. */
     if (jad_history_add_record (self->history, buf, len, 0, 0, NULL,
                                 err, errlen) != 0)
         return -1;

@@ -67,8 +67,9 @@ typedef struct {
     const uint8_t *report;          /* the packed Report, 1..JAD_REPORT_MAX */
     size_t         report_len;
     const uint8_t *key_id;          /* JAD_KEY_ID_BYTES, or NULL (unsigned) */
-    const uint8_t *signature;       /* JAD_SIGN_BYTES, or NULL (unsigned or
-                                       not 64 bytes: verify says which) */
+    const uint8_t *signature;       /* as carried, SIGNATURE_LEN bytes (64
+                                       when well formed), or NULL when
+                                       unsigned: verify says which */
     size_t         signature_len;
     void          *msg;             /* the decoded Jad__Envelope (owned) */
 } jad_envelope_t;

@@ -38,8 +38,8 @@ typedef enum {
 const char *jad_err_name (int code);
 
 /* Write a one-line reason into ERR (ERRLEN bytes, always NUL-terminated)
- * as snprintf does; nothing when ERR is NULL or ERRLEN 0.  The one way a
- * module fills its caller's ERR. */
+ * as snprintf does; nothing when ERR is NULL or ERRLEN 0 — for modules
+ * whose callers may pass no ERR (the stores, the configuration). */
 void jad_err_set (char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -17,7 +17,7 @@
 
 /* The actor.  Commands on its pipe:
  *   "KEYS" key1 key2 ...   replace the admitted set (Z85 public keys);
- *                          answers "OK" (zsock_wait) once applied.
+ *                          signals 0 (zsock_wait) once applied.
  *   "$TERM"                stop. */
 void jad_zap_actor (zsock_t *pipe, void *args);
 
