@@ -48,7 +48,7 @@ struct _jad_link_t {
     /* replay */
     jad_journal_t *journal;
     double       speed;
-    int64_t      pace_event, pace_wall;  /* first paced entry, when */
+    jad_time_pace_t pace;       /* --speed */
     int64_t      follow_due;
     uint64_t     last_roster;   /* last roster record key read */
     int          done;          /* the head was reached */
@@ -315,6 +315,7 @@ jad_link_new_replay (const char *dir, double speed, char *err, size_t errlen)
         return NULL;
     }
     self->speed = speed;
+    self->pace.speed = speed;
     self->journal = jad_journal_find (dir, err, errlen);
     if (!self->journal)
         goto fail;
@@ -350,17 +351,11 @@ s_entry_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
     if (self->speed > 0) {
         jad_entry_peel_t peel;
         char err[224];
-        if (jad_entry_peel (buf, len, &peel, err, sizeof err) == 0) {
-            int64_t ev = peel.has_event_time ? peel.event_time_ms : peel.received_ms;
-            int64_t wall = jad_time_mono_ms ();
-            if (!self->pace_wall) {
-                self->pace_wall = wall;
-                self->pace_event = ev;
-            }
-            if ((double) (ev - self->pace_event) / self->speed > (double) (wall - self->pace_wall)) {
-                scan->paused = 1;
-                return 1;
-            }
+        if (jad_entry_peel (buf, len, &peel, err, sizeof err) == 0
+        &&  jad_time_pace (&self->pace, jad_entry_time (&peel),
+                           jad_time_mono_ms ()) > 0) {
+            scan->paused = 1;
+            return 1;
         }
     }
     if (jad_model_entry (scan->model, seq, buf, len) != 0)

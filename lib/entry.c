@@ -199,6 +199,12 @@ jad_entry_resolve (const jad_entry_peel_t *peel, const Jad__Report *r,
         memcpy (origin, peel->origin, olen);
     origin[olen] = 0;
     jad_history_country (history, seq, origin, r->country, country);
+    return jad_entry_time (peel);
+}
+
+int64_t
+jad_entry_time (const jad_entry_peel_t *peel)
+{
     return peel->has_event_time ? peel->event_time_ms : peel->received_ms;
 }
 

@@ -122,3 +122,17 @@ jad_time_mono_ms (void)
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int64_t
+jad_time_pace (jad_time_pace_t *pace, int64_t event_ms, int64_t now)
+{
+    if (!pace->started) {
+        pace->started = 1;
+        pace->event0 = event_ms;
+        pace->mono0 = now;
+        return 0;
+    }
+    int64_t due = pace->mono0
+                + (int64_t) ((double) (event_ms - pace->event0) / pace->speed);
+    return due - now;
+}

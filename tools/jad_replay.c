@@ -77,9 +77,7 @@ typedef struct {
     uint64_t    shown;          /* entries printed or published */
     uint64_t    bad;            /* entries that did not decode */
     int         progress;       /* stderr is a terminal */
-    int64_t     pace_event;     /* event time of the first paced entry */
-    int64_t     pace_mono;      /* when it was shown */
-    int         paced;
+    jad_time_pace_t pace;       /* --speed */
     /* the feed (--publish) */
     jad_keys_t *keys;
     jad_roster_t *roster;       /* whose keys are admitted */
@@ -308,18 +306,11 @@ s_pace (s_replay_t *self, const jad_entry_t *e)
 {
     if (self->speed <= 0)
         return;
-    if (!self->paced) {
-        self->paced = 1;
-        self->pace_event = e->event_time_ms;
-        self->pace_mono = jad_time_mono_ms ();
-        return;
-    }
-    int64_t due = self->pace_mono
-                + (int64_t) ((double) (e->event_time_ms - self->pace_event)
-                             / self->speed);
+    self->pace.speed = self->speed;
+    int64_t now = jad_time_mono_ms ();
+    int64_t due = now + jad_time_pace (&self->pace, e->event_time_ms, now);
     fflush (stdout);
-    for (int64_t now = jad_time_mono_ms (); now < due && !s_stop;
-         now = jad_time_mono_ms ()) {
+    for (; now < due && !s_stop; now = jad_time_mono_ms ()) {
         if (self->feed)
             s_feed_serve (self, due - now);
         else

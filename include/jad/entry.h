@@ -74,6 +74,10 @@ int jad_entry_peel (const uint8_t *buf, size_t len, jad_entry_peel_t *out,
 
 struct _jad_history_t;
 
+/* The time a peeled entry counts at: its envelope's event time, or the
+ * hub's receipt time when the envelope carries none. */
+int64_t jad_entry_time (const jad_entry_peel_t *peel);
+
 /* What every reader makes of a peeled entry SEQ whose report is R: its
  * origin as a string into ORIGIN (JAD_JOURNAL_ORIGIN_MAX + 1 bytes), the
  * country it counts for into COUNTRY (3 bytes; the one rule,

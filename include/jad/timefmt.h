@@ -22,4 +22,20 @@ void jad_time_format (int64_t ms, char *buf);
 int64_t jad_time_now_ms (void);
 int64_t jad_time_mono_ms (void);
 
+/* Pacing by event time, SPEED times real time (3600: an operation hour a
+ * second), as jad-replay --speed and jad-console --replay play a journal:
+ * the first event paced sets the origin, every later one is due when as
+ * much monotonic time has passed as event time since it, over SPEED.
+ * Zero-initialise with the speed set. */
+typedef struct {
+    double  speed;              /* > 0 */
+    int     started;            /* the origin is set */
+    int64_t event0;             /* the first event's time, ms */
+    int64_t mono0;              /* when it was paced (monotonic ms) */
+} jad_time_pace_t;
+
+/* Milliseconds until EVENT_MS is due at monotonic NOW; 0 or less: now (the
+ * first call, and an event earlier than the origin, are due at once). */
+int64_t jad_time_pace (jad_time_pace_t *pace, int64_t event_ms, int64_t now);
+
 #endif

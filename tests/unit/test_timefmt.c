@@ -68,10 +68,27 @@ test_format (void **state)
     assert_true (jad_time_mono_ms () >= 0);
 }
 
+/* Pacing: the first event is due at once and sets the origin; later ones
+ * are due after their event-time distance over the speed; earlier ones at
+ * once. */
+static void
+test_pace (void **state)
+{
+    (void) state;
+    jad_time_pace_t pace = { .speed = 3600 };
+    assert_int_equal (jad_time_pace (&pace, 1000000, 500), 0);
+    /* an operation hour later is due a second later */
+    assert_int_equal (jad_time_pace (&pace, 1000000 + 3600000, 500), 1000);
+    assert_int_equal (jad_time_pace (&pace, 1000000 + 3600000, 1200), 300);
+    assert_true (jad_time_pace (&pace, 1000000 + 3600000, 1600) < 0);
+    assert_true (jad_time_pace (&pace, 999000, 600) <= 0);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_pace),
         cmocka_unit_test (test_parse_utc),
         cmocka_unit_test (test_parse_offset),
         cmocka_unit_test (test_parse_rejects),
