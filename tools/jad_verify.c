@@ -333,14 +333,18 @@ out:
 
 /* ------------------------------------------------------------ main */
 
+/* 0; 1 with ERR when the journal's file is damaged (errno EBADMSG from
+ * the store: that is a verdict, "not intact"); -1 with ERR when it cannot
+ * be opened at all. */
 static int
 s_open (s_verify_t *self, char *err, size_t errlen)
 {
     char why[512];
     self->journal = jad_journal_find (self->dir, why, sizeof why);
+    int damaged = !self->journal && errno == EBADMSG;
     if (!self->journal)
-        snprintf (err, errlen, "--data: %s", why);
-    return self->journal ? 0 : -1;
+        snprintf (err, errlen, "%s%s", damaged ? "" : "--data: ", why);
+    return self->journal ? 0 : damaged ? 1 : -1;
 }
 
 static int
@@ -355,14 +359,16 @@ s_any_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
  * the journal, its operation and head, and the trust anchor — --roster
  * FILE, which must be this operation's, or else a roster recorded in the
  * journal (unless only the chain is checked).  0; 1 with ERR when FILE is
- * another operation's roster (the journal is then "not intact"); -1 with
- * ERR when something cannot be read or is missing. */
+ * another operation's roster or the journal's file is damaged (the journal
+ * is then "not intact"); -1 with ERR when something cannot be read or is
+ * missing. */
 static int
 s_setup (s_verify_t *self, const char *roster_file, char *err, size_t errlen)
 {
     char why[512];
-    if (s_open (self, err, errlen) != 0)
-        return -1;
+    int opened = s_open (self, err, errlen);
+    if (opened != 0)
+        return opened;
     jad_journal_meta_t meta;
     if (jad_journal_meta_get (self->journal, &meta) != 0
     ||  jad_journal_head (self->journal, &self->head) != 0) {

@@ -21,6 +21,10 @@
  *    - reader slots of dead processes cleared at open and every 1024
  *      commits (a dead reader would pin old pages and make the file grow);
  *    - the modes of the directory and files;
+ *    - a damaged file refused with a message, never a signal: both meta
+ *      pages and the file's size are checked before LMDB maps it, and a
+ *      file that shrinks under a running process ends it with one line
+ *      and exit status 2 instead of a silent SIGBUS (jad_store_open);
  *    - the small codecs every layout here uses: big-endian integers (so
  *      LMDB's byte order is numeric order), string-keyed meta values, and
  *      databases keyed by a BE64 sequence (scan, last, floor, count).
@@ -127,18 +131,57 @@ typedef struct {
 
 /* Open the store in DIR as SPEC lays it out.  FLAGS is 0,
  * JAD_STORE_CREATE (make the directory with SPEC->dir_mode and the
- * databases) or JAD_STORE_RDONLY.  Registers DIR's realpath (a second open
- * of one directory in a process fails), opens the environment (MDB_NOTLS,
- * maxdbs JAD_STORE_DBS_MAX, SPEC->mapsize for a new file), forces the
- * modes when SPEC says so and this is a writer, clears the reader slots of
- * dead processes, then opens the databases and runs SPEC->init (with
- * INIT_ARG) in one transaction, committed durably.  Returns NULL with a
- * one-line reason in ERR — "KIND DIR: no KIND there (no such directory)",
- * "... (data.mdb missing)", "KIND DIR: not a directory", "KIND DIR is
- * already open in this process", "KIND DIR: not a jadhub KIND (no 'NAME'
- * database)", "KIND: CREATE and RDONLY are exclusive", SPEC->init's
- * reason, or LMDB's.  A writer's open costs one durable commit.  Caller
- * owns the result; SPEC must outlive it, INIT_ARG need not. */
+ * databases) or JAD_STORE_RDONLY.  A writer first checks that the
+ * directory, data.mdb and lock.mdb (those that exist) are writable.  Then
+ * data.mdb is checked against its own meta pages before LMDB maps it
+ * (LMDB 0.9's layout; two preads and an fstat): both meta pages carry the
+ * magic, version, meta flag and one sane page size; their txnids follow
+ * LMDB's alternation (meta page N & 1 holds txnid N, so they differ by
+ * one, or are both 0 in a new file) — a damaged txnid is refused, never
+ * left to LMDB, which would open the other meta and roll a committed
+ * transaction back; last page and root pages are in range; and the file
+ * holds every page the newer meta uses (pages past its end are allowed
+ * only when its free-page tree lists them all: LMDB does not write a
+ * page it allocated and freed in one transaction).  An empty data.mdb is
+ * made afresh under CREATE.  Registers DIR's realpath (a second open of
+ * one directory in a process fails), opens the environment (MDB_NOTLS,
+ * maxdbs JAD_STORE_DBS_MAX, SPEC->mapsize for a new file; LMDB makes a
+ * missing lock.mdb again), forces the modes when SPEC says so and this is
+ * a writer, clears the reader slots of dead processes, then opens the
+ * databases and runs SPEC->init (with INIT_ARG) in one transaction,
+ * committed durably.
+ *
+ * Returns NULL with a one-line reason in ERR and errno set.  errno is
+ * EBADMSG when the file is damaged — "KIND DIR: data.mdb is damaged:
+ * 503,808 bytes, but its last page ends at byte 671,744 (truncated?);
+ * ...", "KIND DIR: meta page 1 of data.mdb is damaged (txnid 6 where an
+ * odd one is expected); ...", "KIND DIR: meta pages 0 and 1 of data.mdb
+ * disagree (...)", "KIND DIR: data.mdb is damaged (MDB_CORRUPTED: ...)",
+ * each ending with what an operator can do for that kind (the journal's
+ * `jad-journal repair`, the outbox's backup; docs/OPERATIONS.md,
+ * Recovery).  Any other errno means the store could not be opened at
+ * all: ENOENT "KIND DIR: no KIND there (no such directory)", "...
+ * (data.mdb missing)", "... (data.mdb is empty)"; ENOTDIR "KIND DIR: not a
+ * directory"; EACCES, EPERM or EROFS "KIND DIR: read-only (data.mdb is not
+ * writable: ...): ..." (a writer) or LMDB's "Permission denied"; EBUSY
+ * "KIND DIR is already open in this process"; EINVAL "KIND DIR: not a
+ * jadhub KIND (no 'NAME' database)", "KIND: CREATE and RDONLY are
+ * exclusive", SPEC->init's reason; or LMDB's reason with its errno.  So
+ * a checker can tell "damaged" (its verdict) from "cannot open" (an I/O
+ * error).
+ *
+ * While the store is open, a SIGBUS on a read of its map (the file was
+ * cut short under the process) writes "PROGRAM: KIND DIR: data.mdb shrank
+ * under this process (a read at byte N is past its end): it is damaged;
+ * stopping (exit 2); ..." to stderr and ends the process with _exit(2):
+ * the first open installs a SA_SIGINFO handler for SIGBUS that does this
+ * for the maps of up to 32 open stores and hands any other SIGBUS to the
+ * disposition it replaced.  A program that installs its own SIGBUS
+ * handler afterwards replaces it until the next open of a store, which
+ * puts it back on top (handing what is not a store's to that one).
+ *
+ * A writer's open costs one durable commit.  Caller owns the result; SPEC
+ * must outlive it, INIT_ARG need not. */
 jad_store_t *jad_store_open (const char *dir, int flags,
                              const jad_store_spec_t *spec, void *init_arg,
                              char *err, size_t errlen);
