@@ -95,25 +95,27 @@ typedef struct {
     uint8_t *buf;               /* its bytes (NULL once taken) */
     size_t   len;
     uint8_t  hash[S_HASH];      /* BLAKE2b-256 of the bytes */
-    int      has_prev;
+    int      has_prev;          /* it has a prev_hash (entry 1 has none) */
     uint8_t  prev[S_HASH];      /* its prev_hash */
-    uint32_t epoch;
+    uint32_t epoch;             /* its epoch, for a meta rebuilt without
+                                 * the damaged journal's */
 } s_copy_t;
 
 typedef struct {
-    const jad_repair_config_t *cfg;
-    jad_repair_result_t *res;
-    s_source_t     src[S_SOURCES_MAX];
+    const jad_repair_config_t *cfg;            /* the caller's */
+    jad_repair_result_t *res;                  /* the caller's, filled in */
+    s_source_t     src[S_SOURCES_MAX];         /* [0] damaged, [1..] mirrors */
     size_t         n_src;
-    jad_journal_t *out;
+    jad_journal_t *out;                        /* the new journal: the only
+                                                * one this process opens */
     s_copy_t       copies[2][S_SOURCES_MAX];   /* by seq & 1: N and N + 1 */
     const uint8_t *batch[S_BATCH];             /* owned, freed at flush */
-    size_t         batch_len[S_BATCH];
-    size_t         n_batch, batch_bytes;
-    uint32_t       last_epoch;
+    size_t         batch_len[S_BATCH];         /* their lengths */
+    size_t         n_batch, batch_bytes;       /* how many, how large */
+    uint32_t       last_epoch;                 /* of the last entry taken */
     uint64_t       damaged_bad;                /* entries the damaged journal
                                                 * could not give */
-    uint64_t       damaged_bad_first, damaged_bad_last;
+    uint64_t       damaged_bad_first, damaged_bad_last;    /* their range */
 } s_repair_t;
 
 /* Append a line to RES->notes. */
