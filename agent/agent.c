@@ -609,12 +609,15 @@ s_send_hook (void *arg, const uint8_t *buf, size_t len)
 
 /* ------------------------------------------------------------ status */
 
-/* Write DIR/status.json atomically (temp file + rename). */
+/* Write DIR/status.json atomically (temp file + rename).  "written_ms"
+ * (and "updated", the same time in RFC 3339) let a reader tell the file
+ * of a daemon that stopped or hangs from a current one (statusfile.h). */
 static void
 s_write_status (jad_agent_t *self, const jad_outbox_stats_t *st)
 {
     char updated[JAD_TIME_STRLEN];
-    jad_time_format (jad_time_now_ms (), updated);
+    int64_t written = jad_time_now_ms ();
+    jad_time_format (written, updated);
     int connected = jad_feed_client_connected (self->feed, self->now);
     uint64_t hub_head = jad_feed_client_hub_head (self->feed);
     uint64_t lag = hub_head > self->mirror_head ? hub_head - self->mirror_head : 0;
@@ -636,7 +639,8 @@ s_write_status (jad_agent_t *self, const jad_outbox_stats_t *st)
         jad_entry_json_string (f, self->alarm);
     else
         fputs ("null", f);
-    fprintf (f, ",\"updated\":\"%s\"}\n", updated);
+    fprintf (f, ",\"updated\":\"%s\",\"written_ms\":%" PRId64 "}\n", updated,
+             written);
     if (fclose (f) != 0 || rename (self->status_tmp, self->status_path) != 0)
         jad_log_warn ("%s: %s", self->status_path, strerror (errno));
 }

@@ -31,6 +31,7 @@
 #include "jad/outbox.h"
 #include "jad/report.h"
 #include "jad/report_json.h"
+#include "jad/statusfile.h"
 #include "jad/timefmt.h"
 #include "jad/wire.h"
 #include "agent.h"
@@ -117,7 +118,15 @@ s_usage_status (FILE *out)
 "position and lag behind the hub, and whether the daemon runs and hears\n"
 "the hub.  --json prints one object with outbox_depth, last_acked,\n"
 "last_acked_hub_seq, rejected, mirror_seq, mirror_lag, connected,\n"
-"daemon_running, hub_head, country, origin.\n"
+"daemon_running, hub_head, country, origin, checkpoint, alarm, stale,\n"
+"written.\n"
+"\n"
+"The daemon's view (connected, hub head, lag) comes from DIR/status.json,\n"
+"which it rewrites every second.  When its writer no longer runs, or has\n"
+"not written it for 5 s, the file is stale: the text says so (\"stale:\n"
+"written 3 min ago by a process that is no longer running\"), JSON has\n"
+"\"stale\":true, \"connected\":false and \"mirror_lag\":null, and hub_head\n"
+"is as of \"written\".\n"
 "\n"
 "exit: 0 done; 2 usage error or no agent data in DIR\n");
 }
@@ -473,35 +482,20 @@ out:
 /* ------------------------------------------------------------ status */
 
 typedef struct {
+    jad_statusfile_t file;      /* status.json: its writer, age, staleness */
     int      running;           /* status.json's pid is alive */
     long     pid;
-    int      connected;
+    int      connected;         /* the file says so, and it is current */
     int      has_hub_head;
-    uint64_t hub_head;
+    uint64_t hub_head;          /* as of file.written_ms */
     uint64_t checkpoint;        /* last hub checkpoint matched by the mirror */
     char     alarm[512];        /* the daemon's trust alarm, "" none */
+    char     stale[192];        /* why the file is not current, "" when it is */
 } s_daemon_t;
 
-/* 1 when process PID exists and is not a zombie (a daemon killed with
- * SIGKILL stays a zombie until its parent reaps it). */
-static int
-s_pid_alive (long pid)
-{
-    if (kill ((pid_t) pid, 0) != 0 && errno != EPERM)
-        return 0;
-    char path[64], buf[256];
-    snprintf (path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return 1;               /* no /proc: trust kill */
-    size_t n = fread (buf, 1, sizeof buf - 1, f);
-    fclose (f);
-    buf[n] = 0;
-    const char *p = strrchr (buf, ')');     /* the name may hold spaces */
-    return !(p && p[1] == ' ' && p[2] == 'Z');
-}
-
-/* Read DIR/status.json, if any, and whether its writer still runs. */
+/* Read DIR/status.json, if any, whether its writer still runs, and
+ * whether it is current (lib/statusfile.c): what a stale file says about
+ * the connection is the past, not the present. */
 static void
 s_daemon_state (const char *dir, s_daemon_t *d)
 {
@@ -509,22 +503,20 @@ s_daemon_state (const char *dir, s_daemon_t *d)
     char *path = s_join (dir, "status.json");
     if (!path)
         return;
-    json_error_t jerr;
-    json_t *root = json_load_file (path, 0, &jerr);
+    json_t *root = jad_statusfile_read (path, jad_time_now_ms (), &d->file);
     free (path);
     if (!root)
         return;
-    json_t *v = json_object_get (root, "pid");
-    if (json_is_integer (v) && json_integer_value (v) > 0) {
-        d->pid = (long) json_integer_value (v);
-        d->running = s_pid_alive (d->pid);
-    }
-    v = json_object_get (root, "hub_head");
+    d->pid = d->file.pid;
+    d->running = d->file.running;
+    jad_statusfile_describe (&d->file, d->stale, sizeof d->stale);
+    json_t *v = json_object_get (root, "hub_head");
     if (json_is_integer (v) && json_integer_value (v) >= 0) {
         d->has_hub_head = 1;
         d->hub_head = (uint64_t) json_integer_value (v);
     }
-    d->connected = d->running && json_is_true (json_object_get (root, "connected"));
+    d->connected = !d->file.stale
+                && json_is_true (json_object_get (root, "connected"));
     v = json_object_get (root, "checkpoint");
     if (json_is_integer (v) && json_integer_value (v) >= 0)
         d->checkpoint = (uint64_t) json_integer_value (v);
@@ -615,14 +607,22 @@ s_status (int argc, char **argv)
     s_daemon_state (dir, &d);
     uint64_t lag = d.has_hub_head && d.hub_head > mirror_seq
                  ? d.hub_head - mirror_seq : 0;
+    char written[JAD_TIME_STRLEN] = "";
+    if (d.file.exists && d.file.written_ms > 0)
+        jad_time_format (d.file.written_ms, written);
     if (as_json) {
+        /* A stale file's lag is not the present one: null. */
         printf ("{\"outbox_depth\":%" PRIu64 ",\"last_acked\":%" PRIu64
                 ",\"last_acked_hub_seq\":%" PRIu64 ",\"rejected\":%" PRIu64
-                ",\"mirror_seq\":%" PRIu64 ",\"mirror_lag\":%" PRIu64
-                ",\"connected\":%s,\"daemon_running\":%s,\"hub_head\":",
+                ",\"mirror_seq\":%" PRIu64 ",\"mirror_lag\":",
                 st.depth, st.last_acked, st.last_acked_hub_seq, st.rejected,
-                mirror_seq, lag, d.connected ? "true" : "false",
-                d.running ? "true" : "false");
+                mirror_seq);
+        if (d.file.stale)
+            printf ("null");
+        else
+            printf ("%" PRIu64, lag);
+        printf (",\"connected\":%s,\"daemon_running\":%s,\"hub_head\":",
+                d.connected ? "true" : "false", d.running ? "true" : "false");
         if (d.has_hub_head)
             printf ("%" PRIu64, d.hub_head);
         else
@@ -630,8 +630,13 @@ s_status (int argc, char **argv)
         json_t *alarm = d.alarm[0] ? json_string (d.alarm) : json_null ();
         char *alarm_text = json_dumps (alarm, JSON_ENCODE_ANY);
         printf (",\"country\":\"%s\",\"origin\":\"%s\",\"checkpoint\":%" PRIu64
-                ",\"alarm\":%s}\n", st.country, st.origin, d.checkpoint,
-                alarm_text ? alarm_text : "null");
+                ",\"alarm\":%s,\"stale\":%s,\"written\":", st.country,
+                st.origin, d.checkpoint, alarm_text ? alarm_text : "null",
+                d.file.stale ? "true" : "false");
+        if (written[0])
+            printf ("\"%s\"}\n", written);
+        else
+            printf ("null}\n");
         free (alarm_text);
         json_decref (alarm);
     }
@@ -641,9 +646,16 @@ s_status (int argc, char **argv)
         if (st.origin[0])
             printf (" (origin %s)", st.origin);
         printf ("\n");
-        if (d.running)
+        if (d.running && !d.file.stale)
             printf ("  daemon        running (pid %ld), hub %s\n", d.pid,
                     d.connected ? "connected" : "not connected");
+        else
+        if (d.running)
+            printf ("  daemon        running (pid %ld), hub connection "
+                    "unknown (%s)\n", d.pid, d.stale);
+        else
+        if (d.file.exists)
+            printf ("  daemon        daemon not running (%s)\n", d.stale);
         else
             printf ("  daemon        daemon not running\n");
         printf ("  outbox        %" PRIu64 " reports waiting, %" PRIu64
@@ -657,9 +669,14 @@ s_status (int argc, char **argv)
         printf ("  rejected      %" PRIu64 "\n", st.rejected);
         if (st.rejected)
             jad_outbox_rejected_scan (outbox, 10, s_rejected_line, NULL);
-        if (d.has_hub_head)
+        if (d.has_hub_head && !d.file.stale)
             printf ("  mirror        at %" PRIu64 ", hub at %" PRIu64 " (lag %"
                     PRIu64 ")\n", mirror_seq, d.hub_head, lag);
+        else
+        if (d.has_hub_head)
+            printf ("  mirror        at %" PRIu64 ", hub head unknown (%" PRIu64
+                    " when status.json was written, %s)\n", mirror_seq,
+                    d.hub_head, written);
         else
             printf ("  mirror        at %" PRIu64 ", hub head unknown\n", mirror_seq);
         printf ("  chain         %s%s", d.alarm[0] ? "ALARM: " : "",

@@ -309,6 +309,9 @@ s_on_journaled (void *arg, uint64_t seq, const uint8_t *entry, size_t len,
 
 /* ------------------------------------------------------------ status */
 
+/* Write DIR/status.json atomically (temp file + rename).  "written_ms"
+ * (and "updated", the same time in RFC 3339) let a reader tell the file
+ * of a hub that stopped or hangs from a current one (statusfile.h). */
 static void
 s_write_status (jad_hub_t *self)
 {
@@ -321,7 +324,8 @@ s_write_status (jad_hub_t *self)
     uint64_t bytes = 0;
     jad_journal_stat (self->journal, &bytes);
     char now[JAD_TIME_STRLEN];
-    jad_time_format (jad_time_now_ms (), now);
+    int64_t written = jad_time_now_ms ();
+    jad_time_format (written, now);
     /* The operation name is free text: let jansson quote it. */
     json_t *op = json_string (jad_roster_operation (self->roster));
     char *op_json = op ? json_dumps (op, JSON_ENCODE_ANY) : NULL;
@@ -329,9 +333,10 @@ s_write_status (jad_hub_t *self)
     fprintf (f, "{\"pid\":%ld,\"operation\":%s,\"head_seq\":%" PRIu64
              ",\"epoch\":%u,\"journal_bytes\":%" PRIu64
              ",\"ingest_rate\":%.1f,\"ingested\":%" PRIu64
-             ",\"updated\":\"%s\",\"participants\":[",
+             ",\"updated\":\"%s\",\"written_ms\":%" PRId64
+             ",\"participants\":[",
              (long) getpid (), op_json ? op_json : "null", s_head (self),
-             self->epoch, bytes, self->rate, self->ingested, now);
+             self->epoch, bytes, self->rate, self->ingested, now, written);
     int64_t mono = jad_time_mono_ms ();
     for (size_t i = 0; i < jad_roster_size (self->roster); i++) {
         const jad_participant_t *p = jad_roster_at (self->roster, i);

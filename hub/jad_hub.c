@@ -16,6 +16,8 @@
 #include "jad/config.h"
 #include "jad/journal.h"
 #include "jad/log.h"
+#include "jad/statusfile.h"
+#include "jad/timefmt.h"
 #include "hub.h"
 
 static void
@@ -31,7 +33,11 @@ s_usage (FILE *out)
 "The hub journals every report in DIR/journal (LMDB), acknowledges it and\n"
 "publishes it.  SIGHUP reloads the roster; SIGTERM or SIGINT stops it.\n"
 "status: head sequence, participants and when last seen, ingest rate,\n"
-"journal size.\n"
+"journal size.  The running hub's view comes from DIR/status.json, which it\n"
+"rewrites every second; when its writer no longer runs or has not written\n"
+"it for 5 s it is stale: the text says so (\"stale: written 3 min ago by a\n"
+"process that is no longer running\"), JSON has \"stale\":true, and nobody\n"
+"is shown connected.  JSON \"written\" is when the file was written.\n"
 "\n"
 "--config FILE  read settings from FILE: 'key = value' lines, a key being\n"
 "               a long option's name (data, roster, key, listen, publish,\n"
@@ -72,23 +78,30 @@ s_status (const char *dir, int json)
         fprintf (stderr, "jad-hub: %s: cannot read the journal\n", path);
         return 2;
     }
+    /* The running hub's view, if current: a stale file (its hub gone, or
+     * hung) says who was connected then, not now (lib/statusfile.c). */
     snprintf (path, sizeof path, "%s/status.json", dir);
-    json_error_t jerr;
-    json_t *st = json_load_file (path, 0, &jerr);
-    json_int_t pid = st ? json_integer_value (json_object_get (st, "pid")) : 0;
-    /* EPERM: it runs, as another user (the jadhub group reading it). */
-    int running = pid > 0 && (kill ((pid_t) pid, 0) == 0 || errno == EPERM);
+    jad_statusfile_t file;
+    json_t *st = jad_statusfile_read (path, jad_time_now_ms (), &file);
+    int running = file.running;
+    char stale[192], written[JAD_TIME_STRLEN] = "";
+    jad_statusfile_describe (&file, stale, sizeof stale);
+    if (file.exists && file.written_ms > 0)
+        jad_time_format (file.written_ms, written);
     json_t *out = json_object ();
     json_object_set_new (out, "operation", json_string (meta.name));
     json_object_set_new (out, "running", json_boolean (running));
     json_object_set_new (out, "head_seq", json_integer ((json_int_t) head));
     json_object_set_new (out, "journal_bytes", json_integer ((json_int_t) bytes));
-    json_object_set_new (out, "ingest_rate", running && st
+    json_object_set_new (out, "ingest_rate", !file.stale && st
         ? json_incref (json_object_get (st, "ingest_rate")) : json_real (0));
     json_t *parts = st ? json_object_get (st, "participants") : NULL;
     json_object_set_new (out, "participants",
                          parts ? json_incref (parts) : json_array ());
-    if (parts && !running) {
+    json_object_set_new (out, "stale", json_boolean (file.stale));
+    json_object_set_new (out, "written", written[0] ? json_string (written)
+                                                    : json_null ());
+    if (parts && file.stale) {
         size_t i;
         json_t *p;
         json_array_foreach (parts, i, p)
@@ -101,7 +114,8 @@ s_status (const char *dir, int json)
     }
     else {
         printf ("operation     %s\n", meta.name);
-        printf ("hub           %s\n", running ? "running" : "not running");
+        printf ("hub           %s%s%s%s\n", running ? "running" : "not running",
+                stale[0] ? " (" : "", stale, stale[0] ? ")" : "");
         printf ("head          %" PRIu64 "\n", head);
         printf ("journal       %" PRIu64 " bytes\n", bytes);
         printf ("ingest rate   %.1f reports/s\n",

@@ -9,6 +9,11 @@
  *  The hub and agent binaries are taken from the directory jad-sim itself
  *  lives in, so bin/, build/asan/bin/ and an installed PREFIX/bin each run
  *  their own build.
+ *
+ *  A hub that dies is started again on the same ports and data, up to
+ *  S_HUB_RESTARTS times (its agents keep their reports in their outboxes
+ *  meanwhile and send them when it is back), and a report is never called
+ *  lost while an outbox still holds it.
  */
 #define _GNU_SOURCE     /* pipe2 */
 #include <errno.h>
@@ -35,6 +40,7 @@
 #include "jad/journal.h"
 #include "jad/keys.h"
 #include "jad/lines.h"
+#include "jad/outbox.h"
 #include "jad/report.h"
 #include "jad/report_json.h"
 #include "jad/roster.h"
@@ -44,6 +50,10 @@ extern char **environ;
 
 #define S_MAX_COUNTRIES 256
 #define S_STALL_MS      60000   /* no progress this long: give up */
+#define S_HUB_RESTARTS  3       /* a hub that dies is started again this
+                                 * many times, after S_HUB_BACKOFF_MS, then
+                                 * twice that, ... */
+#define S_HUB_BACKOFF_MS 500
 
 typedef struct {
     char   code[3];          /* ISO 3166 alpha-2 */
@@ -70,6 +80,7 @@ typedef struct {
     int64_t      first_ms, last_ms;
     pid_t        hub;
     int          hub_port, feed_port;
+    int          hub_restarts;  /* times the hub was started again */
 } s_sim_t;
 
 static volatile sig_atomic_t s_stop;
@@ -108,6 +119,10 @@ s_usage (FILE *out)
 "and roster), DIR/logs (every process's log).  Waits until every report is\n"
 "acknowledged and every mirror holds the whole journal, then stops all\n"
 "processes (with --keep-running: waits for SIGINT/SIGTERM first).\n"
+"A hub that dies is started again on the same ports and data, up to 3\n"
+"times (after 0.5 s, 1 s, 2 s); its agents keep their reports meanwhile.\n"
+"A report still in an agent's outbox is never counted as lost: a run that\n"
+"cannot finish says how many wait there.\n"
 "The last line is a summary: N reports from C countries in S s (R reports/s).\n"
 "\n"
 "--config FILE  settings as 'key = value' lines, a key being a long option's\n"
@@ -117,8 +132,8 @@ s_usage (FILE *out)
 "               operation yet, jad-hub and jad-agent are beside jad-sim, and\n"
 "               exit, starting and writing nothing\n"
 "\n"
-"exit: 0 done (--check: valid); 1 lines rejected or reports lost (--check:\n"
-"      invalid); 2 usage or I/O error\n");
+"exit: 0 done (--check: valid); 1 lines rejected, reports lost, or not\n"
+"      finished (--check: invalid); 2 usage or I/O error\n");
 }
 
 static int
@@ -389,6 +404,30 @@ s_outbox_depth (const char *data, const char *code)
     return n;
 }
 
+/* Reports waiting in every agent's outbox, read from the outboxes
+ * themselves (a status file may be a second old, or its agent dead).
+ * *UNREADABLE_P = outboxes that could not be read. */
+static uint64_t
+s_waiting (s_sim_t *self, size_t *unreadable_p)
+{
+    uint64_t waiting = 0;
+    *unreadable_p = 0;
+    for (size_t i = 0; i < self->n_countries; i++) {
+        char path[4200], err[512];
+        jad_outbox_stats_t st;
+        s_fmt (path, sizeof path, "%s/agents/%s/outbox", self->data,
+               self->countries[i].code);
+        jad_outbox_t *outbox = jad_outbox_open (path, JAD_OUTBOX_RDONLY,
+                                                err, sizeof err);
+        if (outbox && jad_outbox_stats (outbox, &st) == 0)
+            waiting += st.depth;
+        else
+            (*unreadable_p)++;
+        jad_outbox_destroy (&outbox);
+    }
+    return waiting;
+}
+
 static uint64_t
 s_head (jad_journal_t **journal_p, const char *dir)
 {
@@ -399,6 +438,37 @@ s_head (jad_journal_t **journal_p, const char *dir)
     if (*journal_p && jad_journal_head (*journal_p, &head) != 0)
         head = 0;
     return head;
+}
+
+/* The hub child exited with STATUS: start it again on the same ports
+ * and data (HUB_ARGV, log LOG) after a growing pause, unless it has been
+ * S_HUB_RESTARTS times already.  1 when it stays down. */
+static int
+s_hub_died (s_sim_t *self, int status, const char *logs, char *const hub_argv[],
+            const char *log)
+{
+    char how[64];
+    if (WIFSIGNALED (status))
+        s_fmt (how, sizeof how, "killed by signal %d", WTERMSIG (status));
+    else
+        s_fmt (how, sizeof how, "exit %d", WEXITSTATUS (status));
+    if (self->hub_restarts >= S_HUB_RESTARTS) {
+        fprintf (stderr, "jad-sim: the hub exited again (%s; see %s/hub.log), "
+                 "after %d restarts: giving up\n", how, logs, S_HUB_RESTARTS);
+        return 1;
+    }
+    int64_t pause = (int64_t) S_HUB_BACKOFF_MS << self->hub_restarts;
+    self->hub_restarts++;
+    fprintf (stderr, "jad-sim: the hub exited (%s; see %s/hub.log): starting "
+             "it again in %.1f s (restart %d of %d)\n", how, logs,
+             (double) pause / 1000.0, self->hub_restarts, S_HUB_RESTARTS);
+    for (int64_t end = jad_time_mono_ms () + pause;
+         !s_stop && jad_time_mono_ms () < end; )
+        usleep (20000);
+    if (s_stop)
+        return 1;
+    self->hub = s_spawn (self, "jad-hub", hub_argv, log, NULL, -1);
+    return self->hub < 0 ? (self->hub = 0, 1) : 0;
 }
 
 /* Everything a run needs before it starts anything, for the run and for
@@ -485,11 +555,12 @@ s_run (s_sim_t *self)
     s_fmt (hub_data, sizeof hub_data, "%s/hub", self->data);
     s_fmt (hub_key, sizeof hub_key, "%s/hub.secret", keys);
     s_fmt (hub_pub, sizeof hub_pub, "%s/hub.pub", keys);
-    s_fmt (log, sizeof log, "%s/hub.log", logs);
+    char hub_log[4400];
+    s_fmt (hub_log, sizeof hub_log, "%s/hub.log", logs);
     char *hub_argv[] = { "jad-hub", "--data", hub_data, "--roster", roster,
                          "--key", hub_key, "--listen", hub_ep,
                          "--publish", feed_ep, NULL };
-    self->hub = s_spawn (self, "jad-hub", hub_argv, log, NULL, -1);
+    self->hub = s_spawn (self, "jad-hub", hub_argv, hub_log, NULL, -1);
     if (self->hub < 0)
         goto out;
 
@@ -569,11 +640,11 @@ s_run (s_sim_t *self)
             if (m < hub_head || s_outbox_depth (self->data, c->code) != 0)
                 all = 0;
         }
-        int dead = 0;
-        if (waitpid (self->hub, NULL, WNOHANG) == self->hub) {
-            fprintf (stderr, "jad-sim: the hub exited (see %s/hub.log)\n", logs);
+        int dead = 0, status = 0;
+        if (self->hub > 0 && waitpid (self->hub, &status, WNOHANG) == self->hub) {
             self->hub = 0;
-            dead = 1;
+            dead = s_hub_died (self, status, logs, hub_argv, hub_log);
+            progress_at = jad_time_mono_ms ();
         }
         if (all || dead)
             { done = all; break; }
@@ -593,8 +664,23 @@ s_run (s_sim_t *self)
 
     rc = 0;
     if (!done) {
-        fprintf (stderr, "jad-sim: lost: the hub journaled %" PRIu64 " of %"
-                 PRIu64 " accepted reports\n", hub_head, self->valid);
+        /* Every accepted report is journaled (acknowledged ones surely) or
+         * still in its outbox (or, unacknowledged, both): only what is in
+         * neither is lost. */
+        size_t unreadable = 0;
+        uint64_t waiting = s_waiting (self, &unreadable);
+        uint64_t held = hub_head + waiting;
+        if (held < self->valid && !unreadable)
+            fprintf (stderr, "jad-sim: lost: the hub journaled %" PRIu64 " of %"
+                     PRIu64 " accepted reports and the outboxes hold %" PRIu64
+                     ": %" PRIu64 " lost\n", hub_head, self->valid, waiting,
+                     self->valid - held);
+        else
+            fprintf (stderr, "jad-sim: not finished: the hub journaled %" PRIu64
+                     " of %" PRIu64 " accepted reports; %" PRIu64 " wait in the "
+                     "agents' outboxes%s (not lost: an agent sends them when "
+                     "its hub is back)\n", hub_head, self->valid, waiting,
+                     unreadable ? ", and some outboxes could not be read" : "");
         rc = 1;
     }
     else

@@ -9,13 +9,19 @@
  *  jad-tamper DIR insert SEQ     copy entry SEQ to SEQ+1, shifting the rest
  *  jad-tamper DIR truncate SEQ   delete every entry from SEQ on
  *  jad-tamper DIR drop-checkpoints 0   delete every signed checkpoint
+ *  jad-tamper DIR zero-page SEQ  overwrite with zeros the page of data.mdb
+ *                                that holds entry SEQ (a damaged disk, not
+ *                                an attacker: the B-tree itself is broken;
+ *                                prints the page number)
  *
  *  exit: 0 done; 2 usage or LMDB error.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -67,15 +73,94 @@ s_del (MDB_txn *txn, MDB_dbi dbi, uint64_t seq)
     return mdb_del (txn, dbi, &k, NULL);
 }
 
+/* The file offset of map address P, from this process's mapping of
+ * DIR/data.mdb in /proc/self/maps; -1 when not found. */
+static long long
+s_file_offset (const void *p)
+{
+    FILE *f = fopen ("/proc/self/maps", "r");
+    char line[4600];
+    long long off = -1;
+    while (f && off < 0 && fgets (line, sizeof line, f)) {
+        unsigned long long lo, hi, foff;
+        char path[4096] = "";
+        if (sscanf (line, "%llx-%llx %*s %llx %*s %*s %4095s", &lo, &hi, &foff,
+                    path) != 4)
+            continue;
+        size_t n = strlen (path);
+        if (n < 9 || strcmp (path + n - 9, "/data.mdb") != 0)
+            continue;
+        if ((uintptr_t) p >= lo && (uintptr_t) p < hi)
+            off = (long long) ((uintptr_t) p - lo + foff);
+    }
+    if (f)
+        fclose (f);
+    return off;
+}
+
+/* zero-page: find where entry SEQ's bytes lie in the file (LMDB hands out
+ * pointers into its read-only map), close, and write a page of zeros
+ * there.  A zeroed page is neither a branch nor a leaf: LMDB answers
+ * MDB_CORRUPTED for every key on it. */
+static int
+s_zero_page (const char *dir, uint64_t seq)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val v;
+    MDB_stat st;
+    uint8_t kb[8];
+    s_key (kb, seq);
+    MDB_val k = { 8, kb };
+    long long off = -1;
+    if (mdb_env_create (&env) || mdb_env_set_maxdbs (env, 8)
+    ||  mdb_env_open (env, dir, MDB_RDONLY, 0600)) {
+        fprintf (stderr, "jad-tamper: cannot open %s\n", dir);
+        return 2;
+    }
+    if (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn) == 0) {
+        if (mdb_dbi_open (txn, "entries", 0, &dbi) == 0
+        &&  mdb_get (txn, dbi, &k, &v) == 0 && mdb_env_stat (env, &st) == 0)
+            off = s_file_offset (v.mv_data);
+        mdb_txn_abort (txn);
+    }
+    mdb_env_close (env);
+    if (off < 0) {
+        fprintf (stderr, "jad-tamper: entry %llu not found in %s\n",
+                 (unsigned long long) seq, dir);
+        return 2;
+    }
+    long long page = off / st.ms_psize;
+    char path[4200];
+    snprintf (path, sizeof path, "%s/data.mdb", dir);
+    uint8_t *zeros = calloc (1, st.ms_psize);
+    int fd = open (path, O_WRONLY);
+    int rc = zeros && fd >= 0
+          && pwrite (fd, zeros, st.ms_psize, (off_t) (page * st.ms_psize))
+             == (ssize_t) st.ms_psize
+          && fsync (fd) == 0 ? 0 : 2;
+    if (fd >= 0)
+        close (fd);
+    free (zeros);
+    if (rc)
+        fprintf (stderr, "jad-tamper: cannot write %s\n", path);
+    else
+        printf ("%lld\n", page);
+    return rc;
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf (stderr, "usage: jad-tamper DIR flip|flip-meta|remove|swap|insert|truncate|drop-checkpoints SEQ\n");
+        fprintf (stderr, "usage: jad-tamper DIR flip|flip-meta|remove|swap|insert|truncate|drop-checkpoints|zero-page SEQ\n");
         return 2;
     }
     const char *mode = argv[2];
     uint64_t seq = strtoull (argv[3], NULL, 10);
+    if (strcmp (mode, "zero-page") == 0)
+        return s_zero_page (argv[1], seq);
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
