@@ -376,8 +376,11 @@ s_settle (jad_store_t *store, MDB_txn *txn, jad_journal_item_t *it,
     MDB_val k = { 8, kb }, v;
     rc = mdb_get (txn, s_dbi (store, S_DB_ENTRIES), &k, &v);
     if (rc != 0) {
-        s_damage (store, it, "names entry %" PRIu64 ", which %s", seq,
-                  rc == MDB_NOTFOUND ? "is missing" : mdb_strerror (rc));
+        if (rc == MDB_NOTFOUND)
+            s_damage (store, it, "names entry %" PRIu64 ", which is missing", seq);
+        else
+            s_damage (store, it, "names entry %" PRIu64 ", which cannot be read "
+                      "(%s)", seq, mdb_strerror (rc));
         if (rc == MDB_NOTFOUND)
             rc = 0;
         goto out;

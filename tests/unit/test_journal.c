@@ -1309,8 +1309,8 @@ test_dedupe_unreadable (void **state)
     s_item (&it[2], &bufs[2], "cy-police", s_inc1, 150, 50, 0);
     if (jad_journal_append (j, it, 3, err, sizeof err) != 0)
         fail_msg ("append: %s", err);
-    const char *unread[] = { "origin_seq 1)", "names entry 1, which",
-        "jad-journal repair", NULL };
+    const char *unread[] = { "origin_seq 1)", "names entry 1, which cannot be "
+        "read (", "jad-journal repair", NULL };
     s_expect_item (&it[0], JAD_JOURNAL_DAMAGED, 0, unread);
     s_expect_item (&it[1], JAD_JOURNAL_NEW, 201, NULL);
     s_expect_item (&it[2], JAD_JOURNAL_DUPLICATE, 150, NULL);
