@@ -6,7 +6,8 @@
  *  window (agent/window.c) says what is in flight and when to resend.
  *  What is the agent's own: sealing and sending the outbox, recording acks
  *  and refusals, committing the mirror, checking the hub's signed records
- *  against it (the alarm), and status.json.
+ *  against it and the hub's head against the last checkpoint it signed
+ *  (the alarm), and status.json.
  *
  *  Once per wake-up (a message, or at most 10 ms):
  *    1. read both sockets; entries go to the pending mirror batch, acks to
@@ -93,10 +94,14 @@ struct _jad_agent_t {
     uint64_t mirror_head;       /* committed head */
     s_entry_t pending[S_PENDING_MAX];   /* received, to commit this turn */
     size_t n_pending;
+    uint64_t mirror_failed;     /* our own commits failed in a row (a full
+                                   disk): logged when it starts and ends */
 
     /* trust: the hub's signed records against the mirror */
     char alarm[512];            /* the first break found, "" none */
     uint64_t cp_verified;       /* last checkpoint matched by the mirror */
+    int64_t cp_time_ms;         /* ... when the hub signed it (its clock) */
+    int head_alarm;             /* the hub's head went behind it: said */
     jad_checkpoint_t cp_wait[S_CP_WAIT_MAX];  /* verified, their entry not
                                                  yet compared */
     size_t n_cp_wait;
@@ -412,9 +417,25 @@ s_mirror_flush (jad_agent_t *self)
                                          self->n_pending, err, sizeof err);
     if (rc == 0) {
         self->mirror_head = self->pending[self->n_pending - 1].seq;
+        if (self->mirror_failed)
+            jad_log_notice ("mirror: writes succeed again after %" PRIu64
+                            " failed commits", self->mirror_failed);
+        self->mirror_failed = 0;
         if (self->n_cp_wait)
             s_checkpoints_check (self);
         jad_log_debug ("mirror: head %" PRIu64, self->mirror_head);
+    }
+    else
+    if (rc == JAD_JOURNAL_EIO) {
+        /* Our own write failed (a full disk, LMDB): nothing the hub did.
+         * Said when it starts failing, not at every try. */
+        if (self->mirror_failed++ == 0)
+            jad_log_error ("mirror: cannot write %s/mirror: %s; the entries "
+                           "are fetched again from the hub every %d s until "
+                           "a write succeeds", self->dir, err,
+                           S_MIRROR_HOLD_MS / 1000);
+        jad_feed_client_rewind (self->feed, self->mirror_head,
+                                self->now + S_MIRROR_HOLD_MS);
     }
     else {
         /* An entry that does not chain onto ours means the hub's history
@@ -422,8 +443,9 @@ s_mirror_flush (jad_agent_t *self)
         if (rc == JAD_JOURNAL_EBROKEN)
             s_alarm (self, "the hub's chain does not continue the mirror's "
                      "(%s)", err);
-        jad_log_error ("mirror: %s; catching up from %" PRIu64 " in %d s",
-                       err, self->mirror_head + 1, S_MIRROR_HOLD_MS / 1000);
+        jad_log_error ("mirror: the hub sent what does not follow it: %s; "
+                       "catching up from %" PRIu64 " in %d s", err,
+                       self->mirror_head + 1, S_MIRROR_HOLD_MS / 1000);
         jad_feed_client_rewind (self->feed, self->mirror_head,
                                 self->now + S_MIRROR_HOLD_MS);
     }
@@ -473,10 +495,89 @@ s_checkpoints_check (jad_agent_t *self)
             s_alarm (self, "checkpoint %" PRIu64 ": the mirror's chain does "
                      "not match the hub's signed head", cp->hub_seq);
         else
-        if (cp->hub_seq > self->cp_verified)
+        if (cp->hub_seq > self->cp_verified) {
             self->cp_verified = cp->hub_seq;
+            self->cp_time_ms = cp->time_ms;
+        }
     }
     self->n_cp_wait = kept;
+}
+
+/* The bytes of the first record a scan visits (malloc'd). */
+typedef struct {
+    uint8_t *buf;
+    size_t len;
+} s_record_copy_t;
+
+static int
+s_record_copy_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_record_copy_t *copy = arg;
+    (void) seq;
+    copy->buf = malloc (len ? len : 1);
+    if (copy->buf) {
+        memcpy (copy->buf, buf, len);
+        copy->len = len;
+    }
+    return 1;
+}
+
+/* At the start: the last checkpoint the mirror keeps (stored once it
+ * verified), checked again, so that the hub's head is held against what
+ * it signed before this agent restarted.  Nothing when the mirror has
+ * none, or it does not check now (the hub's next ones will). */
+static void
+s_checkpoint_reload (jad_agent_t *self)
+{
+    jad_journal_meta_t m;
+    jad_checkpoint_t cp;
+    s_record_copy_t copy = { NULL, 0 };
+    uint64_t key = 0;
+    char err[256];
+    if (jad_journal_meta_get (self->mirror, &m) != 0 || !m.has
+    ||  jad_journal_record_floor (self->mirror, JAD_JOURNAL_CHECKPOINTS,
+                                  self->mirror_head, &key) != 1
+    ||  jad_journal_record_scan (self->mirror, JAD_JOURNAL_CHECKPOINTS, key, 1,
+                                 s_record_copy_fn, &copy) != 1
+    ||  !copy.buf)
+        goto out;
+    if (jad_checkpoint_decode (copy.buf, copy.len, &cp, err, sizeof err) == 0
+    &&  cp.hub_seq == key
+    &&  jad_checkpoint_verify (&cp, m.id, jad_keys_sign_public (self->hub_keys)) == 0
+    &&  jad_checkpoint_match (&cp, self->mirror) == 1) {
+        self->cp_verified = cp.hub_seq;
+        self->cp_time_ms = cp.time_ms;
+    }
+out:
+    free (copy.buf);
+}
+
+/* A hub heartbeat.  A head below a checkpoint the hub signed earlier
+ * means it lost entries it had vouched for — restored from an old backup,
+ * its journal cut short — and nothing else would say so: its next entries
+ * would chain onto a shorter history, refused only once they reach our
+ * head.  Only a heartbeat made after that checkpoint counts, by the hub's
+ * own clock that stamps both: one already on its way when the checkpoint
+ * was signed may arrive after it (the DEALER and the feed are two
+ * connections).  Said once. */
+static void
+s_on_heartbeat (void *arg, const jad_heartbeat_t *hb, int from_feed)
+{
+    jad_agent_t *self = arg;
+    (void) from_feed;
+    if (self->head_alarm || self->cp_verified == 0 || !hb->has_head
+    ||  !hb->has_time || !self->has_operation || self->operation_bad
+    ||  self->mirror_off
+    ||  (hb->operation_id && memcmp (hb->operation_id, self->operation_id,
+                                     JAD_ID_BYTES) != 0))
+        return;
+    if (hb->head_seq >= self->cp_verified || hb->time_ms <= self->cp_time_ms)
+        return;
+    self->head_alarm = 1;
+    s_alarm (self, "the hub's head %" PRIu64 " is behind checkpoint %" PRIu64
+             " it signed earlier: entries %" PRIu64 "..%" PRIu64 " are gone "
+             "from the hub", hb->head_seq, self->cp_verified,
+             hb->head_seq + 1, self->cp_verified);
 }
 
 /* A checkpoint from the hub: check the hub's signature, keep it beside
@@ -710,6 +811,7 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
         jad_err_set (err, errlen, "%s: cannot read the mirror's head", path);
         goto out;
     }
+    s_checkpoint_reload (self);
     jad_feed_client_config_t fc = {
         .keys = self->keys, .hub_public = jad_keys_public (self->hub_keys),
         .hub_endpoint = cfg->hub_endpoint, .feed_endpoint = cfg->feed_endpoint,
@@ -720,7 +822,8 @@ jad_agent_new (const jad_agent_config_t *cfg, char *err, size_t errlen)
         .entry = s_on_entry, .checkpoint = s_on_checkpoint,
         .roster = s_on_roster, .answer = s_on_answer,
         .operation = s_on_operation, .health = s_health,
-        .reconnected = s_reconnected, .send = cfg->send ? s_send_hook : NULL
+        .reconnected = s_reconnected, .send = cfg->send ? s_send_hook : NULL,
+        .heartbeat = s_on_heartbeat
     };
     self->send = cfg->send;
     self->send_arg = cfg->send_arg;

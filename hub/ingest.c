@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "jad/envelope.h"
 #include "jad/frame.h"
 #include "jad/log.h"
@@ -30,6 +32,11 @@ typedef struct {
     char           why[160];        /* its reason when not JAD_OK */
 } s_waiting_t;
 
+/* Keys of the dedupe index found damaged and logged, at most this many
+ * (a short hash each): a damaged record is logged once, not at every
+ * resend of its report. */
+#define S_DAMAGE_LOGGED  1024
+
 struct _jad_ingest_t {
     jad_journal_t *journal;         /* not owned */
     uint8_t        op_id[JAD_ID_BYTES];
@@ -41,6 +48,14 @@ struct _jad_ingest_t {
     s_waiting_t    waiting[JAD_INGEST_BATCH];
     jad_journal_item_t items[JAD_INGEST_BATCH];
     size_t         n_waiting;
+    /* what is logged once, not per batch or per resend */
+    uint64_t       damage_logged[S_DAMAGE_LOGGED];  /* keys, hashed */
+    size_t         n_damage_logged;
+    int            damage_more;     /* more keys than that: said once */
+    int            failing;         /* the journal's commits fail (logged
+                                       when they start and when they stop) */
+    uint64_t       failed_batches;  /* ... since they started */
+    uint64_t       failed_reports;  /* ... answered UNAVAILABLE for it */
 };
 
 /* ------------------------------------------------------------ answers */
@@ -248,6 +263,67 @@ refuse:
 
 /* ------------------------------------------------------------ commit */
 
+/* The dedupe index disagrees with the entries at IT's key (its DAMAGE
+ * says how): log it the first time only — the report's agent resends it
+ * until the index is repaired, and a line per resend would bury the
+ * others. */
+static void
+s_log_damage (jad_ingest_t *self, const jad_journal_item_t *it)
+{
+    uint8_t digest[8];
+    crypto_generichash_state st;
+    uint8_t seqbuf[8];
+    for (int b = 0; b < 8; b++)
+        seqbuf[b] = (uint8_t) (it->origin_seq >> (56 - 8 * b));
+    crypto_generichash_init (&st, NULL, 0, sizeof digest);
+    crypto_generichash_update (&st, (const uint8_t *) it->origin,
+                               strlen (it->origin) + 1);
+    crypto_generichash_update (&st, it->incarnation, JAD_ID_BYTES);
+    crypto_generichash_update (&st, seqbuf, sizeof seqbuf);
+    crypto_generichash_final (&st, digest, sizeof digest);
+    uint64_t key;
+    memcpy (&key, digest, sizeof key);
+    for (size_t i = 0; i < self->n_damage_logged; i++)
+        if (self->damage_logged[i] == key)
+            return;
+    if (self->n_damage_logged == S_DAMAGE_LOGGED) {
+        if (!self->damage_more)
+            jad_log_error ("%s (and more keys than %d: the rest are not logged "
+                           "one by one)", it->damage, S_DAMAGE_LOGGED);
+        self->damage_more = 1;
+        return;
+    }
+    self->damage_logged[self->n_damage_logged++] = key;
+    jad_log_error ("%s", it->damage);
+}
+
+/* The journal's commit of N reports failed (OK 0, with ERR) or succeeded:
+ * one line when commits start failing — a full disk fails every batch
+ * until it is freed, hundreds a minute — and one when they succeed
+ * again, with how many failed meanwhile. */
+static void
+s_commit_state (jad_ingest_t *self, int ok, size_t n, const char *err)
+{
+    if (!ok) {
+        if (!self->failing)
+            jad_log_error ("journal: %s; commits are failing: every report is "
+                           "answered UNAVAILABLE (retry later) until one "
+                           "succeeds", err);
+        self->failing = 1;
+        self->failed_batches++;
+        self->failed_reports += n;
+        return;
+    }
+    if (self->failing)
+        jad_log_notice ("journal: commits succeed again after %" PRIu64
+                        " failed batches (%" PRIu64 " reports answered "
+                        "UNAVAILABLE meanwhile)", self->failed_batches,
+                        self->failed_reports);
+    self->failing = 0;
+    self->failed_batches = 0;
+    self->failed_reports = 0;
+}
+
 static void
 s_verify_fn (void *arg, size_t i)
 {
@@ -311,11 +387,10 @@ jad_ingest_commit (jad_ingest_t *self)
         it->received_ms = now;
         it->keep_entry = 1;
     }
-    char err[512];
+    char err[512] = "";
     int ok = jad_journal_append (self->journal, self->items, n,
                                  err, sizeof err) == 0;
-    if (!ok)
-        jad_log_error ("journal: %s", err);
+    s_commit_state (self, ok, n, err);
     long fresh = 0;
     for (size_t i = 0; i < n; i++) {
         s_waiting_t *w = &self->waiting[i];
@@ -323,9 +398,18 @@ jad_ingest_commit (jad_ingest_t *self)
         jad_ident_t ident;
         s_ident_of (&w->env, &ident);
         size_t len = 0;
+        if (ok && it->damage[0])
+            s_log_damage (self, it);
         if (!ok)
             s_refuse (self, w->route, JAD_EUNAVAILABLE,
                       "journal unavailable; retry later", &ident);
+        else
+        if (it->status == JAD_JOURNAL_DAMAGED)
+            /* Whether this report is journaled cannot be told until the
+             * index is repaired: never a final answer. */
+            s_refuse (self, w->route, JAD_EUNAVAILABLE,
+                      "the hub's dedupe index is damaged at this report; "
+                      "retry later", &ident);
         else
         if (it->status == JAD_JOURNAL_CONFLICT) {
             jad_log_warn ("conflict: %s resent origin_seq %" PRIu64

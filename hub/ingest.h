@@ -12,7 +12,13 @@
  *
  *  A failure of the hub's own — the journal, memory — is answered
  *  UNAVAILABLE ("retry later"), never with a code that is final for the
- *  report: the agent keeps it and resends.
+ *  report: the agent keeps it and resends.  So is a report whose dedupe
+ *  record is damaged when the stored entry cannot settle it
+ *  (JAD_JOURNAL_DAMAGED: CONFLICT is final only once the stored entry's
+ *  bytes were compared, lib/journal.c).  Logged once, not per batch or per
+ *  resend: a damaged dedupe record per key (with the repair command), and
+ *  failing commits (a full disk) when they start failing and when they
+ *  succeed again, with the number of batches that failed meanwhile.
  *
  *  No sockets: answers and new entries go to the owner's callbacks, with
  *  the route the owner gave with each submit (opaque here).  So the whole

@@ -54,7 +54,16 @@ struct _jad_feed_client_t {
     int64_t     catchup_sent;
     int64_t     catchup_heard;      /* the last part of its answer came */
     uint64_t    seen_top;           /* highest entry seen since it was sent */
-    int64_t     hold_until;         /* no catch-up before (after a rewind) */
+    uint64_t    catchup_from;       /* ... the first entry it asked for */
+    uint64_t    answer_top;         /* ... the highest entry of its answer */
+    int         rewound;            /* ... the owner rewound meanwhile */
+    uint64_t    dropped;            /* entries of its answer past a gap */
+    uint64_t    dropped_first;      /* ... the first of them */
+    uint64_t    dropped_head;       /* ... our head when it came */
+    int         stalled;            /* the hub says it has more and sends
+                                       none of it (logged once) */
+    int64_t     hold_until;         /* no catch-up before (after a rewind,
+                                       or an answer that brought nothing) */
     int         caught_up;
     s_held_t   *held;               /* live entries held during a catch-up */
     size_t      n_held, held_max;
@@ -120,9 +129,13 @@ s_offer (jad_feed_client_t *self, uint64_t seq, const uint8_t *buf,
             self->need_catchup = 1;
             self->caught_up = 0;
         }
-        else    /* the rest of an answer overtaken by a rewind */
-            jad_log_debug ("%s: catch-up sent entry %" PRIu64 " after %" PRIu64,
-                           self->role, seq, self->head);
+        else
+        if (self->dropped++ == 0) {
+            /* The rest of an answer overtaken by the owner's rewind (or
+             * an answer out of order): counted, said once at its end. */
+            self->dropped_first = seq;
+            self->dropped_head = self->head;
+        }
         return;
     }
     if (self->on.entry (self->arg, seq, buf, len, live) == 0)
@@ -174,8 +187,11 @@ s_on_entry (jad_feed_client_t *self, const uint8_t *buf, size_t len,
                       live ? "feed" : "catch-up", err[0] ? err : "hub_seq 0");
         return;
     }
-    if (!live)
+    if (!live) {
         self->catchup_heard = now;
+        if (seq > self->answer_top)
+            self->answer_top = seq;
+    }
     if (seq > self->hub_head)
         self->hub_head = seq;
     if (seq > self->seen_top)
@@ -186,18 +202,59 @@ s_on_entry (jad_feed_client_t *self, const uint8_t *buf, size_t len,
         s_offer (self, seq, buf, len, live);
 }
 
+/* Say once what an answer's entries past a gap were: the rest of an
+ * answer the owner's rewind overtook (its own failure, which it logs), or
+ * entries the hub sent out of order. */
+static void
+s_dropped_report (jad_feed_client_t *self)
+{
+    if (self->dropped == 0)
+        return;
+    if (self->rewound)
+        jad_log_info ("%s: %" PRIu64 " entries of a catch-up answer dropped "
+                      "(from %" PRIu64 "): we could not keep entry %" PRIu64
+                      " and catch up again from it", self->role, self->dropped,
+                      self->dropped_first, self->head + 1);
+    else
+        jad_log_warn ("%s: the hub's catch-up answer sent entry %" PRIu64
+                      " after %" PRIu64 ": %" PRIu64 " entries out of order "
+                      "dropped", self->role, self->dropped_first,
+                      self->dropped_head, self->dropped);
+    self->dropped = 0;
+}
+
 static void
 s_on_catchup_end (jad_feed_client_t *self, uint64_t head, int more,
                   int64_t now)
 {
+    s_dropped_report (self);
     self->inflight = 0;
     self->catchup_heard = now;
     if (more) {
         if (head > self->hub_head)
             self->hub_head = head;
         self->need_catchup = 1;
+        if (self->answer_top >= self->catchup_from || self->rewound) {
+            if (self->stalled)
+                jad_log_notice ("%s: the hub serves its entries again", self->role);
+            self->stalled = 0;
+            return;
+        }
+        /* More, and none of it: the hub cannot serve entry FROM now (a
+         * damaged journal: it logs which).  Asking again at once would
+         * make a loop of empty answers. */
+        if (!self->stalled)
+            jad_log_warn ("%s: the hub has entries past %" PRIu64 " but sent "
+                          "none of them; asking again every %d s", self->role,
+                          self->head, JAD_FEED_CLIENT_STALL_MS / 1000);
+        self->stalled = 1;
+        if (self->hold_until < now + JAD_FEED_CLIENT_STALL_MS)
+            self->hold_until = now + JAD_FEED_CLIENT_STALL_MS;
         return;
     }
+    if (self->stalled)
+        jad_log_notice ("%s: the hub serves its entries again", self->role);
+    self->stalled = 0;
     /* The answer reached the server's head: with the entries seen since
      * it was asked for (the feed's, held or dropped), that is its head
      * now, even below what was heard before it (a replay started again, a
@@ -238,6 +295,8 @@ s_on_heartbeat (jad_feed_client_t *self, const jad_heartbeat_t *hb,
 {
     if (hb->operation_id)
         s_on_operation (self, hb->operation_id);
+    if (self->on.heartbeat)
+        self->on.heartbeat (self->arg, hb, from_feed);
     if (hb->has_head && from_feed) {
         if (hb->head_seq > self->hub_head)
             self->hub_head = hb->head_seq;
@@ -376,6 +435,10 @@ s_catchup_tick (jad_feed_client_t *self, int64_t now)
     uint8_t *frame = jad_frame_catchup (self->head + 1, self->credit, &len);
     if (s_send_built (self, frame, len) == 0) {
         jad_log_debug ("%s: catch-up from %" PRIu64, self->role, self->head + 1);
+        s_dropped_report (self);        /* an answer whose end was lost */
+        self->catchup_from = self->head + 1;
+        self->answer_top = 0;
+        self->rewound = 0;
         self->seen_top = 0;
         self->inflight = 1;
         self->catchup_sent = now;
@@ -434,6 +497,8 @@ jad_feed_client_rewind (jad_feed_client_t *self, uint64_t head,
     self->need_catchup = 1;
     self->caught_up = 0;
     self->hold_until = hold_until;
+    if (self->inflight)
+        self->rewound = 1;      /* the rest of its answer is dropped */
     s_drop_held (self);         /* fetched again by the next catch-up */
 }
 

@@ -4,9 +4,12 @@
 #include "jad/feed_server.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "jad/envelope.h"
 #include "jad/keys.h"
@@ -45,6 +48,12 @@ struct _jad_feed_server_t {
     zhashx_t        *peers;         /* Z85 key -> jad_feed_peer_t */
     zlistx_t        *catchups;      /* s_catchup_t, oldest first */
     uint64_t         head;          /* entries served up to here */
+    uint64_t         tip_seq;       /* the last entry whose hash is known */
+    uint8_t          tip_hash[JAD_JOURNAL_HASH_BYTES];  /* ... from its bytes
+                                       as published (or read at the start):
+                                       what vouches for the journal's last
+                                       entry, which no next one does */
+    uint64_t         damage_logged; /* the damaged entry last logged */
     uint64_t         roster_done;   /* rosters published up to this key */
     uint64_t         cp_done;       /* checkpoints published up to this key */
     uint64_t         roster_next;   /* next roster key not published; 0 none */
@@ -209,6 +218,11 @@ void
 jad_feed_server_publish_entry (jad_feed_server_t *self, uint64_t seq,
                                const uint8_t *buf, size_t len)
 {
+    /* The bytes as journaled: what a catch-up that reaches this entry
+     * while it is the journal's last checks the stored ones against. */
+    crypto_generichash (self->tip_hash, sizeof self->tip_hash, buf, len,
+                        NULL, 0);
+    self->tip_seq = seq;
     /* Most entries have no record due: the cached next keys say so
      * without reading the journal. */
     if (self->roster_next && self->roster_next <= seq)
@@ -265,6 +279,161 @@ s_serve_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* The entries of one answer, each sent only once the entry after it has
+ * vouched for it: an entry is served when it reads as an Entry numbered
+ * its key, its prev_hash is the hash of the entry before it, and the next
+ * entry's prev_hash is its own hash (for the journal's last entry, which
+ * has no next one: the hash of its bytes as published, when known).  A
+ * damaged entry breaks one of its two links, so it is never served —
+ * neither is the one before it when the link between them is what broke,
+ * since either may be the damaged one.  The cost: one hash per entry, and
+ * one more entry read on either side of the range. */
+typedef struct {
+    jad_feed_server_t *self;
+    zframe_t      *route;
+    uint64_t       start;           /* first entry read: FROM - 1, or 1 */
+    uint64_t       from, last;      /* the range to serve */
+    uint64_t       sent;            /* last entry sent (FROM - 1: none) */
+    uint64_t       seen;            /* last entry read (0: none yet) */
+    uint8_t        hash[JAD_JOURNAL_HASH_BYTES];   /* BLAKE2b of entry SEEN */
+    int            holding;         /* entry SEEN is held: checked so far,
+                                       waiting for the next one's word */
+    uint8_t       *held;            /* its bytes */
+    size_t         held_len, held_cap;
+    int            blocked;         /* the peer's pipe is full */
+    uint64_t       bad;             /* the damaged entry found, 0 none */
+    char           why[192];        /* ... what is wrong with it */
+} s_entries_t;
+
+/* Entry SEQ is damaged (WHY): serving ends before it, or before the held
+ * entry it cannot vouch for.  Returns 1 (stop the scan). */
+static int s_entries_bad (s_entries_t *en, uint64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+s_entries_bad (s_entries_t *en, uint64_t seq, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (en->why, sizeof en->why, fmt, ap);
+    va_end (ap);
+    en->bad = seq;
+    return 1;
+}
+
+/* Send the held entry, now vouched for.  0, or -1 when blocked. */
+static int
+s_entries_send (s_entries_t *en)
+{
+    size_t flen = 0;
+    uint8_t *frame = jad_frame_bytes (JAD_FRAME_ENTRY, en->held, en->held_len,
+                                      &flen);
+    if (s_send_built (en->self, en->route, frame, flen) != 0) {
+        en->blocked = 1;
+        return -1;
+    }
+    en->sent = en->seen;
+    en->holding = 0;
+    return 0;
+}
+
+static int
+s_entries_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_entries_t *en = arg;
+    uint64_t expected = en->seen ? en->seen + 1 : en->start;
+    if (seq != expected)
+        return s_entries_bad (en, expected, "is missing");
+    if (seq >= en->from) {
+        /* Its own shape, and its link to the entry before it. */
+        char err[128] = "";
+        jad_wire_view_t view;
+        if (jad_wire_peek (&jad__entry__descriptor, buf, len, &view,
+                           err, sizeof err) != 0)
+            return s_entries_bad (en, seq, "does not decode: %s", err);
+        if (!jad_wire_has (&view, JAD_WIRE_ENTRY_HUB_SEQ)
+        ||  view.field[JAD_WIRE_ENTRY_HUB_SEQ].value != seq
+        ||  !jad_wire_has (&view, JAD_WIRE_ENTRY_ENVELOPE))
+            return s_entries_bad (en, seq, "is not an Entry numbered %" PRIu64
+                                  " with an envelope", seq);
+        int has_prev = jad_wire_has (&view, JAD_WIRE_ENTRY_PREV_HASH);
+        size_t prev_len = has_prev ? view.field[JAD_WIRE_ENTRY_PREV_HASH].value : 0;
+        if (seq == 1 ? prev_len != 0
+                     : prev_len != JAD_JOURNAL_HASH_BYTES
+                       || sodium_memcmp (view.field[JAD_WIRE_ENTRY_PREV_HASH].data,
+                                         en->hash, JAD_JOURNAL_HASH_BYTES) != 0) {
+            if (en->holding)
+                return s_entries_bad (en, seq - 1, "does not hash to the "
+                                      "prev_hash of entry %" PRIu64 " (one of "
+                                      "the two is damaged)", seq);
+            return s_entries_bad (en, seq, "has a prev_hash that is not the "
+                                  "hash of entry %" PRIu64, seq - 1);
+        }
+        if (en->holding && s_entries_send (en) != 0)
+            return 1;
+    }
+    en->seen = seq;
+    crypto_generichash (en->hash, sizeof en->hash, buf, len, NULL, 0);
+    if (seq < en->from)
+        return 0;                   /* the one before: its hash only */
+    if (seq > en->last)
+        return 1;                   /* the one after: it has vouched */
+    if (len > en->held_cap) {
+        uint8_t *grown = realloc (en->held, len);
+        if (!grown)
+            return s_entries_bad (en, seq, "cannot be held (out of memory)");
+        en->held = grown;
+        en->held_cap = len;
+    }
+    memcpy (en->held, buf, len);
+    en->held_len = len;
+    en->holding = 1;
+    return 0;
+}
+
+/* Serve entries FROM..LAST on ROUTE (see s_entries_t); on damage, log it
+ * once per entry.  Returns the last entry sent (FROM - 1: none);
+ * *BLOCKED_P when the peer's pipe filled. */
+static uint64_t
+s_serve_entries (jad_feed_server_t *self, zframe_t *route, uint64_t from,
+                 uint64_t last, int *blocked_p)
+{
+    s_entries_t en = { .self = self, .route = route,
+                       .start = from > 1 ? from - 1 : 1, .from = from,
+                       .last = last, .sent = from - 1 };
+    long visited = jad_journal_scan (self->journal, en.start,
+                                     (size_t) (last - en.start + 2),
+                                     s_entries_fn, &en);
+    if (!en.bad && !en.blocked) {
+        uint64_t next = en.seen ? en.seen + 1 : en.start;
+        if (visited < 0)
+            s_entries_bad (&en, next, "cannot be read (LMDB failed)");
+        else
+        if (en.seen < last)
+            s_entries_bad (&en, next, "is missing (the journal ends at %"
+                           PRIu64 ")", en.seen);
+        else
+        if (en.holding && self->tip_seq == last
+        &&  sodium_memcmp (self->tip_hash, en.hash, JAD_JOURNAL_HASH_BYTES) != 0)
+            s_entries_bad (&en, last, "is not the entry published as %"
+                           PRIu64, last);
+        else
+        if (en.holding)
+            s_entries_send (&en);   /* the journal's last, as published */
+    }
+    if (en.bad && en.bad != self->damage_logged) {
+        /* Once per damaged entry: every requester asks again, and again. */
+        self->damage_logged = en.bad;
+        jad_log_error ("catch-up: entry %" PRIu64 " of journal %s %s: no entry "
+                       "from %" PRIu64 " on is served; run `jad-journal repair "
+                       "--data %s`", en.bad, jad_journal_path (self->journal),
+                       en.why, en.sent + 1, jad_journal_path (self->journal));
+    }
+    free (en.held);
+    *blocked_p = en.blocked;
+    return en.sent;
+}
+
 /* Answer one request (see the header for what and in which order). */
 static void
 s_answer (jad_feed_server_t *self, const s_catchup_t *c)
@@ -284,14 +453,7 @@ s_answer (jad_feed_server_t *self, const s_catchup_t *c)
         jad_log_error ("catch-up: cannot read the recorded rosters");
     uint64_t sent = from - 1;
     if (!sv.blocked && from <= last) {
-        sv.kind = JAD_FRAME_ENTRY;
-        sv.upto = last;
-        sv.last = from - 1;
-        if (jad_journal_scan (self->journal, from, (size_t) (last - from + 1),
-                              s_serve_fn, &sv) < 0)
-            jad_log_error ("catch-up: cannot read the journal from %" PRIu64,
-                           from);
-        sent = sv.last;
+        sent = s_serve_entries (self, c->route, from, last, &sv.blocked);
         if (!sv.blocked && sent >= from) {
             sv.kind = JAD_FRAME_CHECKPOINT;
             sv.upto = sent;
@@ -302,7 +464,9 @@ s_answer (jad_feed_server_t *self, const s_catchup_t *c)
     }
     /* The end says how far it got (never past the head: a requester that
      * claims more than the head gets the head); a blocked answer ends
-     * short and the requester asks again. */
+     * short and the requester asks again; so does one that met a damaged
+     * entry — with `more`, and no entry when it was the first: the
+     * requester holds off before it asks again (feed_client.h). */
     if (sent > head)
         sent = head;
     size_t flen = 0;
@@ -610,6 +774,11 @@ jad_feed_server_new (const jad_feed_server_config_t *config,
     zlistx_set_destructor (self->catchups, s_catchup_free);
     /* What is due at the start has been recorded before anyone could
      * subscribe: catch-up serves it. */
+    /* The head's hash as the journal holds it at the start (the owner
+     * checked the journal then): what vouches for the last entry. */
+    if (self->head
+    &&  jad_journal_hash (self->journal, self->head, self->tip_hash) == 1)
+        self->tip_seq = self->head;
     self->roster_done = s_floor (self, JAD_JOURNAL_ROSTERS, self->head + 1);
     self->cp_done = s_floor (self, JAD_JOURNAL_CHECKPOINTS, self->head);
     jad_feed_server_sync (self);

@@ -3,6 +3,9 @@
  *  plumbing (registry, map growth, durability, modes) is lib/store.c's.
  */
 #include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,13 +299,137 @@ jad_journal_mapsize (jad_journal_t *self)
     return jad_store_mapsize (self->store);
 }
 
+const char *
+jad_journal_path (const jad_journal_t *self)
+{
+    assert (self);
+    return jad_store_path (self->store);
+}
+
 /* ------------------------------------------------------------ hub append */
 
 typedef struct {
     jad_journal_item_t *items;  /* the caller's batch, outputs filled in */
     const uint8_t *hashes;      /* n x BLAKE2b-256 of the envelopes */
     size_t n;                   /* its length */
+    uint8_t *unreadable;        /* n flags: the item's dedupe record (or the
+                                 * entry it names) could not be read in an
+                                 * earlier try: DAMAGED, not looked at again */
+    int retry;                  /* out: a read failed and marked an item
+                                 * unreadable: try the batch again */
 } s_append_ctx_t;
+
+/* Write into IT->damage why its dedupe record cannot be taken as it
+ * stands: the journal, the key, WHAT, and the command that rebuilds the
+ * index from the entries. */
+static void s_damage (jad_store_t *store, jad_journal_item_t *it,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+s_damage (jad_store_t *store, jad_journal_item_t *it, const char *fmt, ...)
+{
+    char what[160], inc[2 * JAD_ID_BYTES + 1];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (what, sizeof what, fmt, ap);
+    va_end (ap);
+    sodium_bin2hex (inc, sizeof inc, it->incarnation, JAD_ID_BYTES);
+    const char *path = jad_store_path (store);
+    snprintf (it->damage, sizeof it->damage, "journal %s: the dedupe record of "
+              "(%.64s, incarnation %s, origin_seq %" PRIu64 ") %s: the index is "
+              "damaged; run `jad-journal repair --data %s`", path, it->origin,
+              inc, it->origin_seq, what, path);
+}
+
+/* Settle item IT, whose dedupe record DV does not show a resend of these
+ * very bytes (another hash, an entry past HEAD, a value of another size),
+ * by the entry the record names, read in TXN (the entries of this batch
+ * included).  Sets IT's status — DUPLICATE (with hub_seq), CONFLICT or
+ * DAMAGED — and IT->damage.  Returns 0; -1 with ERR when memory ran out
+ * (the batch fails: retry later); or an LMDB code when the entry cannot
+ * be read (IT is DAMAGED; LMDB may have marked TXN failed: the caller
+ * starts the batch again). */
+static int
+s_settle (jad_store_t *store, MDB_txn *txn, jad_journal_item_t *it,
+          const MDB_val *dv, uint64_t head, char *err, size_t errlen)
+{
+    char derr[128];
+    uint8_t kb[8], stored[JAD_JOURNAL_HASH_BYTES];
+    Jad__Entry *entry = NULL;
+    jad_envelope_t env = { 0 };
+    int rc = 0;
+
+    it->status = JAD_JOURNAL_DAMAGED;
+    if (dv->mv_size != S_DEDUPE_VAL) {
+        s_damage (store, it, "is %zu bytes, not %d", dv->mv_size, S_DEDUPE_VAL);
+        goto out;
+    }
+    uint64_t seq = jad_store_get_be64 (dv->mv_data);
+    const uint8_t *hash = (const uint8_t *) dv->mv_data + 8;
+    if (seq == 0 || seq > head) {
+        s_damage (store, it, "names entry %" PRIu64 ", past the head %" PRIu64,
+                  seq, head);
+        goto out;
+    }
+    jad_store_put_be64 (kb, seq);
+    MDB_val k = { 8, kb }, v;
+    rc = mdb_get (txn, s_dbi (store, S_DB_ENTRIES), &k, &v);
+    if (rc != 0) {
+        if (rc == MDB_NOTFOUND)
+            s_damage (store, it, "names entry %" PRIu64 ", which is missing", seq);
+        else
+            s_damage (store, it, "names entry %" PRIu64 ", which cannot be read "
+                      "(%s)", seq, mdb_strerror (rc));
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+        goto out;
+    }
+    entry = jad_wire_entry_decode (v.mv_data, v.mv_size, derr, sizeof derr);
+    jad_err_t code = !entry ? (errno == ENOMEM ? JAD_EUNAVAILABLE : JAD_EMALFORMED)
+                   : !entry->has_envelope ? JAD_EMALFORMED
+                   : jad_envelope_open (entry->envelope.data, entry->envelope.len,
+                                        &env, derr, sizeof derr);
+    if (code == JAD_EUNAVAILABLE) {
+        jad_err_set (err, errlen, "journal: out of memory reading entry %" PRIu64,
+                     seq);
+        rc = -1;
+    }
+    else
+    if (code != JAD_OK)
+        s_damage (store, it, "names entry %" PRIu64 ", which does not decode "
+                  "(%s)", seq, entry && !entry->has_envelope ? "no envelope" : derr);
+    else
+    if (strcmp (env.id.origin, it->origin) != 0
+    ||  memcmp (env.id.incarnation, it->incarnation, JAD_ID_BYTES) != 0
+    ||  env.id.origin_seq != it->origin_seq)
+        s_damage (store, it, "names entry %" PRIu64 ", which holds another "
+                  "report (%.64s, origin_seq %" PRIu64 ")", seq, env.id.origin,
+                  env.id.origin_seq);
+    else
+    if (entry->envelope.len == it->envelope_len
+    &&  memcmp (entry->envelope.data, it->envelope, it->envelope_len) == 0) {
+        /* A resend of what is stored, whatever the record's hash says. */
+        it->status = JAD_JOURNAL_DUPLICATE;
+        it->hub_seq = seq;
+        s_damage (store, it, "holds a hash that is not entry %" PRIu64 "'s, "
+                  "which is this very report", seq);
+    }
+    else {
+        /* The same report's identity over other bytes: a real conflict.
+         * The record may be damaged as well (its hash none of the two). */
+        it->status = JAD_JOURNAL_CONFLICT;
+        s_hash (stored, entry->envelope.data, entry->envelope.len);
+        if (sodium_memcmp (stored, hash, JAD_JOURNAL_HASH_BYTES) != 0)
+            s_damage (store, it, "holds a hash that is not entry %" PRIu64
+                      "'s (a conflict all the same: that entry is this "
+                      "identity's, with other bytes)", seq);
+    }
+out:
+    jad_envelope_clear (&env);
+    jad_wire_free (&entry);
+    return rc;
+}
 
 static int
 s_append_fn (jad_store_t *store, MDB_txn *txn, void *arg,
@@ -330,6 +457,12 @@ s_append_fn (jad_store_t *store, MDB_txn *txn, void *arg,
         free (it->entry);       /* from an attempt redone after MAP_FULL */
         it->entry = NULL;
         it->entry_len = 0;
+        if (ctx->unreadable[i]) {
+            /* Its DAMAGE stays the one written when the read failed. */
+            it->status = JAD_JOURNAL_DAMAGED;
+            continue;
+        }
+        it->damage[0] = '\0';
         MDB_val dk = { s_dedupe_key (kbuf, it->origin, it->incarnation,
                                      it->origin_seq), kbuf };
         MDB_val dv;
@@ -337,19 +470,31 @@ s_append_fn (jad_store_t *store, MDB_txn *txn, void *arg,
          * also catches a report sent twice within one batch. */
         rc = mdb_get (txn, dedupe, &dk, &dv);
         if (rc == 0) {
-            if (dv.mv_size != S_DEDUPE_VAL)
-                return MDB_CORRUPTED;
-            if (sodium_memcmp ((const uint8_t *) dv.mv_data + 8, hash,
+            uint64_t seq = dv.mv_size == S_DEDUPE_VAL
+                         ? jad_store_get_be64 (dv.mv_data) : 0;
+            if (seq >= 1 && seq <= head
+            &&  sodium_memcmp ((const uint8_t *) dv.mv_data + 8, hash,
                                JAD_JOURNAL_HASH_BYTES) == 0) {
                 it->status = JAD_JOURNAL_DUPLICATE;
-                it->hub_seq = jad_store_get_be64 (dv.mv_data);
+                it->hub_seq = seq;
+                continue;
             }
-            else
-                it->status = JAD_JOURNAL_CONFLICT;
-            continue;
+            rc = s_settle (store, txn, it, &dv, head, err, errlen);
+            if (rc == 0 || rc == -1)
+                continue;       /* settled; or the batch fails (memory) */
         }
+        else
         if (rc != MDB_NOTFOUND)
-            break;
+            s_damage (store, it, "cannot be read (%s)", mdb_strerror (rc));
+        if (rc != MDB_NOTFOUND) {
+            /* LMDB marks a transaction failed when it meets a damaged
+             * page: take this item out and try the batch again. */
+            it->status = JAD_JOURNAL_DAMAGED;
+            ctx->unreadable[i] = 1;
+            ctx->retry = 1;
+            jad_err_set (err, errlen, "%s", it->damage);
+            return -1;
+        }
 
         Jad__Entry entry = JAD__ENTRY__INIT;
         entry.has_hub_seq = 1;
@@ -406,6 +551,7 @@ jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
     assert (items || n == 0);
     int rc = -1;
     uint8_t *hashes = NULL;
+    uint8_t *unreadable = NULL;
 
     if (n == 0)
         return 0;
@@ -424,7 +570,8 @@ jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
     }
     /* Hash outside the write transaction: it is the slow part. */
     hashes = malloc (n * JAD_JOURNAL_HASH_BYTES);
-    if (!hashes) {
+    unreadable = calloc (n, 1);
+    if (!hashes || !unreadable) {
         jad_err_set (err, errlen, "journal: out of memory");
         goto out;
     }
@@ -432,17 +579,24 @@ jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
         s_hash (hashes + i * JAD_JOURNAL_HASH_BYTES,
                 items[i].envelope, items[i].envelope_len);
 
-    s_append_ctx_t ctx = { items, hashes, n };
-    rc = jad_store_write (self->store, s_append_fn, &ctx, err, errlen);
+    /* Each try that meets an unreadable record takes one more item out:
+     * at most N + 1 tries, and none but the first in a sound journal. */
+    s_append_ctx_t ctx = { items, hashes, n, unreadable, 0 };
+    do {
+        ctx.retry = 0;
+        rc = jad_store_write (self->store, s_append_fn, &ctx, err, errlen);
+    } while (rc != 0 && ctx.retry);
 out:
     if (rc != 0)
         for (size_t i = 0; i < n; i++) {
             items[i].status = 0;
             items[i].hub_seq = 0;
+            items[i].damage[0] = '\0';
             free (items[i].entry);
             items[i].entry = NULL;
             items[i].entry_len = 0;
         }
+    free (unreadable);
     free (hashes);
     return rc;
 }

@@ -17,6 +17,15 @@
  *    - a catch-up is unanswered when nothing of its answer has arrived for
  *      5 s (a long answer on a slow link keeps arriving and is not asked
  *      again); then it is asked again;
+ *    - an answer that ends with `more` but brought no entry of its range
+ *      means the hub cannot serve the next entry now (a damaged journal,
+ *      which the hub logs): the next catch-up waits 5 s
+ *      (JAD_FEED_CLIENT_STALL_MS), whatever asks for it — a gap, a
+ *      heartbeat — so a damaged hub is asked every 5 s, not in a loop;
+ *      logged once, and once more when entries come again;
+ *    - entries of an answer past a gap (the rest of an answer overtaken by
+ *      the owner's rewind, or sent out of order) are dropped and counted:
+ *      one line per answer, which says which of the two it was;
  *    - our heartbeat goes to the hub every second, with the owner's health;
  *      the hub is "connected" while heard within 5 s; silent for 30 s, it
  *      is dialled again from scratch, then after 60 s, 120 s ... up to 5
@@ -52,6 +61,8 @@ typedef struct _jad_feed_client_t jad_feed_client_t;
 #define JAD_FEED_CLIENT_HEARTBEAT_MS 1000
 #define JAD_FEED_CLIENT_REDIAL_MS   30000   /* silent this long: dial again */
 #define JAD_FEED_CLIENT_REDIAL_MAX  300000  /* ... doubling up to this */
+#define JAD_FEED_CLIENT_STALL_MS    5000    /* an answer with `more` and no
+                                             * entry: ask again after this */
 
 typedef struct {
     /* Entry SEQ, always head + 1, its bytes BUF[0..LEN) valid during the
@@ -80,6 +91,10 @@ typedef struct {
     /* Without sockets only: where a frame the client sends goes.  0 sent,
      * -1 refused (as a full or unconnected DEALER). */
     int  (*send) (void *arg, const uint8_t *buf, size_t len);
+    /* A hub heartbeat, from the feed (FROM_FEED) or the DEALER, before the
+     * client acts on it: its head and time are the hub's word at that
+     * time (NULL: not wanted). */
+    void (*heartbeat) (void *arg, const jad_heartbeat_t *hb, int from_feed);
 } jad_feed_client_handlers_t;
 
 typedef struct {
@@ -133,7 +148,9 @@ int jad_feed_client_blocked (const jad_feed_client_t *self);
 
 /* The owner could not keep entries past HEAD (a failed commit): take
  * HEAD as the head and catch up from HEAD + 1, not before HOLD_UNTIL
- * (monotonic ms). */
+ * (monotonic ms).  The rest of an answer in flight is dropped, and said
+ * to be dropped for this, not for the hub's fault; why the owner could
+ * not keep them is for the owner to log. */
 void jad_feed_client_rewind (jad_feed_client_t *self, uint64_t head,
                              int64_t hold_until);
 

@@ -32,6 +32,14 @@
  *      F..L (L = F + min(C, 1000) - 1, at most the head), the checkpoints
  *      of F..L, then CatchupEnd{L, more = L < head} — rosters first, so a
  *      reader knows who is who before it reads the entries they govern;
+ *    - no entry that fails its own hash is served: each is sent only when
+ *      it reads as an Entry numbered its key, its prev_hash is the hash
+ *      of the entry before it, and the next entry's prev_hash is its hash
+ *      (the journal's last entry: the hash of its bytes as published, or
+ *      as read at the start).  An answer ends before a damaged or
+ *      unreadable entry (and before the entry next to a broken link) with
+ *      CatchupEnd{last sent, more}; logged once per entry, naming it and
+ *      `jad-journal repair`;
  *    - side records are published live as they fall due: a roster when the
  *      head reaches its effective_seq - 1, before the entry it governs; a
  *      checkpoint when the head reaches it, after the entry; and when a

@@ -88,6 +88,11 @@ int jad_journal_set_mapsize (jad_journal_t *self, size_t bytes,
 /* Current map size in bytes. */
 size_t jad_journal_mapsize (jad_journal_t *self);
 
+/* The journal's directory (its realpath), for messages that name the
+ * journal at fault and the command that repairs it; valid while SELF
+ * lives. */
+const char *jad_journal_path (const jad_journal_t *self);
+
 /* ------------------------------------------------------------ metadata */
 
 typedef struct {
@@ -117,6 +122,14 @@ int jad_journal_meta_get (jad_journal_t *self, jad_journal_meta_t *m);
 #define JAD_JOURNAL_NEW        1  /* journaled now under hub_seq */
 #define JAD_JOURNAL_DUPLICATE  2  /* same key and bytes, journaled earlier as hub_seq */
 #define JAD_JOURNAL_CONFLICT   3  /* same key, other bytes: refused, hub_seq 0 */
+#define JAD_JOURNAL_DAMAGED    4  /* the key's dedupe record is damaged and the
+                                   * entries cannot settle it (the entry it
+                                   * names is another report's, unreadable,
+                                   * or past the head): nothing journaled,
+                                   * hub_seq 0 — answer "retry later" */
+
+/* Room for an item's DAMAGE text. */
+#define JAD_JOURNAL_DAMAGE_MAX  512
 
 typedef struct {
     /* in: the report's identity, already checked against the envelope */
@@ -133,6 +146,14 @@ typedef struct {
     uint8_t       *entry;         /* NEW with keep_entry: the Entry bytes as
                                    * stored, malloc'd; the caller frees it */
     size_t         entry_len;
+    char           damage[JAD_JOURNAL_DAMAGE_MAX];
+                                  /* "" when the key's dedupe record agrees
+                                   * with the entries; else one line (for the
+                                   * log) naming the journal, the key, what
+                                   * is wrong with its record and the repair
+                                   * command — with DAMAGED, and with a
+                                   * DUPLICATE or CONFLICT that was settled
+                                   * by the stored entry's bytes */
 } jad_journal_item_t;
 
 /* Journal a batch of N items in one write transaction and one durable
@@ -142,7 +163,21 @@ typedef struct {
  * BLAKE2b-256 of the previous entry's stored bytes (absent for 1)}.  A full
  * map is grown and the whole batch retried.  Returns 0 when the batch is
  * committed (status and hub_seq filled in; only then may anything be
- * acknowledged), -1 with ERR when nothing was committed. */
+ * acknowledged), -1 with ERR when nothing was committed.
+ *
+ * The dedupe index is a copy of what the entries say, and a damaged copy
+ * must never make a report's fate final: a key whose record holds the
+ * envelope's hash and names an entry up to the head is a DUPLICATE at once
+ * (the common resend: no entry read); any other record (another hash, an
+ * entry past the head, a value of the wrong size, a record LMDB cannot
+ * read) is settled by the entry it names, read and opened down to its
+ * envelope — the same identity and these very bytes: DUPLICATE; the same
+ * identity, other bytes: CONFLICT; anything else: DAMAGED.  Each of these
+ * but a plain CONFLICT fills DAMAGE.  A record that cannot be read takes
+ * its item out of the batch (DAMAGED) and the rest is journaled.  What the
+ * index cannot show — a record missing for a journaled report — is not
+ * found here: the hub's start-up audit checks the index against the
+ * entries. */
 int jad_journal_append (jad_journal_t *self, jad_journal_item_t *items,
                         size_t n, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -16,7 +16,10 @@
  *   - the mirror: catch-up answers and live entries land in DIR/mirror in
  *     order, with the hub's roster records and checkpoints;
  *   - the alarm: a chain that does not continue, a checkpoint not signed
- *     by the hub, a checkpoint whose head is not the mirror's;
+ *     by the hub, a checkpoint whose head is not the mirror's, a hub whose
+ *     head went behind a checkpoint it signed (also after a restart);
+ *   - the mirror's own write failing (a full disk): said once as ours, and
+ *     once when it succeeds again;
  *   - the operation: a hub of another operation is sent nothing. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,10 +27,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -911,6 +918,214 @@ test_operation (void **state)
     assert_int_equal (s_submits (fx, 0, NULL, 0), 3);
 }
 
+/* ------------------------------------------------------------ logs */
+
+/* The log's lines (stderr) from s_capture_begin on, at LEVEL. */
+static int s_saved_stderr = -1;
+static int s_capture_fd = -1;
+
+static void
+s_capture_begin (void **state, jad_log_level_t level)
+{
+    fflush (stderr);
+    s_capture_fd = open (jad_test_path (state, "log"),
+                         O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true (s_capture_fd >= 0);
+    s_saved_stderr = dup (STDERR_FILENO);
+    assert_true (s_saved_stderr >= 0);
+    assert_true (dup2 (s_capture_fd, STDERR_FILENO) >= 0);
+    jad_log_init ("test", level);
+}
+
+/* What was logged since s_capture_begin (malloc'd); stderr and the level
+ * as before. */
+static char *
+s_capture_end (void)
+{
+    jad_log_init ("test", JAD_LOG_ERROR);
+    fflush (stderr);
+    dup2 (s_saved_stderr, STDERR_FILENO);
+    close (s_saved_stderr);
+    off_t size = lseek (s_capture_fd, 0, SEEK_END);
+    char *text = calloc (1, (size_t) size + 1);
+    assert_non_null (text);
+    assert_int_equal (pread (s_capture_fd, text, (size_t) size, 0), size);
+    close (s_capture_fd);
+    return text;
+}
+
+/* How many lines of TEXT hold WHAT. */
+static int
+s_lines_with (const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *line = text; line && *line; ) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen (line);
+        const char *hit = strstr (line, what);
+        if (hit && hit < line + len)
+            n++;
+        line = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* The hub's heartbeat with HEAD at hub time TIME_MS, on the feed or the
+ * DEALER. */
+static void
+s_heartbeat_at (s_fx_t *fx, uint64_t head, int64_t time_ms, int from_feed)
+{
+    jad_heartbeat_t hb = {
+        .has_head = 1, .head_seq = head, .has_time = 1, .time_ms = time_ms,
+        .has_epoch = 1, .epoch = 0, .operation_id = fx->hub_op
+    };
+    size_t len;
+    uint8_t *buf = jad_frame_heartbeat (&hb, &len);
+    s_input (fx, buf, len, from_feed);
+}
+
+/* A hub whose head falls behind a checkpoint it signed earlier (restored
+ * from an old copy, its journal cut short) has lost entries it vouched
+ * for: the alarm, once — but only on a heartbeat made after that
+ * checkpoint (by the hub's clock): one made before it may arrive after
+ * it.  A restarted agent holds the hub to the checkpoint its mirror keeps. */
+static void
+test_alarm_head_behind (void **state)
+{
+    uint8_t *e[4], hash[JAD_HASH_BYTES];
+    size_t l[4];
+    const int64_t cp_time = 1605510009000;      /* s_checkpoint's */
+    jad_journal_t *hj = s_hub_journal (jad_test_path (state, "hub"), 4, 0, e, l);
+    s_fx_t *fx = s_fx_new (state, "a", 0, NULL);
+    s_start_mirrored (fx, 4, e, l);
+    assert_int_equal (jad_journal_hash (hj, 3, hash), 1);
+    s_checkpoint (fx, K_HUB, 3, hash, 1);
+    s_run (fx, T0 + 1000);
+    assert_int_equal (s_status (fx, "checkpoint"), 3);
+    assert_string_equal (jad_agent_alarm (fx->agent), "");
+
+    s_capture_begin (state, JAD_LOG_ERROR);
+    /* Head 2, but said before the checkpoint was signed: nothing. */
+    s_heartbeat_at (fx, 2, cp_time - 1, 0);
+    s_heartbeat_at (fx, 2, cp_time, 1);
+    const char *before = jad_agent_alarm (fx->agent);
+    int quiet = before[0] == '\0';
+    /* Said after it: entries 3.. are gone from the hub. */
+    s_heartbeat_at (fx, 2, cp_time + 1000, 1);
+    s_heartbeat_at (fx, 2, cp_time + 2000, 0);
+    s_heartbeat_at (fx, 1, cp_time + 3000, 1);
+    fx->now += 100;
+    s_step (fx);
+    char *log = s_capture_end ();
+    assert_true (quiet);
+    assert_string_equal (jad_agent_alarm (fx->agent),
+                         "the hub's head 2 is behind checkpoint 3 it signed "
+                         "earlier: entries 3..3 are gone from the hub");
+    if (s_lines_with (log, "ALARM: the hub's head") != 1)
+        fail_msg ("log:\n%s", log);
+    free (log);
+    s_run (fx, T0 + 3000);
+    assert_int_equal (s_status (fx, "alarm"), 1);
+
+    /* Restarted: the checkpoint its mirror keeps is held against the hub
+     * at once. */
+    jad_agent_destroy (&fx->agent);
+    fx->hub_head = 1;
+    s_start (fx, 0);
+    assert_string_equal (jad_agent_alarm (fx->agent), "");
+    s_run (fx, fx->now + 1000);
+    assert_int_equal (s_status (fx, "checkpoint"), 3);
+    s_heartbeat_at (fx, 1, cp_time + 5000, 1);
+    assert_non_null (strstr (jad_agent_alarm (fx->agent),
+                             "the hub's head 1 is behind checkpoint 3"));
+
+    /* A hub at or past its checkpoints: never. */
+    fx = s_fx_new (state, "b", 0, NULL);
+    s_start_mirrored (fx, 4, e, l);
+    s_checkpoint (fx, K_HUB, 3, hash, 1);
+    s_heartbeat_at (fx, 3, cp_time + 1000, 1);
+    s_heartbeat_at (fx, 4, cp_time + 2000, 0);
+    s_run (fx, T0 + 2000);
+    assert_string_equal (jad_agent_alarm (fx->agent), "");
+    jad_journal_destroy (&hj);
+    for (int i = 0; i < 4; i++)
+        free (e[i]);
+}
+
+/* The mirror's own write fails (a full disk: here writes past the file
+ * size limit): said once as what it is — our write, not the hub's doing —
+ * and once when writes succeed again, with how many failed; the rest of
+ * the catch-up answer it overtook is dropped in one line that says why.
+ * Then the mirror catches up. */
+static void
+test_mirror_write_fails (void **state)
+{
+    uint8_t *e[4], hash[JAD_HASH_BYTES];
+    size_t l[4];
+    jad_journal_t *hj = s_hub_journal (jad_test_path (state, "hub"), 4, 0, e, l);
+    assert_int_equal (jad_journal_hash (hj, 2, hash), 1);
+    s_fx_t *fx = s_fx_new (state, "a", 0, NULL);
+    fx->hub_head = 4;
+    s_start (fx, 0);
+    assert_int_equal (s_last_catchup (fx)->from_seq, 1);
+
+    struct rlimit was, full;
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, &was), 0);
+    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
+    full = was;
+    full.rlim_cur = 8192;       /* LMDB's two meta pages, nothing beyond */
+    s_capture_begin (state, JAD_LOG_INFO);
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &full), 0);
+    /* The answer: a checkpoint after entry 2 commits the mirror, which
+     * fails; entries 3 and 4 are the rest of an overtaken answer. */
+    fx->now += 100;
+    s_entry (fx, e[0], l[0], 0);
+    s_entry (fx, e[1], l[1], 0);
+    s_checkpoint (fx, K_HUB, 2, hash, 0);
+    s_entry (fx, e[2], l[2], 0);
+    s_entry (fx, e[3], l[3], 0);
+    s_catchup_end (fx, 4, 0);
+    s_step (fx);
+    uint64_t head1 = jad_agent_mirror_head (fx->agent);
+    /* Asked again 5 s later: fails again. */
+    size_t asked = s_count (fx, JAD_FRAME_CATCHUP);
+    s_run (fx, fx->now + 5200);
+    size_t asked2 = s_count (fx, JAD_FRAME_CATCHUP);
+    for (int i = 0; i < 4; i++)
+        s_entry (fx, e[i], l[i], 0);
+    s_catchup_end (fx, 4, 0);
+    s_step (fx);
+    uint64_t head2 = jad_agent_mirror_head (fx->agent);
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &was), 0);
+    signal (SIGXFSZ, old);
+    /* Room again: the next catch-up is kept. */
+    s_run (fx, fx->now + 5200);
+    size_t asked3 = s_count (fx, JAD_FRAME_CATCHUP);
+    for (int i = 0; i < 4; i++)
+        s_entry (fx, e[i], l[i], 0);
+    s_catchup_end (fx, 4, 0);
+    s_step (fx);
+    char *log = s_capture_end ();
+    assert_int_equal (head1, 0);
+    assert_int_equal (head2, 0);
+    assert_int_equal (asked2, asked + 1);
+    assert_int_equal (asked3, asked2 + 1);
+    assert_int_equal (jad_agent_mirror_head (fx->agent), 4);
+    if (s_lines_with (log, "mirror: cannot write ") != 1
+    ||  s_lines_with (log, "mirror: writes succeed again after 2 failed "
+                           "commits") != 1
+    ||  s_lines_with (log, "2 entries of a catch-up answer dropped (from 3): "
+                           "we could not keep entry 1") != 1
+    ||  s_lines_with (log, "out of order") != 0
+    ||  s_lines_with (log, "does not follow") != 0
+    ||  s_lines_with (log, "ALARM") != 0)
+        fail_msg ("log:\n%s", log);
+    free (log);
+    jad_journal_destroy (&hj);
+    for (int i = 0; i < 4; i++)
+        free (e[i]);
+}
+
 /* ------------------------------------------------------------ main */
 
 static int
@@ -957,6 +1172,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_alarm_records, jad_test_dir_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_operation, jad_test_dir_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_alarm_head_behind, jad_test_dir_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_mirror_write_fails, jad_test_dir_setup,
+                                         s_teardown),
     };
     if (sodium_init () < 0)
         return 1;

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include <czmq.h>
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "jad/client.h"
@@ -158,9 +160,57 @@ s_free_ports (int *ports, int n)
         close (fds[i]);
 }
 
+/* Damage to do to the journal before the server starts (a test sets it;
+ * the teardown clears it): entry S_TAMPER_SEQ's received_ms changed ('m':
+ * it still decodes and chains onto the entry before; the next entry's
+ * prev_hash no longer matches it) or the last byte of its prev_hash
+ * flipped ('p'). */
+static char s_tamper_how;
+static uint64_t s_tamper_seq;
+static uint8_t *s_tamper_was;       /* the entry's bytes before */
+static size_t s_tamper_was_len;
+
+static void
+s_tamper (const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    uint8_t kb[8];
+    for (int i = 0; i < 8; i++)
+        kb[i] = (uint8_t) (s_tamper_seq >> (56 - 8 * i));
+    MDB_val k = { 8, kb }, v;
+    char err[256];
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_open (env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "entries", 0, &dbi), 0);
+    assert_int_equal (mdb_get (txn, dbi, &k, &v), 0);
+    s_tamper_was = malloc (v.mv_size);
+    assert_non_null (s_tamper_was);
+    memcpy (s_tamper_was, v.mv_data, v.mv_size);
+    s_tamper_was_len = v.mv_size;
+    Jad__Entry *e = jad_wire_entry_decode (v.mv_data, v.mv_size, err, sizeof err);
+    assert_non_null (e);
+    if (s_tamper_how == 'm')
+        e->received_ms++;
+    else
+        e->prev_hash.data[e->prev_hash.len - 1] ^= 0x01;
+    size_t len;
+    uint8_t *buf = jad_wire_encode (&e->base, &len);
+    assert_non_null (buf);
+    jad_wire_free (&e);
+    v = (MDB_val) { len, buf };
+    assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+    free (buf);
+}
+
 /* The journal in STATE's directory: entries 1..10, rosters recorded at 1
- * and 6, checkpoints at 5 and 10; and a server over it at HEAD with
- * collector and feed on free ports. */
+ * and 6, checkpoints at 5 and 10 (then damaged as s_tamper_how says); and
+ * a server over it at HEAD with collector and feed on free ports. */
 static s_fx_t *
 s_fx_new (void **state, uint64_t head)
 {
@@ -218,6 +268,14 @@ s_fx_new (void **state, uint64_t head)
                                                   seq, cp, len, err, sizeof err), 0);
         free (cp);
     }
+    if (s_tamper_how) {
+        jad_journal_destroy (&fx->journal);
+        s_tamper (jad_test_path (state, "journal"));
+        fx->journal = jad_journal_open (jad_test_path (state, "journal"), 0,
+                                        err, sizeof err);
+        if (!fx->journal)
+            fail_msg ("journal: %s", err);
+    }
     int ports[2];
     s_free_ports (ports, 2);
     snprintf (fx->listen, sizeof fx->listen, "tcp://127.0.0.1:%d", ports[0]);
@@ -248,6 +306,9 @@ s_teardown (void **state)
         free (fx);
         s_fx = NULL;
     }
+    s_tamper_how = 0;
+    free (s_tamper_was);
+    s_tamper_was = NULL;
     return jad_test_dir_teardown (state);
 }
 
@@ -709,6 +770,174 @@ test_admission (void **state)
     s_subscribed (fx, sub, jad_feed_server_subscriptions (fx->server));
 }
 
+/* ------------------------------------------------------------ damage */
+
+/* The log's lines (stderr) from s_capture_begin on. */
+static int s_saved_stderr = -1;
+static int s_capture_fd = -1;
+
+static void
+s_capture_begin (void **state)
+{
+    fflush (stderr);
+    s_capture_fd = open (jad_test_path (state, "log"),
+                         O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true (s_capture_fd >= 0);
+    s_saved_stderr = dup (STDERR_FILENO);
+    assert_true (s_saved_stderr >= 0);
+    assert_true (dup2 (s_capture_fd, STDERR_FILENO) >= 0);
+}
+
+/* What was logged since s_capture_begin (malloc'd); stderr as before. */
+static char *
+s_capture_end (void)
+{
+    fflush (stderr);
+    dup2 (s_saved_stderr, STDERR_FILENO);
+    close (s_saved_stderr);
+    off_t size = lseek (s_capture_fd, 0, SEEK_END);
+    char *text = calloc (1, (size_t) size + 1);
+    assert_non_null (text);
+    assert_int_equal (pread (s_capture_fd, text, (size_t) size, 0), size);
+    close (s_capture_fd);
+    return text;
+}
+
+/* How many lines of TEXT hold WHAT. */
+static int
+s_lines_with (const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *line = text; line && *line; ) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen (line);
+        const char *hit = strstr (line, what);
+        if (hit && hit < line + len)
+            n++;
+        line = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* Answer frames up to and including the catch-up end: the entries'
+ * numbers as "1 2 3", the checkpoints' as "c5", the end as "end6+" (more)
+ * or "end6". */
+static const char *
+s_answer_trace (const s_msg_t *m, size_t n)
+{
+    static char out[512];
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && at < sizeof out - 32; i++) {
+        const char *sep = at ? " " : "";
+        if (m[i].kind == JAD_FRAME_ENTRY)
+            at += (size_t) snprintf (out + at, sizeof out - at, "%s%llu", sep,
+                                     (unsigned long long) m[i].seq);
+        else
+        if (m[i].kind == JAD_FRAME_CHECKPOINT)
+            at += (size_t) snprintf (out + at, sizeof out - at, "%sc%llu", sep,
+                                     (unsigned long long) m[i].seq);
+        else
+        if (m[i].kind == JAD_FRAME_CATCHUP_END)
+            at += (size_t) snprintf (out + at, sizeof out - at, "%send%llu%s", sep,
+                                     (unsigned long long) m[i].seq,
+                                     m[i].more ? "+" : "");
+    }
+    return out;
+}
+
+/* Ask a catch-up from FROM and collect its answer up to its end. */
+static const char *
+s_catchup_answer (s_fx_t *fx, zsock_t *dealer, uint64_t from)
+{
+    static s_msg_t m[64];
+    s_send_catchup (dealer, from, 1000);
+    size_t n = 0;
+    while (n < 64) {
+        size_t got = s_collect (fx, dealer, m + n, 64 - n, 1, 5000, 0);
+        assert_int_equal (got, 1);
+        if (m[n++].kind == JAD_FRAME_CATCHUP_END)
+            break;
+    }
+    return s_answer_trace (m, n);
+}
+
+/* An entry whose bytes changed on the disk (its received_ms: it still
+ * decodes, and chains onto the one before) fails its own hash — the next
+ * entry's prev_hash: it is never served, nor anything after it.  The
+ * answer ends before it with `more` (with its checkpoints: those of the
+ * entries sent); the log names it and the repair command, once however
+ * often it is asked for. */
+static void
+test_catchup_damaged_entry (void **state)
+{
+    s_tamper_how = 'm';
+    s_tamper_seq = 7;
+    s_fx_t *fx = s_fx_new (state, S_HEAD);
+    zsock_t *dealer = s_client (fx, K_DE, ZMQ_DEALER);
+    s_capture_begin (state);
+    char first[512], again[512], from3[512];
+    snprintf (first, sizeof first, "%s", s_catchup_answer (fx, dealer, 1));
+    snprintf (again, sizeof again, "%s", s_catchup_answer (fx, dealer, 7));
+    snprintf (from3, sizeof from3, "%s", s_catchup_answer (fx, dealer, 3));
+    char *log = s_capture_end ();
+    assert_string_equal (first, "1 2 3 4 5 6 c5 end6+");
+    assert_string_equal (again, "end6+");
+    assert_string_equal (from3, "3 4 5 6 c5 end6+");
+    if (s_lines_with (log, "catch-up: entry 7 of journal ") != 1
+    ||  s_lines_with (log, "no entry from 7 on is served; run `jad-journal "
+                           "repair --data ") != 1)
+        fail_msg ("log:\n%s", log);
+    free (log);
+}
+
+/* The link between two entries broken on the side of the later one (its
+ * prev_hash): either may be the damaged one, so neither is served. */
+static void
+test_catchup_broken_link (void **state)
+{
+    s_tamper_how = 'p';
+    s_tamper_seq = 4;
+    s_fx_t *fx = s_fx_new (state, S_HEAD);
+    zsock_t *dealer = s_client (fx, K_DE, ZMQ_DEALER);
+    s_capture_begin (state);
+    char first[512], at4[512];
+    snprintf (first, sizeof first, "%s", s_catchup_answer (fx, dealer, 1));
+    snprintf (at4, sizeof at4, "%s", s_catchup_answer (fx, dealer, 4));
+    char *log = s_capture_end ();
+    assert_string_equal (first, "1 2 end2+");
+    assert_string_equal (at4, "end3+");
+    if (s_lines_with (log, "entry 3 of journal ") != 1
+    ||  s_lines_with (log, "does not hash to the prev_hash of entry 4") != 1
+    ||  s_lines_with (log, "entry 4 of journal ") != 1
+    ||  s_lines_with (log, "prev_hash that is not the hash of entry 3") != 1)
+        fail_msg ("log:\n%s", log);
+    free (log);
+}
+
+/* The journal's last entry has no next one to vouch for it: the bytes it
+ * was published with do.  Entry 10 damaged on the disk after the server
+ * published it: not served. */
+static void
+test_catchup_damaged_last (void **state)
+{
+    s_tamper_how = 'm';
+    s_tamper_seq = S_HEAD;
+    s_fx_t *fx = s_fx_new (state, S_HEAD - 1);
+    jad_feed_server_publish_entry (fx->server, S_HEAD, s_tamper_was,
+                                   s_tamper_was_len);
+    zsock_t *dealer = s_client (fx, K_DE, ZMQ_DEALER);
+    s_capture_begin (state);
+    char answer[512];
+    snprintf (answer, sizeof answer, "%s", s_catchup_answer (fx, dealer, 8));
+    char *log = s_capture_end ();
+    assert_string_equal (answer, "8 9 end9+");
+    if (s_lines_with (log, "entry 10 of journal ") != 1
+    ||  s_lines_with (log, "is not the entry published as 10") != 1)
+        fail_msg ("log:\n%s", log);
+    free (log);
+}
+
 /* ------------------------------------------------------------ main */
 
 static int
@@ -754,6 +983,12 @@ main (void)
         cmocka_unit_test_setup_teardown (test_catchup_queue, jad_test_dir_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_admission, jad_test_dir_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_catchup_damaged_entry,
+                                         jad_test_dir_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_catchup_broken_link,
+                                         jad_test_dir_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_catchup_damaged_last,
+                                         jad_test_dir_setup, s_teardown),
     };
     if (sodium_init () < 0)
         return 1;

@@ -3,8 +3,9 @@
  * journaled in one commit and acked in order; resends and conflicts (also
  * within one batch); every refusal with its exact code and the report's
  * identity as it was sent; a roster changed mid-stream; and the hub's own
- * failures (the journal, the signed bytes, a full batch) answered
- * UNAVAILABLE, never with a final code.
+ * failures (the journal, the signed bytes, a full batch, a damaged dedupe
+ * index) answered UNAVAILABLE, never with a final code — logged once, not
+ * per batch or per resend.
  *
  * Linked with -Wl,--wrap=jad_sign_report_bytes (Makefile): the wrapper
  * below fails on demand, as memory running out would. */
@@ -14,10 +15,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "jad/envelope.h"
@@ -1009,6 +1015,195 @@ test_destroy_waiting (void **state)
     assert_int_equal (head, 0);
 }
 
+/* ------------------------------------------------------------ damage */
+
+/* The log's lines (stderr, notices and up) from s_capture_begin on, into
+ * a file of the test's directory. */
+static int s_saved_stderr = -1;
+static int s_capture_fd = -1;
+
+static void
+s_capture_begin (void **state)
+{
+    jad_log_init ("test", JAD_LOG_NOTICE);
+    fflush (stderr);
+    s_capture_fd = open (jad_test_path (state, "log"),
+                         O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true (s_capture_fd >= 0);
+    s_saved_stderr = dup (STDERR_FILENO);
+    assert_true (s_saved_stderr >= 0);
+    assert_true (dup2 (s_capture_fd, STDERR_FILENO) >= 0);
+}
+
+/* What was logged since s_capture_begin (malloc'd); stderr as before. */
+static char *
+s_capture_end (void)
+{
+    jad_log_init ("test", JAD_LOG_ERROR);
+    fflush (stderr);
+    dup2 (s_saved_stderr, STDERR_FILENO);
+    close (s_saved_stderr);
+    off_t size = lseek (s_capture_fd, 0, SEEK_END);
+    char *text = calloc (1, (size_t) size + 1);
+    assert_non_null (text);
+    assert_int_equal (pread (s_capture_fd, text, (size_t) size, 0), size);
+    close (s_capture_fd);
+    return text;
+}
+
+/* How many lines of TEXT hold WHAT. */
+static int
+s_lines_with (const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *line = text; line && *line; ) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen (line);
+        const char *hit = strstr (line, what);
+        if (hit && hit < line + len)
+            n++;
+        line = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* Overwrite the dedupe record of agent-de's (INC, SEQ) in the journal at
+ * PATH (closed) with hub_seq HUB_SEQ and a hash that is no envelope's. */
+static void
+s_damage_record (const char *path, const uint8_t *inc, uint64_t seq,
+                 uint64_t hub_seq)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    uint8_t key[9 + 16 + 8], val[40];
+    memcpy (key, "agent-de", 9);
+    memcpy (key + 9, inc, 16);
+    for (int i = 0; i < 8; i++) {
+        key[25 + i] = (uint8_t) (seq >> (56 - 8 * i));
+        val[i] = (uint8_t) (hub_seq >> (56 - 8 * i));
+    }
+    memset (val + 8, 0x5a, 32);
+    MDB_val k = { sizeof key, key }, v = { sizeof val, val };
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_open (env, path, MDB_NOTLS, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "dedupe", 0, &dbi), 0);
+    assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+/* A damaged dedupe record: a byte-identical resend is acked as the
+ * duplicate it is (the stored entry's bytes say so), never CONFLICT; a
+ * record naming another report's entry is UNAVAILABLE (the agent keeps
+ * the report and resends), never final.  Each damaged key is logged once,
+ * with the repair command, however often its report is resent. */
+static void
+test_dedupe_damaged (void **state)
+{
+    s_fix_t *fx = s_fix_new (state, 0);
+    const char *json[3] = { "{\"type\":\"checks\",\"parcels\":1}",
+                            "{\"type\":\"checks\",\"parcels\":2}",
+                            "{\"type\":\"checks\",\"parcels\":3}" };
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        s_submit_json (fx, K_DE, s_inc_de, seq, json[seq - 1]);
+    s_commit (fx, 3);
+    size_t base = fx->n_answers;
+
+    /* The index damaged under a closed journal; the hub starts again. */
+    jad_ingest_destroy (&fx->ingest);
+    jad_journal_destroy (&fx->journal);
+    char path[1024], err[256];
+    snprintf (path, sizeof path, "%s", jad_test_path (state, "journal"));
+    s_damage_record (path, s_inc_de, 1, 1);     /* its own entry, bad hash */
+    s_damage_record (path, s_inc_de, 2, 3);     /* report 3's entry */
+    fx->journal = jad_journal_open (path, 0, err, sizeof err);
+    if (!fx->journal)
+        fail_msg ("journal: %s", err);
+    jad_ingest_handlers_t on = { s_on_answer, s_on_journaled, s_on_drop };
+    fx->ingest = jad_ingest_new (fx->journal, s_op, fx->roster, fx->pool, &on, fx);
+    assert_non_null (fx->ingest);
+
+    /* Each resent twice, in two batches; and a new report goes through. */
+    s_capture_begin (state);
+    int r1 = s_submit_json (fx, K_DE, s_inc_de, 1, json[0]);
+    int r2 = s_submit_json (fx, K_DE, s_inc_de, 2, json[1]);
+    long fresh1 = jad_ingest_commit (fx->ingest);
+    int r1b = s_submit_json (fx, K_DE, s_inc_de, 1, json[0]);
+    int r2b = s_submit_json (fx, K_DE, s_inc_de, 2, json[1]);
+    int r4 = s_submit_json (fx, K_DE, s_inc_de, 4, "{\"type\":\"checks\",\"parcels\":4}");
+    long fresh2 = jad_ingest_commit (fx->ingest);
+    char *log = s_capture_end ();
+    assert_int_equal (fresh1, 0);
+    assert_int_equal (fresh2, 1);
+    s_expect_ack (fx, base, r1, s_inc_de, 1, 1, 1);
+    s_expect_error (fx, base + 1, r2, JAD_EUNAVAILABLE, "dedupe index is damaged",
+                    s_inc_de, 16, 2);
+    s_expect_ack (fx, base + 2, r1b, s_inc_de, 1, 1, 1);
+    s_expect_error (fx, base + 3, r2b, JAD_EUNAVAILABLE, "retry later",
+                    s_inc_de, 16, 2);
+    s_expect_ack (fx, base + 4, r4, s_inc_de, 4, 4, 0);
+    /* Once per key, naming it and the repair; no conflict said. */
+    if (s_lines_with (log, "origin_seq 1) holds a hash that is not entry 1's") != 1
+    ||  s_lines_with (log, "origin_seq 2) names entry 3, which holds another "
+                           "report (agent-de, origin_seq 3)") != 1
+    ||  s_lines_with (log, "jad-journal repair --data ") != 2
+    ||  s_lines_with (log, "conflict") != 0)
+        fail_msg ("log:\n%s", log);
+    free (log);
+    uint64_t head;
+    assert_int_equal (jad_journal_head (fx->journal, &head), 0);
+    assert_int_equal (head, 4);
+}
+
+/* Commits failing (a full disk: here writes past the file size limit)
+ * are logged once when they start and once when one succeeds again, with
+ * how many failed meanwhile — not once per batch; every report meanwhile
+ * is answered UNAVAILABLE, and acked once the disk has room. */
+static void
+test_commits_failing (void **state)
+{
+    s_fix_t *fx = s_fix_new (state, 0);
+    int r0 = s_submit_json (fx, K_DE, s_inc_de, 1, "{\"type\":\"checks\",\"parcels\":1}");
+    s_commit (fx, 1);
+    s_expect_ack (fx, 0, r0, s_inc_de, 1, 1, 0);
+
+    struct rlimit was, full;
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, &was), 0);
+    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
+    full = was;
+    full.rlim_cur = 8192;       /* LMDB's two meta pages, nothing beyond */
+    s_capture_begin (state);
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &full), 0);
+    long rc[3];
+    int routes[3];
+    for (int i = 0; i < 3; i++) {
+        routes[i] = s_submit_json (fx, K_DE, s_inc_de, 2,
+                                   "{\"type\":\"checks\",\"parcels\":2}");
+        rc[i] = jad_ingest_commit (fx->ingest);
+    }
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &was), 0);
+    int r2 = s_submit_json (fx, K_DE, s_inc_de, 2, "{\"type\":\"checks\",\"parcels\":2}");
+    long ok = jad_ingest_commit (fx->ingest);
+    char *log = s_capture_end ();
+    signal (SIGXFSZ, old);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (rc[i], -1);
+        s_expect_error (fx, 1 + (size_t) i, routes[i], JAD_EUNAVAILABLE, "retry",
+                        s_inc_de, 16, 2);
+    }
+    assert_int_equal (ok, 1);
+    s_expect_ack (fx, 4, r2, s_inc_de, 2, 2, 0);
+    if (s_lines_with (log, "commits are failing") != 1
+    ||  s_lines_with (log, "journal:") != 2
+    ||  s_lines_with (log, "commits succeed again after 3 failed batches "
+                           "(3 reports answered UNAVAILABLE") != 1)
+        fail_msg ("log:\n%s", log);
+    free (log);
+}
+
 /* ------------------------------------------------------------ main */
 
 static int
@@ -1066,6 +1261,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batch_full, jad_test_dir_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_destroy_waiting, jad_test_dir_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_dedupe_damaged, jad_test_dir_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_commits_failing, jad_test_dir_setup,
                                          s_teardown),
     };
     if (sodium_init () < 0)

@@ -2,7 +2,8 @@
  * within one batch), reopen, map growth, the prev_hash chain, readers while
  * a writer appends, the mirror's gap check, and a writer SIGKILLed at random
  * instants followed by a full consistency check; the files' modes under any
- * umask. */
+ * umask; a damaged dedupe index settled by the entries (never a CONFLICT
+ * the stored bytes do not show), pages LMDB cannot read under it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1066,6 +1067,288 @@ test_old_layout (void **state)
     mdb_env_close (env);
 }
 
+/* ------------------------------------------------------------ damage */
+
+/* Overwrite, with LMDB alone (the journal closed), the dedupe record of
+ * (ORIGIN, INC, SEQ) in DIR with VAL[0..VLEN) — the index damaged, the
+ * file's structure sound. */
+static void
+s_dedupe_set (const char *dir, const char *origin, const uint8_t *inc,
+              uint64_t seq, const uint8_t *val, size_t vlen)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dedupe;
+    uint8_t key[64];
+    size_t olen = strlen (origin);
+    memcpy (key, origin, olen + 1);
+    memcpy (key + olen + 1, inc, 16);
+    s_be64 (key + olen + 17, seq);
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_open (env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "dedupe", 0, &dedupe), 0);
+    assert_int_equal (s_raw_put (txn, dedupe, key, olen + 25, val, vlen), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+/* A dedupe value: HUB_SEQ and the hash of ENV[0..LEN) with its first byte
+ * flipped when FLIP. */
+static void
+s_dedupe_val (uint8_t *val, uint64_t hub_seq, const uint8_t *env, size_t len,
+              int flip)
+{
+    s_be64 (val, hub_seq);
+    crypto_generichash (val + 8, 32, env, len, NULL, 0);
+    if (flip)
+        val[8] ^= 0x01;
+}
+
+/* 1 when BUF[0..LEN) holds NEEDLE[0..NLEN). */
+static int
+s_holds (const uint8_t *buf, size_t len, const uint8_t *needle, size_t nlen)
+{
+    for (size_t i = 0; i + nlen <= len; i++)
+        if (buf[i] == needle[0] && memcmp (buf + i, needle, nlen) == 0)
+            return 1;
+    return 0;
+}
+
+/* Make every leaf page of DIR/data.mdb that holds NEEDLE unreadable to
+ * LMDB (its flags say neither leaf nor branch: MDB_CORRUPTED), as a
+ * damaged page of the disk would.  The number of pages broken. */
+static int
+s_break_pages (const char *dir, const uint8_t *needle, size_t len)
+{
+    char path[700];
+    snprintf (path, sizeof path, "%s/data.mdb", dir);
+    FILE *f = fopen (path, "r+b");
+    assert_non_null (f);
+    long psize = sysconf (_SC_PAGESIZE);
+    uint8_t *page = malloc ((size_t) psize);
+    assert_non_null (page);
+    int broken = 0;
+    for (long at = 0; fseek (f, at, SEEK_SET) == 0
+                      && fread (page, 1, (size_t) psize, f) == (size_t) psize;
+         at += psize) {
+        uint16_t flags;
+        memcpy (&flags, page + 10, 2);          /* MDB_page.mp_flags */
+        if ((flags & 0x07) != 0x02 || !s_holds (page, (size_t) psize, needle, len))
+            continue;
+        flags = 0;
+        memcpy (page + 10, &flags, 2);
+        assert_int_equal (fseek (f, at, SEEK_SET), 0);
+        assert_int_equal (fwrite (page, 1, (size_t) psize, f), (size_t) psize);
+        broken++;
+    }
+    free (page);
+    assert_int_equal (fclose (f), 0);
+    return broken;
+}
+
+/* Item I of a batch is STATUS with HUB_SEQ; its damage text says each of
+ * the WHATs (NULL-terminated; none: no text). */
+static void
+s_expect_item (const jad_journal_item_t *it, int status, uint64_t hub_seq,
+               const char *const *what)
+{
+    if (it->status != status || it->hub_seq != hub_seq)
+        fail_msg ("origin_seq %llu: status %d hub_seq %llu (%s), expected %d %llu",
+                  (unsigned long long) it->origin_seq, it->status,
+                  (unsigned long long) it->hub_seq, it->damage, status,
+                  (unsigned long long) hub_seq);
+    if (!what || !what[0]) {
+        assert_string_equal (it->damage, "");
+        return;
+    }
+    for (size_t i = 0; what[i]; i++)
+        if (!strstr (it->damage, what[i]))
+            fail_msg ("origin_seq %llu: \"%s\" does not say \"%s\"",
+                      (unsigned long long) it->origin_seq, it->damage, what[i]);
+}
+
+/* A damaged dedupe record never makes a report's fate final by itself:
+ * the stored entry it names settles it.  The same bytes are a DUPLICATE
+ * whatever the record's hash; an entry of another report, past the head,
+ * a value of the wrong size, an entry that does not decode: DAMAGED
+ * (retry later), each with a line naming the key, the fault and the
+ * repair command; only the same identity with other bytes is a CONFLICT.
+ * The rest of the batch is journaled as usual. */
+static void
+test_dedupe_damaged (void **state)
+{
+    char err[512] = "", dir[600];
+    snprintf (dir, sizeof dir, "%s", s_path (state, "j"));
+    jad_journal_t *j = jad_journal_open (dir, JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    s_append_range (j, "cy-police", s_inc1, 1, 4, 50);     /* 1..4 */
+    s_append_range (j, "gr-police", s_inc1, 1, 1, 50);     /* 5 */
+    s_append_range (j, "cy-police", s_inc2, 1, 1, 50);     /* 6 */
+    assert_int_equal (s_check_journal (j), 6);
+    uint8_t *six;
+    size_t six_len;
+    assert_int_equal (jad_journal_get (j, 6, &six, &six_len), 1);
+    jad_journal_destroy (&j);
+
+    uint8_t val[40];
+    size_t len;
+    uint8_t *env = s_envelope ("cy-police", s_inc1, 1, 50, 0, &len);
+    s_dedupe_val (val, 1, env, len, 1);                 /* 1: another hash */
+    s_dedupe_set (dir, "cy-police", s_inc1, 1, val, 40);
+    free (env);
+    env = s_envelope ("cy-police", s_inc1, 2, 50, 0, &len);
+    s_dedupe_val (val, 5, env, len, 1);                 /* 2: gr-police's entry */
+    s_dedupe_set (dir, "cy-police", s_inc1, 2, val, 40);
+    free (env);
+    env = s_envelope ("cy-police", s_inc1, 3, 50, 0, &len);
+    s_dedupe_val (val, 99, env, len, 0);                /* 3: past the head */
+    s_dedupe_set (dir, "cy-police", s_inc1, 3, val, 40);
+    free (env);
+    s_dedupe_set (dir, "cy-police", s_inc1, 4, val, 7); /* 4: 7 bytes */
+    /* 6: its entry no longer decodes, and the record's hash is another. */
+    env = s_envelope ("cy-police", s_inc2, 1, 50, 0, &len);
+    s_dedupe_val (val, 6, env, len, 1);
+    s_dedupe_set (dir, "cy-police", s_inc2, 1, val, 40);
+    free (env);
+    {
+        MDB_env *menv;
+        MDB_txn *txn;
+        MDB_dbi entries;
+        uint8_t k[8], junk[] = { 0xff, 0xff, 0xff, 0xff };
+        s_be64 (k, 6);
+        assert_int_equal (mdb_env_create (&menv), 0);
+        assert_int_equal (mdb_env_set_maxdbs (menv, 8), 0);
+        assert_int_equal (mdb_env_open (menv, dir, MDB_NOTLS, 0600), 0);
+        assert_int_equal (mdb_txn_begin (menv, NULL, 0, &txn), 0);
+        assert_int_equal (mdb_dbi_open (txn, "entries", 0, &entries), 0);
+        assert_int_equal (s_raw_put (txn, entries, k, 8, junk, sizeof junk), 0);
+        assert_int_equal (mdb_txn_commit (txn), 0);
+        mdb_env_close (menv);
+    }
+
+    j = jad_journal_open (dir, 0, err, sizeof err);
+    if (!j)
+        fail_msg ("open: %s", err);
+    jad_journal_item_t it[9];
+    uint8_t *bufs[9];
+    s_item (&it[0], &bufs[0], "cy-police", s_inc1, 1, 50, 0);  /* the same bytes */
+    s_item (&it[1], &bufs[1], "cy-police", s_inc1, 1, 50, 9);  /* other bytes */
+    s_item (&it[2], &bufs[2], "cy-police", s_inc1, 2, 50, 0);
+    s_item (&it[3], &bufs[3], "cy-police", s_inc1, 3, 50, 0);
+    s_item (&it[4], &bufs[4], "cy-police", s_inc1, 4, 50, 0);
+    s_item (&it[5], &bufs[5], "cy-police", s_inc2, 1, 50, 0);
+    s_item (&it[6], &bufs[6], "gr-police", s_inc1, 1, 50, 9);  /* a plain conflict */
+    s_item (&it[7], &bufs[7], "gr-police", s_inc1, 1, 50, 0);  /* a plain resend */
+    s_item (&it[8], &bufs[8], "cy-police", s_inc1, 5, 50, 0);  /* new */
+    assert_int_equal (jad_journal_append (j, it, 9, err, sizeof err), 0);
+    const char *key1[] = { "journal ", dir, "dedupe record of (cy-police, "
+        "incarnation 01010101010101010101010101010101, origin_seq 1)",
+        "this very report", "index is damaged",
+        "run `jad-journal repair --data ", NULL };
+    s_expect_item (&it[0], JAD_JOURNAL_DUPLICATE, 1, key1);
+    const char *other1[] = { "origin_seq 1)", "not entry 1's", "a conflict all "
+        "the same", NULL };
+    s_expect_item (&it[1], JAD_JOURNAL_CONFLICT, 0, other1);
+    const char *key2[] = { "origin_seq 2)", "names entry 5, which holds another "
+        "report (gr-police, origin_seq 1)", "jad-journal repair", NULL };
+    s_expect_item (&it[2], JAD_JOURNAL_DAMAGED, 0, key2);
+    const char *key3[] = { "origin_seq 3)", "names entry 99, past the head 6",
+        NULL };
+    s_expect_item (&it[3], JAD_JOURNAL_DAMAGED, 0, key3);
+    const char *key4[] = { "origin_seq 4)", "is 7 bytes, not 40", NULL };
+    s_expect_item (&it[4], JAD_JOURNAL_DAMAGED, 0, key4);
+    const char *key6[] = { "incarnation 0202", "names entry 6, which does not "
+        "decode", NULL };
+    s_expect_item (&it[5], JAD_JOURNAL_DAMAGED, 0, key6);
+    s_expect_item (&it[6], JAD_JOURNAL_CONFLICT, 0, NULL);
+    s_expect_item (&it[7], JAD_JOURNAL_DUPLICATE, 5, NULL);
+    s_expect_item (&it[8], JAD_JOURNAL_NEW, 7, NULL);
+    uint64_t head = 0;
+    assert_int_equal (jad_journal_head (j, &head), 0);
+    assert_int_equal (head, 7);
+    for (int i = 0; i < 9; i++)
+        free (bufs[i]);
+    free (six);
+    jad_journal_destroy (&j);
+}
+
+/* A page LMDB cannot read under a dedupe record, or under the entry a
+ * damaged record names: the items it concerns are DAMAGED, the batch
+ * is tried again without them and the others are journaled. */
+static void
+test_dedupe_unreadable (void **state)
+{
+    char err[512] = "", dir[600];
+    snprintf (dir, sizeof dir, "%s", s_path (state, "j"));
+    jad_journal_t *j = jad_journal_open (dir, JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    /* Enough entries for several leaf pages: entry 1's is not the last. */
+    s_append_range (j, "cy-police", s_inc1, 1, 200, 50);
+    uint8_t *one;
+    size_t one_len;
+    assert_int_equal (jad_journal_get (j, 1, &one, &one_len), 1);
+    jad_journal_destroy (&j);
+    uint8_t val[40];
+    size_t len;
+    uint8_t *env = s_envelope ("cy-police", s_inc1, 1, 50, 0, &len);
+    s_dedupe_val (val, 1, env, len, 1);
+    s_dedupe_set (dir, "cy-police", s_inc1, 1, val, 40);
+    free (env);
+    assert_true (s_break_pages (dir, one, one_len) >= 1);
+    free (one);
+
+    j = jad_journal_open (dir, 0, err, sizeof err);
+    if (!j)
+        fail_msg ("open: %s", err);
+    jad_journal_item_t it[3];
+    uint8_t *bufs[3];
+    s_item (&it[0], &bufs[0], "cy-police", s_inc1, 1, 50, 0);
+    s_item (&it[1], &bufs[1], "cy-police", s_inc1, 201, 50, 0);
+    s_item (&it[2], &bufs[2], "cy-police", s_inc1, 150, 50, 0);
+    if (jad_journal_append (j, it, 3, err, sizeof err) != 0)
+        fail_msg ("append: %s", err);
+    const char *unread[] = { "origin_seq 1)", "names entry 1, which cannot be "
+        "read (", "jad-journal repair", NULL };
+    s_expect_item (&it[0], JAD_JOURNAL_DAMAGED, 0, unread);
+    s_expect_item (&it[1], JAD_JOURNAL_NEW, 201, NULL);
+    s_expect_item (&it[2], JAD_JOURNAL_DUPLICATE, 150, NULL);
+    for (int i = 0; i < 3; i++)
+        free (bufs[i]);
+    jad_journal_destroy (&j);
+
+    /* The dedupe records' page itself: no key can be told, none is
+     * journaled (new or not, nobody can say), and nothing fails. */
+    char dir2[600];
+    snprintf (dir2, sizeof dir2, "%s", s_path (state, "k"));
+    j = jad_journal_open (dir2, JAD_JOURNAL_CREATE, err, sizeof err);
+    assert_non_null (j);
+    s_append_range (j, "cy-police", s_inc1, 1, 3, 50);
+    jad_journal_destroy (&j);
+    uint8_t needle[10 + 16];
+    memcpy (needle, "cy-police", 10);
+    memcpy (needle + 10, s_inc1, 16);
+    assert_true (s_break_pages (dir2, needle, sizeof needle) >= 1);
+    j = jad_journal_open (dir2, 0, err, sizeof err);
+    if (!j)
+        fail_msg ("open: %s", err);
+    s_item (&it[0], &bufs[0], "cy-police", s_inc1, 2, 50, 0);
+    s_item (&it[1], &bufs[1], "cy-police", s_inc1, 4, 50, 0);
+    if (jad_journal_append (j, it, 2, err, sizeof err) != 0)
+        fail_msg ("append: %s", err);
+    const char *cannot[] = { "origin_seq 2)", "cannot be read", NULL };
+    s_expect_item (&it[0], JAD_JOURNAL_DAMAGED, 0, cannot);
+    const char *cannot4[] = { "origin_seq 4)", "cannot be read", NULL };
+    s_expect_item (&it[1], JAD_JOURNAL_DAMAGED, 0, cannot4);
+    uint64_t head = 0;
+    assert_int_equal (jad_journal_head (j, &head), 0);
+    assert_int_equal (head, 3);
+    for (int i = 0; i < 2; i++)
+        free (bufs[i]);
+    jad_journal_destroy (&j);
+}
+
 int
 main (void)
 {
@@ -1091,6 +1374,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_find, jad_test_dir_setup,
                                          jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_old_layout, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_dedupe_damaged, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_dedupe_unreadable, jad_test_dir_setup,
                                          jad_test_dir_teardown),
     };
     if (sodium_init () < 0)
