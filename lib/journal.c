@@ -904,3 +904,290 @@ jad_journal_trim (jad_journal_t *self)
     assert (self);
     jad_store_trim (self->store);
 }
+
+/* ------------------------------------------------------------ audit reads */
+
+/* The state a read's LMDB code means: a missing key, or a page LMDB
+ * cannot read (any other failure of a read inside a transaction that
+ * began: the page is what it was reading). */
+static int
+s_read_state (int rc)
+{
+    return rc == 0 ? JAD_JOURNAL_PRESENT
+         : rc == MDB_NOTFOUND ? JAD_JOURNAL_ABSENT : JAD_JOURNAL_UNREADABLE;
+}
+
+long
+jad_journal_walk (jad_journal_t *self, uint64_t from, uint64_t to,
+                  size_t max, jad_journal_walk_fn *fn, void *arg)
+{
+    assert (self && fn);
+    MDB_dbi entries = s_dbi (self->store, S_DB_ENTRIES);
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    long visited = 0;
+
+    for (uint64_t seq = from; seq <= to && (size_t) visited < max; seq++) {
+        if (!txn && (jad_store_read_begin (self->store, &txn) != 0
+                     || mdb_cursor_open (txn, entries, &cur) != 0)) {
+            visited = -1;
+            break;
+        }
+        uint8_t kb[8];
+        jad_store_put_be64 (kb, seq);
+        MDB_val k = { 8, kb }, v = { 0, NULL };
+        /* MDB_SET_KEY is an exact search: from the cursor's page when the
+         * key is on it, else from the root — never a step to a sibling. */
+        int rc = mdb_cursor_get (cur, &k, &v, MDB_SET_KEY);
+        int state = s_read_state (rc);
+        if (state == JAD_JOURNAL_UNREADABLE) {
+            /* LMDB fails every later call in this transaction */
+            mdb_cursor_close (cur);
+            cur = NULL;
+            jad_store_read_end (self->store, &txn);
+        }
+        visited++;
+        int stop = fn (arg, seq, state, state == JAD_JOURNAL_PRESENT ? v.mv_data : NULL,
+                       state == JAD_JOURNAL_PRESENT ? v.mv_size : 0,
+                       state == JAD_JOURNAL_UNREADABLE ? rc : 0);
+        if (stop || seq == UINT64_MAX)
+            break;
+    }
+    if (cur)
+        mdb_cursor_close (cur);
+    jad_store_read_end (self->store, &txn);
+    return visited;
+}
+
+int
+jad_journal_census (jad_journal_t *self, jad_journal_census_t *c)
+{
+    assert (self && c);
+    MDB_txn *txn = NULL;
+    MDB_stat st;
+    memset (c, 0, sizeof *c);
+    if (jad_store_read_begin (self->store, &txn) != 0)
+        return -1;
+    int rc = mdb_stat (txn, s_dbi (self->store, S_DB_ENTRIES), &st);
+    if (rc == 0) {
+        c->entries = st.ms_entries;
+        rc = mdb_stat (txn, s_dbi (self->store, S_DB_DEDUPE), &st);
+    }
+    if (rc == 0) {
+        c->dedupe = st.ms_entries;
+        /* Last, since a damaged last page fails the transaction. */
+        int last = jad_store_last_txn (txn, s_dbi (self->store, S_DB_ENTRIES),
+                                       &c->head, NULL);
+        c->head_rc = last == MDB_NOTFOUND ? 0 : last;
+        if (last != 0)
+            c->head = 0;
+    }
+    jad_store_read_end (self->store, &txn);
+    return rc == 0 ? 0 : -1;
+}
+
+/* The dedupe key of an origin given with its length (as peeled from an
+ * envelope); 0 when it cannot be one (empty, too long, a NUL in it). */
+static size_t
+s_dedupe_key_n (uint8_t *key, const uint8_t *origin, size_t olen,
+                const uint8_t *incarnation, uint64_t origin_seq)
+{
+    if (olen == 0 || olen > JAD_JOURNAL_ORIGIN_MAX || memchr (origin, 0, olen))
+        return 0;
+    memcpy (key, origin, olen);
+    key[olen] = 0;
+    memcpy (key + olen + 1, incarnation, JAD_ID_BYTES);
+    jad_store_put_be64 (key + olen + 1 + JAD_ID_BYTES, origin_seq);
+    return olen + 1 + JAD_ID_BYTES + 8;
+}
+
+int
+jad_journal_lookup_many (jad_journal_t *self, jad_journal_ident_t *q, size_t n)
+{
+    assert (self && (q || n == 0));
+    MDB_dbi dedupe = s_dbi (self->store, S_DB_DEDUPE);
+    MDB_txn *txn = NULL;
+    uint8_t kbuf[S_DEDUPE_KEY_MAX];
+    int result = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        jad_journal_ident_t *it = &q[i];
+        it->state = JAD_JOURNAL_ABSENT;
+        it->lmdb_rc = 0;
+        it->hub_seq = 0;
+        MDB_val k = { 0, kbuf }, v;
+        if (it->origin_len && it->incarnation)
+            k.mv_size = s_dedupe_key_n (kbuf, it->origin, it->origin_len,
+                                        it->incarnation, it->origin_seq);
+        if (k.mv_size == 0)
+            continue;
+        if (!txn && jad_store_read_begin (self->store, &txn) != 0) {
+            result = -1;
+            break;
+        }
+        int rc = mdb_get (txn, dedupe, &k, &v);
+        it->state = s_read_state (rc);
+        if (it->state == JAD_JOURNAL_PRESENT && v.mv_size != S_DEDUPE_VAL)
+            it->state = JAD_JOURNAL_MALFORMED;
+        else
+        if (it->state == JAD_JOURNAL_PRESENT) {
+            it->hub_seq = jad_store_get_be64 (v.mv_data);
+            memcpy (it->hash, (const uint8_t *) v.mv_data + 8, JAD_JOURNAL_HASH_BYTES);
+        }
+        else
+        if (it->state == JAD_JOURNAL_UNREADABLE) {
+            it->lmdb_rc = rc;
+            jad_store_read_end (self->store, &txn);
+        }
+    }
+    jad_store_read_end (self->store, &txn);
+    return result;
+}
+
+long
+jad_journal_dedupe_scan (jad_journal_t *self, const uint8_t *after,
+                         size_t after_len, size_t max,
+                         jad_journal_dedupe_fn *fn, void *arg)
+{
+    assert (self && fn);
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k = { after_len, (void *) after }, v;
+    long visited = -1;
+
+    if (jad_store_read_begin (self->store, &txn) != 0
+    ||  mdb_cursor_open (txn, s_dbi (self->store, S_DB_DEDUPE), &cur) != 0)
+        goto out;
+    int rc = after && after_len ? mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE)
+                                : mdb_cursor_get (cur, &k, &v, MDB_FIRST);
+    if (rc == 0 && after && after_len && k.mv_size == after_len
+    &&  memcmp (k.mv_data, after, after_len) == 0)
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    long n = 0;
+    while (rc == 0 && (size_t) n < max) {
+        n++;
+        if (fn (arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size))
+            break;
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        visited = n;
+out:
+    if (cur)
+        mdb_cursor_close (cur);
+    jad_store_read_end (self->store, &txn);
+    return visited;
+}
+
+int
+jad_journal_dedupe_key_split (const uint8_t *key, size_t len, char *origin,
+                              uint8_t *incarnation, uint64_t *origin_seq_p)
+{
+    assert (key && origin && incarnation && origin_seq_p);
+    if (len < 1 + 1 + JAD_ID_BYTES + 8 || len > S_DEDUPE_KEY_MAX)
+        return -1;
+    size_t olen = len - 1 - JAD_ID_BYTES - 8;
+    if (key[olen] != 0 || memchr (key, 0, olen))
+        return -1;
+    memcpy (origin, key, olen);
+    origin[olen] = 0;
+    memcpy (incarnation, key + olen + 1, JAD_ID_BYTES);
+    *origin_seq_p = jad_store_get_be64 (key + olen + 1 + JAD_ID_BYTES);
+    return 0;
+}
+
+typedef struct {
+    uint64_t records;           /* out: records written */
+    uint64_t dup_seq, dup_of;   /* out: a second entry of one identity */
+    int      refusal;           /* out: JAD_JOURNAL_EDUPLICATE, _EDECODE, 0 */
+} s_rebuild_t;
+
+/* The rebuild's write transaction: empty dedupe, then walk the entries
+ * (a cursor over entries while writing dedupe: another database) and
+ * index each envelope that opens.  Redone from scratch after MAP_FULL. */
+static int
+s_rebuild_fn (jad_store_t *store, MDB_txn *txn, void *arg,
+              char *err, size_t errlen)
+{
+    s_rebuild_t *rb = arg;
+    MDB_dbi dedupe = s_dbi (store, S_DB_DEDUPE);
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    char derr[128];
+    uint8_t kbuf[S_DEDUPE_KEY_MAX];
+    uint8_t dval[S_DEDUPE_VAL];
+
+    rb->records = rb->dup_seq = rb->dup_of = 0;
+    rb->refusal = 0;
+    int rc = mdb_drop (txn, dedupe, 0);
+    if (rc == 0)
+        rc = mdb_cursor_open (txn, s_dbi (store, S_DB_ENTRIES), &cur);
+    if (rc == 0)
+        rc = mdb_cursor_get (cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        uint64_t seq = k.mv_size == 8 ? jad_store_get_be64 (k.mv_data) : 0;
+        Jad__Entry *entry = jad_wire_entry_decode (v.mv_data, v.mv_size,
+                                                   derr, sizeof derr);
+        if (!entry || seq == 0) {
+            jad_err_set (err, errlen, "journal: entry %llu does not decode: %s",
+                         (unsigned long long) seq, entry ? "bad key" : derr);
+            rb->refusal = JAD_JOURNAL_EDECODE;
+            jad_wire_free (&entry);
+            rc = -1;
+            break;
+        }
+        jad_envelope_t env = { 0 };
+        if (entry->has_envelope
+        &&  jad_envelope_open (entry->envelope.data, entry->envelope.len, &env,
+                               derr, sizeof derr) == JAD_OK) {
+            MDB_val dk = { s_dedupe_key (kbuf, env.id.origin, env.id.incarnation,
+                                         env.id.origin_seq), kbuf };
+            if (dk.mv_size > 0) {
+                jad_store_put_be64 (dval, seq);
+                s_hash (dval + 8, entry->envelope.data, entry->envelope.len);
+                MDB_val dv = { sizeof dval, dval };
+                rc = mdb_put (txn, dedupe, &dk, &dv, MDB_NOOVERWRITE);
+                if (rc == MDB_KEYEXIST) {
+                    rb->dup_of = jad_store_get_be64 (dv.mv_data);
+                    rb->dup_seq = seq;
+                    rb->refusal = JAD_JOURNAL_EDUPLICATE;
+                    jad_err_set (err, errlen, "journal: hub_seq %llu carries the "
+                                 "identity of hub_seq %llu (%s, origin_seq %llu)",
+                                 (unsigned long long) seq,
+                                 (unsigned long long) rb->dup_of, env.id.origin,
+                                 (unsigned long long) env.id.origin_seq);
+                    rc = -1;
+                }
+                else
+                if (rc == 0)
+                    rb->records++;
+            }
+        }
+        jad_envelope_clear (&env);
+        jad_wire_free (&entry);
+        if (rc == 0)
+            rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    }
+    if (cur)
+        mdb_cursor_close (cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+jad_journal_dedupe_rebuild (jad_journal_t *self, uint64_t *records_p,
+                            uint64_t *dup_seq_p, uint64_t *dup_of_p,
+                            char *err, size_t errlen)
+{
+    assert (self);
+    s_rebuild_t rb = { 0 };
+    int rc = jad_store_write (self->store, s_rebuild_fn, &rb, err, errlen);
+    if (records_p)
+        *records_p = rc == 0 ? rb.records : 0;
+    if (dup_seq_p)
+        *dup_seq_p = rb.dup_seq;
+    if (dup_of_p)
+        *dup_of_p = rb.dup_of;
+    if (rc == 0)
+        return JAD_JOURNAL_OK;
+    return rb.refusal ? rb.refusal : JAD_JOURNAL_EIO;
+}

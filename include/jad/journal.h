@@ -292,4 +292,112 @@ int jad_journal_record_floor (jad_journal_t *self, int kind, uint64_t seq,
  * value the next entry's prev_hash holds.  1 found, 0 not, -1 error. */
 int jad_journal_hash (jad_journal_t *self, uint64_t seq, uint8_t *hash);
 
+/* ------------------------------------------------------------ audit reads */
+
+/* Reads for lib/audit.c, which checks everything a journal holds even
+ * when parts of the file are damaged.  LMDB 0.9 reports a damaged page it
+ * reaches from the root (MDB_CORRUPTED, MDB_PAGE_NOTFOUND) but aborts the
+ * process when a cursor steps sideways into one (an assertion in
+ * mdb_cursor_next): these read one key at a time from the root, and after
+ * an error go on in a fresh read transaction (LMDB fails every later call
+ * of the one that saw it). */
+
+/* What a read found under one key. */
+#define JAD_JOURNAL_ABSENT      0   /* no such key */
+#define JAD_JOURNAL_PRESENT     1   /* the value is there */
+#define JAD_JOURNAL_UNREADABLE  2   /* LMDB cannot read the page that holds
+                                     * it, or one on the way to it */
+#define JAD_JOURNAL_MALFORMED   3   /* a dedupe record of the wrong size */
+
+/* One hub_seq visited by jad_journal_walk: STATE one of the above; BUF
+ * and LEN the entry's bytes when PRESENT, valid only during the call;
+ * LMDB_RC LMDB's code when UNREADABLE (mdb_strerror names it).  Returns
+ * nonzero to stop (that hub_seq counts as visited). */
+typedef int (jad_journal_walk_fn) (void *arg, uint64_t seq, int state,
+                                   const uint8_t *buf, size_t len, int lmdb_rc);
+
+/* Visit every hub_seq from FROM to TO inclusive, at most MAX of them, in
+ * order, each read by its key in one short read transaction (renewed
+ * after a damaged page).  A key missing or unreadable is visited too, with
+ * its state: nothing stops the walk but FN.  Returns the number visited,
+ * or -1 when no read transaction can begin.  Keep MAX a chunk (thousands):
+ * a long reader makes the file grow. */
+long jad_journal_walk (jad_journal_t *self, uint64_t from, uint64_t to,
+                       size_t max, jad_journal_walk_fn *fn, void *arg);
+
+/* Counts read in one read transaction, so that they agree with each other
+ * even while a hub appends. */
+typedef struct {
+    uint64_t head;          /* the last key of entries; 0 when empty or
+                             * when it cannot be read (HEAD_RC) */
+    int      head_rc;       /* 0, or LMDB's code reading the last key */
+    uint64_t entries;       /* records in entries (LMDB's statistics) */
+    uint64_t dedupe;        /* records in dedupe */
+} jad_journal_census_t;
+
+/* Fill *C.  0, or -1 when the journal cannot be read at all. */
+int jad_journal_census (jad_journal_t *self, jad_journal_census_t *c);
+
+/* One identity for jad_journal_lookup_many. */
+typedef struct {
+    /* in: */
+    const uint8_t *origin;          /* not NUL-terminated; ORIGIN_LEN 0:
+                                     * skip this one (state ABSENT) */
+    size_t         origin_len;
+    const uint8_t *incarnation;     /* JAD_ID_BYTES (16) */
+    uint64_t       origin_seq;
+    /* out: */
+    int            state;           /* JAD_JOURNAL_ABSENT, _PRESENT,
+                                     * _UNREADABLE or _MALFORMED */
+    int            lmdb_rc;         /* LMDB's code when UNREADABLE */
+    uint64_t       hub_seq;         /* PRESENT: the record's hub_seq */
+    uint8_t        hash[JAD_JOURNAL_HASH_BYTES];   /* and envelope hash */
+} jad_journal_ident_t;
+
+/* Look up the dedupe records of Q[0..N), in one read transaction (renewed
+ * after a damaged page).  0, or -1 when no read transaction can begin. */
+int jad_journal_lookup_many (jad_journal_t *self, jad_journal_ident_t *q,
+                             size_t n);
+
+/* A dedupe record visited by jad_journal_dedupe_scan: its key and value,
+ * valid only during the call.  Nonzero stops. */
+typedef int (jad_journal_dedupe_fn) (void *arg, const uint8_t *key,
+                                     size_t key_len, const uint8_t *val,
+                                     size_t val_len);
+
+/* Visit up to MAX dedupe records in key order, from the first key after
+ * AFTER (AFTER_LEN bytes; NULL: from the first), in one short read
+ * transaction.  This one steps a cursor: call it only on an index whose
+ * records jad_journal_lookup_many could read.  The number visited, or
+ * -1. */
+long jad_journal_dedupe_scan (jad_journal_t *self, const uint8_t *after,
+                              size_t after_len, size_t max,
+                              jad_journal_dedupe_fn *fn, void *arg);
+
+/* Split a dedupe key (as jad_journal_dedupe_scan gives it) into ORIGIN
+ * (NUL-terminated, JAD_JOURNAL_ORIGIN_MAX + 1 bytes), INCARNATION
+ * (JAD_ID_BYTES) and *ORIGIN_SEQ_P.  0, or -1 when KEY is not of that
+ * shape. */
+int jad_journal_dedupe_key_split (const uint8_t *key, size_t len,
+                                  char *origin, uint8_t *incarnation,
+                                  uint64_t *origin_seq_p);
+
+/* Why jad_journal_dedupe_rebuild refused: two entries carry one identity. */
+#define JAD_JOURNAL_EDUPLICATE (-5)
+
+/* Rebuild the dedupe index from the entries, in one write transaction and
+ * one durable commit: the index emptied, then one record per entry whose
+ * envelope opens (what a mirror indexes), pointing to its hub_seq with its
+ * envelope's hash.  *RECORDS_P = records written.  Returns JAD_JOURNAL_OK;
+ * JAD_JOURNAL_EDUPLICATE when two entries carry one identity (*DUP_SEQ_P
+ * the later, *DUP_OF_P the earlier; nothing written): the journal itself
+ * is wrong, not its index; JAD_JOURNAL_EDECODE when an entry does not
+ * decode; JAD_JOURNAL_EIO (LMDB: a page of the entries or of the old index
+ * it cannot read).  ERR says which.  Costs a read and a decode per entry
+ * and a write per record: run it where the hub is stopped or starting. */
+int jad_journal_dedupe_rebuild (jad_journal_t *self, uint64_t *records_p,
+                                uint64_t *dup_seq_p, uint64_t *dup_of_p,
+                                char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 #endif
