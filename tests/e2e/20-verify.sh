@@ -5,12 +5,15 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 sim_op --operation "Armstrong VII"
+# (a mirror whose agent stopped before the hub's last checkpoint reached it
+# is covered by the hub's: --compare)
 for d in "$T/op/hub" "$T/op/agents/DE" "$T/op/agents/US"; do
-    "$BIN/jad-verify" --data "$d" > "$T/out" || fail "verify $d: $(cat "$T/out")"
+    cmp=; [ "$d" = "$T/op/hub" ] || cmp="--compare $T/op/hub"
+    "$BIN/jad-verify" --data "$d" $cmp > "$T/out" || fail "verify $d: $(cat "$T/out")"
     grep -q "^intact: 1644 entries, 1644 signatures verified" "$T/out" || fail "$d: $(cat "$T/out")"
-    "$BIN/jad-verify" --data "$d" --roster "$T/op/keys/roster" > "$T/out" \
+    "$BIN/jad-verify" --data "$d" $cmp --roster "$T/op/keys/roster" > "$T/out" \
         || fail "verify --roster $d: $(cat "$T/out")"
-    "$BIN/jad-verify" --data "$d" --chain-only | grep -q "chain only" || fail "--chain-only $d"
+    "$BIN/jad-verify" --data "$d" $cmp --chain-only | grep -q "chain only" || fail "--chain-only $d"
 done
 
 # tamper N MODE SEQ EXPECT: a copy of the hub's journal, tampered, is not
