@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "jad/audit.h"
 #include "jad/config.h"
 #include "jad/feed_server.h"
 #include "jad/history.h"
@@ -124,33 +125,99 @@ s_checkpoint (jad_hub_t *self)
     return 0;
 }
 
+/* One finding of the start-up audit, logged (the first 20). */
 static int
-s_cp_read_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+s_audit_fn (void *arg, const jad_audit_finding_t *f)
 {
-    char err[256];
-    jad_checkpoint_t *cp = arg;
-    if (jad_checkpoint_decode (buf, len, cp, err, sizeof err) != 0
-    ||  cp->hub_seq != seq)
-        cp->hub_seq = 0;
-    return 1;
+    unsigned *logged = arg;
+    if (f->severity != JAD_AUDIT_DAMAGE || f->kind == JAD_AUDIT_TAIL)
+        return 0;
+    if ((*logged)++ < 20)
+        jad_log_error ("audit: %s", f->text);
+    return 0;
 }
 
-/* Never extend a chain that no longer matches what this hub signed: the
- * entry of the last checkpoint must still hash to its head_hash. */
+/* Audit the journal before extending it (include/jad/audit.h): walk
+ * every database and the chain back to the last checkpoint this hub
+ * signed, verify every entry after it (signature, chain, uniqueness)
+ * before signing over it, rebuild a dedupe index that does not match the
+ * entries from them, and refuse anything else with the command that
+ * repairs it.  Linear in the entries: a read, two hashes and a lookup
+ * each, a signature check past the checkpoint.  0, or -1 with ERR. */
 static int
-s_check_last_checkpoint (jad_hub_t *self, char *err, size_t errlen)
+s_audit (jad_hub_t *self, const char *path, char *err, size_t errlen)
 {
-    jad_checkpoint_t cp = { 0 };
-    if (jad_journal_record_scan (self->journal, JAD_JOURNAL_CHECKPOINTS,
-                                 self->cp_seq, 1, s_cp_read_fn, &cp) != 1
-    ||  cp.hub_seq != self->cp_seq
-    ||  jad_checkpoint_match (&cp, self->journal) != 1) {
-        snprintf (err, errlen, "the journal does not match its last signed "
-                  "checkpoint (entry %" PRIu64 "): it was altered; run "
-                  "jad-verify, refusing to extend it", self->cp_seq);
-        return -1;
+    char why[512];
+    unsigned logged = 0;
+    int rc = -1;
+    jad_history_t *history = jad_history_new ();
+    jad_audit_result_t *res = calloc (1, sizeof *res);
+    if (!history || !res) {
+        snprintf (err, errlen, "out of memory");
+        goto out;
     }
-    return 0;
+    jad_history_set_hub_key (history, jad_keys_sign_public (self->keys));
+    jad_audit_config_t cfg = {
+        .history = history, .op_id = self->op_id,
+        .sign_from = JAD_AUDIT_SIGN_TAIL, .pool = self->pool,
+        .on_finding = s_audit_fn, .arg = &logged
+    };
+    int64_t t0 = jad_time_mono_ms ();
+    if (jad_audit_run (self->journal, &cfg, res, why, sizeof why) != 0) {
+        snprintf (err, errlen, "%s: %s; refusing to extend it: run `jad-verify "
+                  "--data %s`, then `jad-journal repair --data %s`", path, why,
+                  self->config.data, self->config.data);
+        goto out;
+    }
+    if (logged > 20)
+        jad_log_error ("audit: ... and %u more", logged - 20);
+    /* Never extend a chain that no longer matches what this hub signed. */
+    if (res->last_signed && res->last_checkpoint != res->last_signed) {
+        snprintf (err, errlen, "the journal does not match its last signed "
+                  "checkpoint (entry %" PRIu64 "): it was altered; refusing to "
+                  "extend it: run `jad-verify --data %s` to see what is wrong, "
+                  "`jad-journal repair --data %s` to rebuild it from a mirror",
+                  res->last_signed, self->config.data, self->config.data);
+        goto out;
+    }
+    if (res->entry_damage > res->kinds[JAD_AUDIT_TAIL]) {
+        snprintf (err, errlen, "%s is not intact: %s; refusing to extend it: run "
+                  "`jad-verify --data %s` to see what is wrong, `jad-journal "
+                  "repair --data %s` to rebuild it from a mirror", path,
+                  res->first.text, self->config.data, self->config.data);
+        goto out;
+    }
+    if (res->index_damage) {
+        /* Only the index is wrong: the entries, verified, say what it must
+         * hold.  Rebuilt in one durable commit; two entries of one
+         * identity (a duplicate no record betrayed) refuse the start. */
+        uint64_t records = 0, dup = 0, dup_of = 0;
+        int rb = jad_journal_dedupe_rebuild (self->journal, &records, &dup,
+                                             &dup_of, why, sizeof why);
+        if (rb != JAD_JOURNAL_OK) {
+            snprintf (err, errlen, "%s: the dedupe index does not match the "
+                      "entries (%s) and cannot be rebuilt: %s; refusing to "
+                      "extend it: run `jad-journal repair --data %s`", path,
+                      res->first.text, why, self->config.data);
+            goto out;
+        }
+        jad_log_warn ("dedupe index rebuilt from the entries: %" PRIu64
+                      " records (it did not match them: %s)", records,
+                      res->first.text);
+    }
+    if (res->head > res->last_checkpoint)
+        jad_log_notice ("audit: hub_seq %" PRIu64 "..%" PRIu64 " past the last "
+                        "checkpoint verified (signature, chain, uniqueness)",
+                        res->last_checkpoint + 1, res->head);
+    jad_log_notice ("journal audited: %" PRIu64 " entries, %" PRIu64
+                    " checkpoints, %" PRIu64 " signatures verified, in %.2f s",
+                    res->entries, res->checkpoints, res->signatures,
+                    (double) (jad_time_mono_ms () - t0) / 1000.0);
+    rc = 0;
+out:
+    free (res);
+    jad_history_destroy (&history);
+    return rc;
 }
 
 /* Record the roster in force, signed, as governing entries from head + 1
@@ -559,7 +626,7 @@ jad_hub_new (const jad_hub_config_t *config, char *err, size_t errlen)
         goto fail;
     }
     self->cp_mono = jad_time_mono_ms ();
-    if (self->cp_seq && s_check_last_checkpoint (self, err, errlen) != 0)
+    if (s_audit (self, path, err, errlen) != 0)
         goto fail;
     /* The roster in force is the file's, with every revocation the journal
      * recorded before carried over; record it if it changed. */
