@@ -33,7 +33,7 @@ stop_pid "$AG"
 "$BIN/jad-replay" --data "$T/op/hub" > "$T/orig.jsonl"
 "$BIN/jad-replay" --data "$T/watch" | cmp -s - "$T/orig.jsonl" \
     || fail "the mirror fed by the replay differs from the original"
-"$BIN/jad-verify" --data "$T/watch" --roster "$K/roster" | grep -q '^intact: 1644 entries' \
+"$BIN/jad-verify" --data "$T/watch" --roster "$K/roster" --compare "$T/op/hub" | grep -q '^intact: 1644 entries' \
     || fail "the mirror fed by the replay does not verify"
 stop_pid "$RP"
 grep -q "played to 1644" "$T/replay.err" || fail "replay: $(cat "$T/replay.err")"

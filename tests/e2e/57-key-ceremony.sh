@@ -243,7 +243,7 @@ wait_converged 90 80 DE FR BE NL
 exactly_once 80 DE FR BE NL
 grep -q '"origin":"agent-be"' "$T/hub.dump" || fail "no entry from agent-be"
 grep -q '"origin":"agent-nl"' "$T/hub.dump" || fail "no entry from agent-nl"
-"$BIN/jad-verify" --data "$T/hub" --roster "$T/roster.initial" > "$T/verify.out" 2>&1 || fail "jad-verify: $(cat "$T/verify.out")"
+"$BIN/jad-verify" --data "$T/hub" --live --roster "$T/roster.initial" > "$T/verify.out" 2>&1 || fail "jad-verify: $(cat "$T/verify.out")"
 
 # ---------------------------------------------------------------- roster --add, the file
 # --add rewrites the file a symbolic link points to (the link stays), and

@@ -119,7 +119,7 @@ invalid replay "$BIN/jad-console" --config "$C/console-replay.conf" --replay "$T
 # ------------------------------------------------------------ jad-verify
 printf 'data = %s\nroster = %s\n' "$T/hub" "$T/roster" > "$C/verify.conf"
 valid "$BIN/jad-verify" --config "$C/verify.conf"
-"$BIN/jad-verify" --config "$C/verify.conf" > "$T/out" || fail "verify: $(cat "$T/out")"
+"$BIN/jad-verify" --config "$C/verify.conf" --live > "$T/out" || fail "verify: $(cat "$T/out")"
 grep -q "^intact: 1 entries, 1 signatures verified" "$T/out" || fail "verify: $(cat "$T/out")"
 invalid data "$BIN/jad-verify" --config "$C/verify.conf" --data "$T/nothing"
 invalid roster "$BIN/jad-verify" --config "$C/verify.conf" --roster "$T/nothing"

@@ -75,7 +75,7 @@ member_reads() {
     as_member "$T/bin/jad-report" --data "$T/srv/hub" --format json > "$T/report.json" 2>&1 \
         || fail "member: jad-report ($1): $(cat "$T/report.json")"
     grep -q '"parcels":' "$T/report.json" || fail "member: jad-report ($1): no parcels"
-    out=$(as_member "$T/bin/jad-verify" --data "$T/srv/hub" --roster "$T/roster" 2>&1) \
+    out=$(as_member "$T/bin/jad-verify" --data "$T/srv/hub" --live --roster "$T/roster" 2>&1) \
         || fail "member: jad-verify ($1): $out"
     n=$(as_member "$T/bin/jad-export" --data "$T/srv/hub" --format jsonl | wc -l)
     expect_eq "$n" 30 "member: jad-export ($1)"
