@@ -146,6 +146,7 @@ static const char *s_kind_names[JAD_AUDIT_KIND_MAX + 1] = {
     [JAD_AUDIT_DIFFERS]             = "differs",
     [JAD_AUDIT_LIVE_TAIL]           = "live-tail",
     [JAD_AUDIT_COMPARE_SHORT]       = "compare-short",
+    [JAD_AUDIT_FREE_PAGES]          = "free-pages",
 };
 
 const char *
@@ -1138,6 +1139,19 @@ jad_audit_run (jad_journal_t *journal, const jad_audit_config_t *config,
     }
     self->now_ms = config->now_ms ? config->now_ms : s_now_ms ();
     self->head = self->census.head;
+    /* Pages past the file's end: the store opened it, so they are all on
+     * the free list — nothing lost, but said. */
+    if (self->census.file_bytes < self->census.last_page_end
+    &&  self->census.page_size) {
+        uint64_t ps = self->census.page_size;
+        uint64_t first = (self->census.file_bytes + ps - 1) / ps;
+        uint64_t last = self->census.last_page_end / ps - 1;
+        s_find (self, JAD_AUDIT_FREE_PAGES, JAD_AUDIT_WARNING, 0, 0, 0, NULL,
+                "data.mdb ends at byte %" PRIu64 ", before its last page: "
+                "pages %" PRIu64 "..%" PRIu64 " are gone, all of them unused "
+                "(on the free list): nothing is lost (a copy made by mdb_copy "
+                "ends so too)", self->census.file_bytes, first, last);
+    }
 
     /* Rosters first (signers), then the checkpoints (sign_from, and the
      * hashes to match while walking). */

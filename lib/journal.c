@@ -982,7 +982,15 @@ jad_journal_census (jad_journal_t *self, jad_journal_census_t *c)
         if (last != 0)
             c->head = 0;
     }
+    MDB_envinfo info;
+    if (rc == 0 && mdb_env_info (mdb_txn_env (txn), &info) == 0
+    &&  mdb_env_stat (mdb_txn_env (txn), &st) == 0) {
+        c->page_size = st.ms_psize;
+        c->last_page_end = ((uint64_t) info.me_last_pgno + 1) * st.ms_psize;
+    }
     jad_store_read_end (self->store, &txn);
+    if (rc == 0 && jad_store_file_size (self->store, &c->file_bytes) != 0)
+        c->file_bytes = c->last_page_end;
     return rc == 0 ? 0 : -1;
 }
 

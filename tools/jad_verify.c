@@ -87,7 +87,8 @@ s_usage (FILE *out)
 "in S s' (then any warning or note), or 'not intact: ' and the first thing\n"
 "wrong (the hub_seq, range or dedupe key), then the others.\n"
 "\n"
-"exit: 0 intact (--check: valid); 1 not intact: anything damaged, missing or\n"
+"exit: 0 intact, with a warning when only unused pages were lost (--check:\n"
+"valid); 1 not intact: anything damaged, missing or\n"
 "not covered by a checkpoint (--check: invalid); 2 usage error, or a\n"
 "journal that cannot be opened at all\n");
 }

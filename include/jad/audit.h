@@ -28,6 +28,8 @@
  *                 checkpoints every 1,000 entries or 5 s);
  *    rosters      each recorded roster decodes, parses and is signed by
  *                 the hub (jad_history_load, into the caller's history);
+ *    the file     pages past data.mdb's end (the store opens such a file
+ *                 only when they are all free): a warning, nothing lost;
  *    compare      (optional) another journal of the operation, entry for
  *                 entry: an entry that differs, or entries it holds past
  *                 this one's head (a truncation to a signed prefix, which
@@ -96,7 +98,9 @@ typedef enum {
                                      * cannot be read) before this one's
                                      * head, or is ahead by a young range
                                      * (LIVE) */
-    JAD_AUDIT_KIND_MAX = JAD_AUDIT_COMPARE_SHORT
+    JAD_AUDIT_FREE_PAGES,           /* warning: pages past the file's end,
+                                     * all unused (free): nothing lost */
+    JAD_AUDIT_KIND_MAX = JAD_AUDIT_FREE_PAGES
 } jad_audit_kind_t;
 
 /* How bad a finding is: DAMAGE makes the journal "not intact"; a WARNING

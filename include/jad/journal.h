@@ -333,6 +333,12 @@ typedef struct {
     int      head_rc;       /* 0, or LMDB's code reading the last key */
     uint64_t entries;       /* records in entries (LMDB's statistics) */
     uint64_t dedupe;        /* records in dedupe */
+    uint64_t file_bytes;    /* data.mdb's size on disk */
+    uint64_t last_page_end; /* where LMDB's last page ends: past FILE_BYTES
+                             * only for pages of the free list (lib/store.c
+                             * refuses any other file shorter than that),
+                             * as in a copy made by mdb_copy */
+    unsigned page_size;
 } jad_journal_census_t;
 
 /* Fill *C.  0, or -1 when the journal cannot be read at all. */

@@ -7,7 +7,8 @@
  * or unreadable, and the index rebuilt from the entries; a truncation
  * betrayed by a checkpoint or by the index; a page of entries LMDB
  * cannot read, named as a range, with the audit going on after it; bad
- * checkpoints and rosters; another journal compared entry for entry.
+ * checkpoints and rosters; another journal compared entry for entry;
+ * free pages gone past the file's end, a warning only.
  *
  * jad-tamper is run from $BIN (tests/run.sh sets it), else build/asan/bin. */
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "jad/audit.h"
@@ -631,6 +633,62 @@ test_compare (void **state)
     jad_journal_destroy (&a);
 }
 
+/* Pages past the end of data.mdb that were all free (as in a copy made
+ * by mdb_copy; lib/store.c refuses any other short file): a warning,
+ * not damage.  The free tail is made as test_store does: a large value,
+ * whose overflow pages are last in the file, deleted, small writes that
+ * move the small pages below them, then the file cut there. */
+static void
+test_free_pages (void **state)
+{
+    char err[256] = "", path[1200];
+    jad_journal_t *j = s_make (state, "j", 20, 20, 0);
+    size_t big_len = 400 * 1024;
+    uint8_t *big = calloc (1, big_len);
+    assert_non_null (big);
+    assert_int_equal (jad_journal_record_put (j, JAD_JOURNAL_ROSTERS, 999, big,
+                                              big_len, err, sizeof err), 0);
+    free (big);
+    jad_journal_destroy (&j);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    uint8_t kb[8] = { 0, 0, 0, 0, 0, 0, 0x03, 0xe7 };   /* 999 */
+    MDB_val k = { 8, kb };
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_open (env, jad_test_path (state, "j"), 0, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "rosters", 0, &dbi), 0);
+    assert_int_equal (mdb_del (txn, dbi, &k, NULL), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+    j = jad_journal_open (jad_test_path (state, "j"), 0, err, sizeof err);
+    assert_non_null (j);
+    for (uint64_t s = 1; s <= 6; s++)
+        s_checkpoint (j, s);
+    jad_journal_census_t c;
+    assert_int_equal (jad_journal_census (j, &c), 0);
+    assert_int_equal (c.file_bytes, c.last_page_end);
+    jad_journal_destroy (&j);
+    snprintf (path, sizeof path, "%s/data.mdb", jad_test_path (state, "j"));
+    assert_int_equal (truncate (path, (off_t) (c.last_page_end - 50 * c.page_size)), 0);
+
+    j = jad_journal_open (jad_test_path (state, "j"), JAD_JOURNAL_RDONLY,
+                          err, sizeof err);
+    if (!j)
+        fail_msg ("open: %s", err);
+    s_run_t *r = s_audit (j);
+    s_expect_intact (r);
+    const jad_audit_finding_t *f = s_expect (r, JAD_AUDIT_FREE_PAGES, 0);
+    assert_int_equal (f->severity, JAD_AUDIT_WARNING);
+    assert_non_null (strstr (f->text, "all of them unused"));
+    assert_int_equal (r->res.findings[JAD_AUDIT_WARNING], 1);
+    assert_int_equal (r->res.entries, 20);
+    free (r);
+    jad_journal_destroy (&j);
+}
+
 /* ------------------------------------------------------------ main */
 
 static int
@@ -680,6 +738,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_records, jad_test_dir_setup,
                                          jad_test_dir_teardown),
         cmocka_unit_test_setup_teardown (test_compare, jad_test_dir_setup,
+                                         jad_test_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_free_pages, jad_test_dir_setup,
                                          jad_test_dir_teardown),
     };
     if (sodium_init () < 0 || s_keys_setup () != 0)
