@@ -17,13 +17,15 @@ jq_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2" | head -1; }
 free_port() { "$BIN/jad-probe" port; }
 # pubkey FILE: the Z85 public key in a key file
 pubkey() { sed -n 's/^public-key = //p' "$1"; }
-# wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds
+# wait_for SECONDS COMMAND...: retry COMMAND every 0.25 s until it succeeds
+# (each try of a status command starts an ASan program: polling faster
+# costs the other tests running beside it more CPU than it saves)
 wait_for() {
     deadline=$(( $(date +%s) + $1 )); shift
     while :; do
         if "$@" >/dev/null 2>&1; then return 0; fi
         [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 0.1
+        sleep 0.25
     done
 }
 # make_roster FILE NAME:ROLE:COUNTRY...: keys in $T/keys, roster in FILE;

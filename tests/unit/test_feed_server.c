@@ -940,34 +940,6 @@ test_catchup_damaged_last (void **state)
 
 /* ------------------------------------------------------------ main */
 
-static int
-s_keys_setup (void)
-{
-    char err[256], path[1024];
-    s_keydir = jad_test_mkdtemp ();
-    if (!s_keydir)
-        return -1;
-    for (int k = 0; k < K_N; k++) {
-        if (jad_keys_generate (s_names[k], s_keydir, err, sizeof err) != 0)
-            return fprintf (stderr, "keygen: %s\n", err), -1;
-        snprintf (path, sizeof path, "%s/%s.secret", s_keydir, s_names[k]);
-        s_keys[k] = jad_keys_load (path, err, sizeof err);
-        if (!s_keys[k])
-            return fprintf (stderr, "keys: %s\n", err), -1;
-    }
-    return 0;
-}
-
-static void
-s_keys_teardown (void)
-{
-    for (int k = 0; k < K_N; k++)
-        jad_keys_destroy (&s_keys[k]);
-    if (s_keydir)
-        jad_test_rmtree (s_keydir);
-    free (s_keydir);
-}
-
 int
 main (void)
 {
@@ -993,11 +965,11 @@ main (void)
     if (sodium_init () < 0)
         return 1;
     jad_log_init ("test", JAD_LOG_ERROR);
-    if (s_keys_setup () != 0) {
-        s_keys_teardown ();
+    if (jad_test_keys_make (s_names, K_N, s_keys, &s_keydir) != 0) {
+        jad_test_keys_free (s_keys, K_N, &s_keydir);
         return 1;
     }
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
-    s_keys_teardown ();
+    jad_test_keys_free (s_keys, K_N, &s_keydir);
     return rc;
 }

@@ -81,3 +81,33 @@ jad_test_path (void **state, const char *name)
     snprintf (t->path, sizeof t->path, "%s/%s", t->dir, name);
     return t->path;
 }
+
+int
+jad_test_keys_make (const char *const *names, size_t n, jad_keys_t **keys,
+                    char **dir_p)
+{
+    char err[256], path[1024];
+    *dir_p = jad_test_mkdtemp ();
+    if (!*dir_p)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        if (jad_keys_generate (names[k], *dir_p, err, sizeof err) != 0)
+            return fprintf (stderr, "keygen %s: %s\n", names[k], err), -1;
+        snprintf (path, sizeof path, "%s/%s.secret", *dir_p, names[k]);
+        keys[k] = jad_keys_load (path, err, sizeof err);
+        if (!keys[k])
+            return fprintf (stderr, "keys %s: %s\n", names[k], err), -1;
+    }
+    return 0;
+}
+
+void
+jad_test_keys_free (jad_keys_t **keys, size_t n, char **dir_p)
+{
+    for (size_t k = 0; k < n; k++)
+        jad_keys_destroy (&keys[k]);
+    if (*dir_p)
+        jad_test_rmtree (*dir_p);
+    free (*dir_p);
+    *dir_p = NULL;
+}

@@ -1,5 +1,6 @@
 /*  testutil: what the unit tests share — a private temporary directory per
- *  test, removed with everything in it afterwards.
+ *  test, removed with everything in it afterwards, and participants' keys
+ *  made once per test program.
  *
  *  Use as a cmocka setup/teardown pair: the state is a jad_test_dir_t.
  *
@@ -16,6 +17,8 @@
 #define JAD_TESTUTIL_H
 
 #include <stddef.h>
+
+#include "jad/keys.h"
 
 typedef struct {
     char dir[512];      /* the directory, no trailing slash */
@@ -42,5 +45,16 @@ char *jad_test_mkdtemp (void);
 
 /* Remove DIR and everything in it.  0, or -1 when something stayed. */
 int jad_test_rmtree (const char *dir);
+
+/* Make a participant's key pairs for each of the N NAMES in a new
+ * temporary directory (*DIR_P, malloc'd) and load each, with its secrets,
+ * into KEYS[i] (as jad-keygen would, through lib/keys.c).  0, or -1 with
+ * the reason on stderr; either way jad_test_keys_free undoes it. */
+int jad_test_keys_make (const char *const *names, size_t n,
+                        jad_keys_t **keys, char **dir_p);
+
+/* Destroy KEYS[0..N), remove *DIR_P with everything in it, free and NULL
+ * it.  Safe after a failed or partial jad_test_keys_make. */
+void jad_test_keys_free (jad_keys_t **keys, size_t n, char **dir_p);
 
 #endif
