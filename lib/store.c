@@ -718,6 +718,33 @@ s_map_forget (jad_store_t *self)
 extern char *program_invocation_short_name;
 #endif
 
+/* LMDB's assertion hook.  LMDB 0.9 aborts the process (SIGABRT) when a
+ * cursor walks onto a page that is not what the tree says — a page of a
+ * damaged file zeroed or overwritten in the middle, which the meta checks
+ * at open cannot see.  It calls this first: say which file and what to
+ * do, as every other refusal of a damaged file does, and exit 2 rather
+ * than die of a signal.  MSG is LMDB's own text (file, line, check). */
+static void
+s_assert_fn (MDB_env *env, const char *msg)
+{
+    jad_store_t *self = mdb_env_get_userctx (env);
+#ifdef __GLIBC__
+    const char *prog = program_invocation_short_name;
+#else
+    const char *prog = "jad";
+#endif
+    if (self)
+        fprintf (stderr, "%s: %s %s: data.mdb is damaged: LMDB met a broken "
+                 "page (%s); stopping (exit 2); run `jad-verify --data %s` to "
+                 "see what is left; %s\n", prog, self->spec->kind, self->path,
+                 msg, self->path, s_remedy (self->spec->kind));
+    else
+        fprintf (stderr, "%s: an LMDB file is damaged: %s; stopping (exit 2)\n",
+                 prog, msg);
+    fflush (stderr);
+    _exit (2);
+}
+
 /* Claim a slot for SELF, with its line ready, and record its map. */
 static void
 s_map_register (jad_store_t *self)
@@ -1143,6 +1170,8 @@ jad_store_open (const char *dir, int flags, const jad_store_spec_t *spec,
      * private first, never the other way round. */
     unsigned envflags = MDB_NOTLS | (self->rdonly ? MDB_RDONLY : 0);
     if ((rc = mdb_env_create (&self->env))
+    ||  (rc = mdb_env_set_userctx (self->env, self))
+    ||  (rc = mdb_env_set_assert (self->env, s_assert_fn))
     ||  (rc = mdb_env_set_maxdbs (self->env, JAD_STORE_DBS_MAX))
     ||  (!exists && (rc = mdb_env_set_mapsize (self->env, spec->mapsize)))
     ||  (rc = mdb_env_open (self->env, self->path, envflags, 0600))) {

@@ -29,6 +29,12 @@
  *      LMDB's byte order is numeric order), string-keyed meta values, and
  *      databases keyed by a BE64 sequence (scan, last, floor, count).
  *
+ *  A damaged file never kills a program by a signal: the meta pages are
+ *  checked before the file is mapped (jad_store_open), a file cut short
+ *  under a running process stops it with one line and exit 2 (a SIGBUS
+ *  handler), and a broken page in the middle, on which LMDB 0.9 asserts,
+ *  does the same through LMDB's assert hook (mdb_env_set_assert).
+ *
  *  Errors: functions that take ERR write one line into it, always starting
  *  with the store's kind and directory ("journal /x: ...") so a log line
  *  says which file is at fault.  Functions that run inside a caller's

@@ -87,6 +87,24 @@ at=$((newer * PSIZE + 144))
 poke "$at" $(( $(peek "$at") ^ 1 ))
 hub_and_verify "meta page $newer of data.mdb is damaged (txnid"
 
+# A page in the middle zeroed: the meta pages are sound, so the file opens;
+# a tool walking the entries meets the page.  LMDB asserts there — the
+# store's hook names the file and exits 2, never SIGABRT.  (jad-verify
+# reads around it and names the range: e2e/22.)
+fresh
+"$BIN/jad-tamper" "$J" zero-page 150 > /dev/null || fail "zero-page"
+for tool in "jad-export --format csv" "jad-report" "jad-replay" "jad-journal dump"; do
+    set -- $tool
+    prog=$1; shift
+    [ "$prog" = jad-journal ] && d=$J || d=$T/hub
+    set +e; "$BIN/$prog" "$@" --data "$d" > "$T/out" 2>&1; rc=$?; set -e
+    [ "$rc" -lt 128 ] || fail "$tool on a zeroed page: killed by signal $((rc - 128)): $(tail -3 "$T/out")"
+    [ "$rc" -ne 0 ] || fail "$tool on a zeroed page: exit 0"
+    grep -qF "journal $J: data.mdb is damaged" "$T/out" \
+        || grep -qF "journal $J" "$T/out" \
+        || fail "$tool on a zeroed page: file not named: $(tail -3 "$T/out")"
+done
+
 # An outbox cut short: the agent's own tools refuse it.
 fresh
 cp -a "$T/agents/DE" "$T/de-copy"
