@@ -503,25 +503,6 @@ s_checkpoints_check (jad_agent_t *self)
     self->n_cp_wait = kept;
 }
 
-/* The bytes of the first record a scan visits (malloc'd). */
-typedef struct {
-    uint8_t *buf;
-    size_t len;
-} s_record_copy_t;
-
-static int
-s_record_copy_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
-{
-    s_record_copy_t *copy = arg;
-    (void) seq;
-    copy->buf = malloc (len ? len : 1);
-    if (copy->buf) {
-        memcpy (copy->buf, buf, len);
-        copy->len = len;
-    }
-    return 1;
-}
-
 /* At the start: the last checkpoint the mirror keeps (stored once it
  * verified), checked again, so that the hub's head is held against what
  * it signed before this agent restarted.  Nothing when the mirror has
@@ -531,17 +512,18 @@ s_checkpoint_reload (jad_agent_t *self)
 {
     jad_journal_meta_t m;
     jad_checkpoint_t cp;
-    s_record_copy_t copy = { NULL, 0 };
-    uint64_t key = 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint64_t key = 0, at = 0;
     char err[256];
     if (jad_journal_meta_get (self->mirror, &m) != 0 || !m.has
     ||  jad_journal_record_floor (self->mirror, JAD_JOURNAL_CHECKPOINTS,
                                   self->mirror_head, &key) != 1
-    ||  jad_journal_record_scan (self->mirror, JAD_JOURNAL_CHECKPOINTS, key, 1,
-                                 s_record_copy_fn, &copy) != 1
-    ||  !copy.buf)
+    ||  jad_journal_record_next (self->mirror, JAD_JOURNAL_CHECKPOINTS, key,
+                                 &at, &buf, &len) != 1
+    ||  at != key)
         goto out;
-    if (jad_checkpoint_decode (copy.buf, copy.len, &cp, err, sizeof err) == 0
+    if (jad_checkpoint_decode (buf, len, &cp, err, sizeof err) == 0
     &&  cp.hub_seq == key
     &&  jad_checkpoint_verify (&cp, m.id, jad_keys_sign_public (self->hub_keys)) == 0
     &&  jad_checkpoint_match (&cp, self->mirror) == 1) {
@@ -549,7 +531,7 @@ s_checkpoint_reload (jad_agent_t *self)
         self->cp_time_ms = cp.time_ms;
     }
 out:
-    free (copy.buf);
+    free (buf);
 }
 
 /* A hub heartbeat.  A head below a checkpoint the hub signed earlier

@@ -886,6 +886,48 @@ jad_journal_record_floor (jad_journal_t *self, int kind, uint64_t seq,
                             seq, key_p);
 }
 
+typedef struct {
+    uint64_t key;
+    uint8_t *buf;
+    size_t   len;
+    int      oom;
+} s_record_copy_t;
+
+static int
+s_record_copy_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    s_record_copy_t *copy = arg;
+    copy->key = seq;
+    copy->buf = malloc (len ? len : 1);
+    if (copy->buf) {
+        memcpy (copy->buf, buf, len);
+        copy->len = len;
+    }
+    else
+        copy->oom = 1;
+    return 1;
+}
+
+int
+jad_journal_record_next (jad_journal_t *self, int kind, uint64_t from_seq,
+                         uint64_t *key_p, uint8_t **buf_p, size_t *len_p)
+{
+    assert (self && key_p && buf_p && len_p);
+    s_record_copy_t copy = { 0, NULL, 0, 0 };
+    long n = jad_journal_record_scan (self, kind, from_seq, 1, s_record_copy_fn,
+                                      &copy);
+    *key_p = copy.key;
+    *buf_p = copy.buf;
+    *len_p = copy.len;
+    if (n < 0 || copy.oom) {
+        free (copy.buf);
+        *buf_p = NULL;
+        *len_p = 0;
+        return -1;
+    }
+    return n == 1;
+}
+
 int
 jad_journal_hash (jad_journal_t *self, uint64_t seq, uint8_t *hash)
 {

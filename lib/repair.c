@@ -181,25 +181,6 @@ s_reply (int fd, int status, uint64_t key, const void *buf, size_t len)
         _exit (0);              /* the builder is gone */
 }
 
-typedef struct {
-    uint64_t key;
-    uint8_t *buf;
-    size_t   len;
-} s_record_t;
-
-static int
-s_record_copy_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
-{
-    s_record_t *rec = arg;
-    rec->key = seq;
-    rec->buf = malloc (len ? len : 1);
-    if (rec->buf) {
-        memcpy (rec->buf, buf, len);
-        rec->len = len;
-    }
-    return 1;
-}
-
 /* The child: open SRC and answer questions on FD until the builder hangs
  * up.  Never returns.  Its first answer says whether SRC opened. */
 static void __attribute__((noreturn))
@@ -254,13 +235,10 @@ s_reader (const s_source_t *src, int fd)
         if (q.op == S_ASK_RECORD) {
             /* One search from the root per record: a walk from record to
              * record would step onto a damaged page in the next leaf. */
-            s_record_t rec = { 0, NULL, 0 };
-            long n = jad_journal_record_scan (j, (int) q.kind, q.arg, 1,
-                                              s_record_copy_fn, &rec);
-            if (n == 1 && !rec.buf)
-                n = -1;
-            s_reply (fd, n < 0 ? -1 : (int) n, rec.key, rec.buf, rec.len);
-            buf = rec.buf;
+            uint64_t key = 0;
+            int found = jad_journal_record_next (j, (int) q.kind, q.arg, &key,
+                                                 &buf, &len);
+            s_reply (fd, found, key, buf, found == 1 ? len : 0);
         }
         else
             s_reply (fd, -1, 0, NULL, 0);
@@ -555,20 +533,21 @@ s_entries (s_repair_t *self, char *err, size_t errlen)
 static int
 s_out_record (s_repair_t *self, int kind, uint64_t key, s_answer_t *a)
 {
-    s_record_t rec = { 0, NULL, 0 };
+    uint64_t at = 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
     memset (a, 0, sizeof *a);
-    long n = jad_journal_record_scan (self->out, kind, key, 1,
-                                      s_record_copy_fn, &rec);
-    if (n < 0 || (n == 1 && !rec.buf))
+    int found = jad_journal_record_next (self->out, kind, key, &at, &buf, &len);
+    if (found < 0)
         return -1;
-    if (n == 1 && rec.key == key) {
+    if (found == 1 && at == key) {
         a->status = 1;
         a->key = key;
-        a->buf = rec.buf;
-        a->len = rec.len;
+        a->buf = buf;
+        a->len = len;
         return 0;
     }
-    free (rec.buf);
+    free (buf);
     return 0;
 }
 

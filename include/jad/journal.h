@@ -288,6 +288,14 @@ int jad_journal_record_last (jad_journal_t *self, int kind, uint64_t *seq_p);
 int jad_journal_record_floor (jad_journal_t *self, int kind, uint64_t seq,
                               uint64_t *key_p);
 
+/* The first record of KIND at or after FROM_SEQ: *KEY_P its key, its
+ * bytes copied into a new malloc'd *BUF_P (*LEN_P; caller frees).  1
+ * found, 0 none (*BUF_P NULL), -1 error (a read failed or memory ran
+ * out).  One search from the root, one short read transaction: a walk
+ * from record to record would step onto a damaged page. */
+int jad_journal_record_next (jad_journal_t *self, int kind, uint64_t from_seq,
+                             uint64_t *key_p, uint8_t **buf_p, size_t *len_p);
+
 /* HASH (JAD_JOURNAL_HASH_BYTES) = BLAKE2b-256 of entry SEQ's bytes, the
  * value the next entry's prev_hash holds.  1 found, 0 not, -1 error. */
 int jad_journal_hash (jad_journal_t *self, uint64_t seq, uint8_t *hash);

@@ -796,6 +796,19 @@ test_records (void **state)
     assert_int_equal (key, 1);
     assert_int_equal (jad_journal_record_floor (j, JAD_JOURNAL_ROSTERS, 500, &key), 1);
     assert_int_equal (key, 1);
+    /* The first record at or after a sequence, copied. */
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal (jad_journal_record_next (j, JAD_JOURNAL_CHECKPOINTS, 11,
+                                               &key, &buf, &len), 1);
+    assert_int_equal (key, 20);
+    assert_int_equal (len, sizeof b);
+    assert_memory_equal (buf, b, sizeof b);
+    free (buf);
+    assert_int_equal (jad_journal_record_next (j, JAD_JOURNAL_CHECKPOINTS, 21,
+                                               &key, &buf, &len), 0);
+    assert_null (buf);
+    assert_int_equal (len, 0);
     /* Entry counts do not see side records. */
     uint64_t count = 0;
     assert_int_equal (jad_journal_count (j, &count), 0);
@@ -803,8 +816,6 @@ test_records (void **state)
     /* The hash of entry N is entry N+1's prev_hash. */
     uint8_t hash[JAD_JOURNAL_HASH_BYTES];
     assert_int_equal (jad_journal_hash (j, 5, hash), 1);
-    uint8_t *buf = NULL;
-    size_t len = 0;
     assert_int_equal (jad_journal_get (j, 6, &buf, &len), 1);
     Jad__Entry *e = jad_wire_entry_decode (buf, len, err, sizeof err);
     assert_non_null (e);
