@@ -100,9 +100,12 @@ start() {
 drain() { while [ "${#NAME[@]}" -gt 0 ]; do reap; done; }
 
 # Process-level tests, longest first (the rest in name order).
-LONG="57-key-ceremony 55-field-flap 53-field-delay 50-field-loss20
-      51-field-loss40 52-field-slow 54-field-cut 56-field-hub-cut
-      10-hostile-keys 13-hostile-flood 37-replay-publish 08-hub-down"
+# (Measured 2026-12-02; a test that ends last on a loaded pool belongs here.)
+LONG="57-key-ceremony 58-config 40-requests 60-deploy 53-field-delay
+      45-console 55-field-flap 51-field-loss40 50-field-loss20 30-report
+      10-hostile-keys 54-field-cut 52-field-slow 13-hostile-flood 36-export
+      11-hostile-signatures 46-console-request 37-replay-publish
+      56-field-hub-cut 18-repair 16-damaged-file 08-hub-down"
 e2e=""
 for n in $LONG; do [ -f "tests/e2e/$n.sh" ] && e2e="$e2e $n"; done
 for t in tests/e2e/[0-9]*.sh; do
