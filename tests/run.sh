@@ -21,7 +21,7 @@
 # failed checks.
 #
 #   JOBS=4            tests run at once (1: one after another)
-#   FUZZ_SECONDS=3    smoke time per fuzz target (0 skips fuzzing; `make
+#   FUZZ_SECONDS=5    smoke time per fuzz target (0 skips fuzzing; `make
 #                     fuzz-long` is the real fuzzing)
 #   TESTS=pattern     run only tests whose name matches (shell glob)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # `sh tests/run.sh` too
@@ -32,7 +32,7 @@ B=${B:-build/$VARIANT}
 if [ -n "${BIN:-}" ]; then :; elif [ "$VARIANT" = release ] && [ "$B" = build/release ]; then BIN=$PWD/bin; else BIN=$PWD/$B/bin; fi
 export BIN
 JOBS=${JOBS:-4}
-FUZZ_SECONDS=${FUZZ_SECONDS:-3}
+FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 TESTS=${TESTS:-*}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
