@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "jad/envelope.h"
@@ -391,6 +392,24 @@ s_entries_fn (void *arg, uint64_t seq, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* jad_journal_walk's visit: a present entry goes to s_entries_fn; a
+ * missing or unreadable one ends the answer there (the one after LAST may
+ * simply not exist yet: the head). */
+static int
+s_walk_fn (void *arg, uint64_t seq, int state, const uint8_t *buf, size_t len,
+           int lmdb_rc)
+{
+    s_entries_t *en = arg;
+    if (state == JAD_JOURNAL_PRESENT)
+        return s_entries_fn (en, seq, buf, len);
+    if (seq > en->last)
+        return 1;
+    if (state == JAD_JOURNAL_UNREADABLE)
+        return s_entries_bad (en, seq, "cannot be read (%s)",
+                              mdb_strerror (lmdb_rc));
+    return s_entries_bad (en, seq, "is missing");
+}
+
 /* Serve entries FROM..LAST on ROUTE (see s_entries_t); on damage, log it
  * once per entry.  Returns the last entry sent (FROM - 1: none);
  * *BLOCKED_P when the peer's pipe filled. */
@@ -401,9 +420,13 @@ s_serve_entries (jad_feed_server_t *self, zframe_t *route, uint64_t from,
     s_entries_t en = { .self = self, .route = route,
                        .start = from > 1 ? from - 1 : 1, .from = from,
                        .last = last, .sent = from - 1 };
-    long visited = jad_journal_scan (self->journal, en.start,
+    /* Key by key, each from the root: a cursor stepping from entry to
+     * entry onto a damaged page makes LMDB 0.9 assert (the store's hook
+     * then stops the hub), where a read by key reports the page and the
+     * answer ends before it. */
+    long visited = jad_journal_walk (self->journal, en.start, last + 1,
                                      (size_t) (last - en.start + 2),
-                                     s_entries_fn, &en);
+                                     s_walk_fn, &en);
     if (!en.bad && !en.blocked) {
         uint64_t next = en.seen ? en.seen + 1 : en.start;
         if (visited < 0)

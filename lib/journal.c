@@ -385,6 +385,7 @@ s_settle (jad_store_t *store, MDB_txn *txn, jad_journal_item_t *it,
             rc = 0;
         goto out;
     }
+    errno = 0;                  /* ENOMEM below must be this decode's */
     entry = jad_wire_entry_decode (v.mv_data, v.mv_size, derr, sizeof derr);
     jad_err_t code = !entry ? (errno == ENOMEM ? JAD_EUNAVAILABLE : JAD_EMALFORMED)
                    : !entry->has_envelope ? JAD_EMALFORMED

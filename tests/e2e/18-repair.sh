@@ -101,4 +101,13 @@ wait_converged 60 1664 DE
 "$BIN/jad-journal" dump --data "$T/hub" > "$T/hub.dump"
 "$BIN/jad-journal" dump --data "$T/agents/DE" > "$T/m.dump"
 cmp -s "$T/hub.dump" "$T/m.dump" || fail "the agent's mirror differs from the repaired hub's journal"
+
+# A page zeroed under the running hub: a fresh agent's catch-up ends
+# before it (read by key: a cursor stepping onto the page would make LMDB
+# assert and stop the hub), the hub names the entry and keeps running.
+"$BIN/jad-tamper" "$T/hub/journal" zero-page 700 > /dev/null || fail "zero-page on the running hub"
+start_agent FR
+wait_for 30 grep -q "catch-up: entry [0-9]* of journal .* cannot be read" "$T/hub.log" \
+    || fail "the hub did not name the unreadable entry: $(tail -5 "$T/hub.log")"
+kill -0 "$HUB_PID" 2>/dev/null || fail "the hub stopped on a damaged page: $(tail -5 "$T/hub.log")"
 echo ok
