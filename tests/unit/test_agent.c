@@ -920,56 +920,6 @@ test_operation (void **state)
 
 /* ------------------------------------------------------------ logs */
 
-/* The log's lines (stderr) from s_capture_begin on, at LEVEL. */
-static int s_saved_stderr = -1;
-static int s_capture_fd = -1;
-
-static void
-s_capture_begin (void **state, jad_log_level_t level)
-{
-    fflush (stderr);
-    s_capture_fd = open (jad_test_path (state, "log"),
-                         O_RDWR | O_CREAT | O_TRUNC, 0600);
-    assert_true (s_capture_fd >= 0);
-    s_saved_stderr = dup (STDERR_FILENO);
-    assert_true (s_saved_stderr >= 0);
-    assert_true (dup2 (s_capture_fd, STDERR_FILENO) >= 0);
-    jad_log_init ("test", level);
-}
-
-/* What was logged since s_capture_begin (malloc'd); stderr and the level
- * as before. */
-static char *
-s_capture_end (void)
-{
-    jad_log_init ("test", JAD_LOG_ERROR);
-    fflush (stderr);
-    dup2 (s_saved_stderr, STDERR_FILENO);
-    close (s_saved_stderr);
-    off_t size = lseek (s_capture_fd, 0, SEEK_END);
-    char *text = calloc (1, (size_t) size + 1);
-    assert_non_null (text);
-    assert_int_equal (pread (s_capture_fd, text, (size_t) size, 0), size);
-    close (s_capture_fd);
-    return text;
-}
-
-/* How many lines of TEXT hold WHAT. */
-static int
-s_lines_with (const char *text, const char *what)
-{
-    int n = 0;
-    for (const char *line = text; line && *line; ) {
-        const char *end = strchr (line, '\n');
-        size_t len = end ? (size_t) (end - line) : strlen (line);
-        const char *hit = strstr (line, what);
-        if (hit && hit < line + len)
-            n++;
-        line = end ? end + 1 : NULL;
-    }
-    return n;
-}
-
 /* The hub's heartbeat with HEAD at hub time TIME_MS, on the feed or the
  * DEALER. */
 static void
@@ -1004,7 +954,7 @@ test_alarm_head_behind (void **state)
     assert_int_equal (s_status (fx, "checkpoint"), 3);
     assert_string_equal (jad_agent_alarm (fx->agent), "");
 
-    s_capture_begin (state, JAD_LOG_ERROR);
+    jad_test_log_capture (JAD_LOG_ERROR);
     /* Head 2, but said before the checkpoint was signed: nothing. */
     s_heartbeat_at (fx, 2, cp_time - 1, 0);
     s_heartbeat_at (fx, 2, cp_time, 1);
@@ -1016,12 +966,12 @@ test_alarm_head_behind (void **state)
     s_heartbeat_at (fx, 1, cp_time + 3000, 1);
     fx->now += 100;
     s_step (fx);
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_true (quiet);
     assert_string_equal (jad_agent_alarm (fx->agent),
                          "the hub's head 2 is behind checkpoint 3 it signed "
                          "earlier: entries 3..3 are gone from the hub");
-    if (s_lines_with (log, "ALARM: the hub's head") != 1)
+    if (jad_test_lines_with (log, "ALARM: the hub's head") != 1)
         fail_msg ("log:\n%s", log);
     free (log);
     s_run (fx, T0 + 3000);
@@ -1074,7 +1024,7 @@ test_mirror_write_fails (void **state)
     void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
     full = was;
     full.rlim_cur = 8192;       /* LMDB's two meta pages, nothing beyond */
-    s_capture_begin (state, JAD_LOG_INFO);
+    jad_test_log_capture (JAD_LOG_INFO);
     assert_int_equal (setrlimit (RLIMIT_FSIZE, &full), 0);
     /* The answer: a checkpoint after entry 2 commits the mirror, which
      * fails; entries 3 and 4 are the rest of an overtaken answer. */
@@ -1105,20 +1055,20 @@ test_mirror_write_fails (void **state)
         s_entry (fx, e[i], l[i], 0);
     s_catchup_end (fx, 4, 0);
     s_step (fx);
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_int_equal (head1, 0);
     assert_int_equal (head2, 0);
     assert_int_equal (asked2, asked + 1);
     assert_int_equal (asked3, asked2 + 1);
     assert_int_equal (jad_agent_mirror_head (fx->agent), 4);
-    if (s_lines_with (log, "mirror: cannot write ") != 1
-    ||  s_lines_with (log, "mirror: writes succeed again after 2 failed "
+    if (jad_test_lines_with (log, "mirror: cannot write ") != 1
+    ||  jad_test_lines_with (log, "mirror: writes succeed again after 2 failed "
                            "commits") != 1
-    ||  s_lines_with (log, "2 entries of a catch-up answer dropped (from 3): "
+    ||  jad_test_lines_with (log, "2 entries of a catch-up answer dropped (from 3): "
                            "we could not keep entry 1") != 1
-    ||  s_lines_with (log, "out of order") != 0
-    ||  s_lines_with (log, "does not follow") != 0
-    ||  s_lines_with (log, "ALARM") != 0)
+    ||  jad_test_lines_with (log, "out of order") != 0
+    ||  jad_test_lines_with (log, "does not follow") != 0
+    ||  jad_test_lines_with (log, "ALARM") != 0)
         fail_msg ("log:\n%s", log);
     free (log);
     jad_journal_destroy (&hj);

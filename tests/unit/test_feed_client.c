@@ -1150,59 +1150,6 @@ test_garbage (void **state)
 
 /* ------------------------------------------------------------ logs */
 
-/* The log's lines (stderr) from s_capture_begin on, at LEVEL. */
-static int s_saved_stderr = -1;
-static FILE *s_capture;
-
-static void
-s_capture_begin (jad_log_level_t level)
-{
-    fflush (stderr);
-    s_capture = tmpfile ();
-    assert_non_null (s_capture);
-    s_saved_stderr = dup (STDERR_FILENO);
-    assert_true (s_saved_stderr >= 0);
-    assert_true (dup2 (fileno (s_capture), STDERR_FILENO) >= 0);
-    jad_log_init ("test", level);
-}
-
-/* What was logged since s_capture_begin (malloc'd); stderr and the level
- * as before. */
-static char *
-s_capture_end (void)
-{
-    jad_log_init ("test", JAD_LOG_ERROR);
-    fflush (stderr);
-    dup2 (s_saved_stderr, STDERR_FILENO);
-    close (s_saved_stderr);
-    assert_int_equal (fseek (s_capture, 0, SEEK_END), 0);
-    long size = ftell (s_capture);
-    assert_true (size >= 0);
-    char *text = calloc (1, (size_t) size + 1);
-    assert_non_null (text);
-    rewind (s_capture);
-    assert_int_equal (fread (text, 1, (size_t) size, s_capture), (size_t) size);
-    fclose (s_capture);
-    s_capture = NULL;
-    return text;
-}
-
-/* How many lines of TEXT hold WHAT. */
-static int
-s_lines_with (const char *text, const char *what)
-{
-    int n = 0;
-    for (const char *line = text; line && *line; ) {
-        const char *end = strchr (line, '\n');
-        size_t len = end ? (size_t) (end - line) : strlen (line);
-        const char *hit = strstr (line, what);
-        if (hit && hit < line + len)
-            n++;
-        line = end ? end + 1 : NULL;
-    }
-    return n;
-}
-
 /* An answer that says `more` but brings no entry of its range: the hub
  * cannot serve the next entry now (a damaged journal).  Asked again only
  * after 5 s, whatever asks meanwhile (the feed's heartbeats, a gap), not
@@ -1213,7 +1160,7 @@ test_stalled_answer (void **state)
     (void) state;
     s_owner_t *o = s_owner (0, 0, 0, 1);
     s_caught_up (o, 3, T0);
-    s_capture_begin (JAD_LOG_INFO);
+    jad_test_log_capture (JAD_LOG_INFO);
     s_hub_heartbeat (o, 1, 6, s_op, 1, T0 + 100);
     uint64_t asked1 = s_tick (o, T0 + 110);
     s_end (o, 3, 1, T0 + 120);                  /* more, and nothing */
@@ -1233,7 +1180,7 @@ test_stalled_answer (void **state)
     for (uint64_t seq = 4; seq <= 8; seq++)
         s_entry (o, seq, 0, T0 + 11100);
     s_end (o, 8, 0, T0 + 11100);
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_int_equal (asked1, 4);
     for (int i = 0; i < 4; i++)
         assert_int_equal (early[i], 0);
@@ -1242,9 +1189,9 @@ test_stalled_answer (void **state)
     assert_int_equal (asked3, 4);
     assert_string_equal (s_trace (o, mark), "E4 E5 E6 E7 E8");
     assert_int_equal (jad_feed_client_caught_up (o->fc), 1);
-    if (s_lines_with (log, "test: the hub has entries past 3 but sent none of "
+    if (jad_test_lines_with (log, "test: the hub has entries past 3 but sent none of "
                            "them; asking again every 5 s") != 1
-    ||  s_lines_with (log, "the hub serves its entries again") != 1)
+    ||  jad_test_lines_with (log, "the hub serves its entries again") != 1)
         fail_msg ("log:\n%s", log);
     free (log);
     s_destroy (&o);
@@ -1259,7 +1206,7 @@ test_dropped_entries (void **state)
     (void) state;
     s_owner_t *o = s_owner (0, 0, 0, 1);
     s_start (o, T0);
-    s_capture_begin (JAD_LOG_INFO);
+    jad_test_log_capture (JAD_LOG_INFO);
     size_t mark = o->n_events;
     for (uint64_t seq = 1; seq <= 3; seq++)
         s_entry (o, seq, 0, T0 + 10);
@@ -1272,14 +1219,14 @@ test_dropped_entries (void **state)
     s_entry (o, 5, 0, T0 + 3010);               /* 3 and 4 skipped */
     s_entry (o, 6, 0, T0 + 3010);
     s_end (o, 6, 0, T0 + 3020);
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_int_equal (from, 2);
     assert_string_equal (s_trace (o, mark), "E1 E2 E3 E2");
-    if (s_lines_with (log, "test: 7 entries of a catch-up answer dropped (from 4): "
+    if (jad_test_lines_with (log, "test: 7 entries of a catch-up answer dropped (from 4): "
                            "we could not keep entry 2") != 1
-    ||  s_lines_with (log, "test: the hub's catch-up answer sent entry 5 after 2: "
+    ||  jad_test_lines_with (log, "test: the hub's catch-up answer sent entry 5 after 2: "
                            "2 entries out of order dropped") != 1
-    ||  s_lines_with (log, "dropped") != 2)
+    ||  jad_test_lines_with (log, "dropped") != 2)
         fail_msg ("log:\n%s", log);
     free (log);
     s_destroy (&o);

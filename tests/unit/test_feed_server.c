@@ -772,53 +772,6 @@ test_admission (void **state)
 
 /* ------------------------------------------------------------ damage */
 
-/* The log's lines (stderr) from s_capture_begin on. */
-static int s_saved_stderr = -1;
-static int s_capture_fd = -1;
-
-static void
-s_capture_begin (void **state)
-{
-    fflush (stderr);
-    s_capture_fd = open (jad_test_path (state, "log"),
-                         O_RDWR | O_CREAT | O_TRUNC, 0600);
-    assert_true (s_capture_fd >= 0);
-    s_saved_stderr = dup (STDERR_FILENO);
-    assert_true (s_saved_stderr >= 0);
-    assert_true (dup2 (s_capture_fd, STDERR_FILENO) >= 0);
-}
-
-/* What was logged since s_capture_begin (malloc'd); stderr as before. */
-static char *
-s_capture_end (void)
-{
-    fflush (stderr);
-    dup2 (s_saved_stderr, STDERR_FILENO);
-    close (s_saved_stderr);
-    off_t size = lseek (s_capture_fd, 0, SEEK_END);
-    char *text = calloc (1, (size_t) size + 1);
-    assert_non_null (text);
-    assert_int_equal (pread (s_capture_fd, text, (size_t) size, 0), size);
-    close (s_capture_fd);
-    return text;
-}
-
-/* How many lines of TEXT hold WHAT. */
-static int
-s_lines_with (const char *text, const char *what)
-{
-    int n = 0;
-    for (const char *line = text; line && *line; ) {
-        const char *end = strchr (line, '\n');
-        size_t len = end ? (size_t) (end - line) : strlen (line);
-        const char *hit = strstr (line, what);
-        if (hit && hit < line + len)
-            n++;
-        line = end ? end + 1 : NULL;
-    }
-    return n;
-}
-
 /* Answer frames up to and including the catch-up end: the entries'
  * numbers as "1 2 3", the checkpoints' as "c5", the end as "end6+" (more)
  * or "end6". */
@@ -875,17 +828,17 @@ test_catchup_damaged_entry (void **state)
     s_tamper_seq = 7;
     s_fx_t *fx = s_fx_new (state, S_HEAD);
     zsock_t *dealer = s_client (fx, K_DE, ZMQ_DEALER);
-    s_capture_begin (state);
+    jad_test_log_capture (JAD_LOG_ERROR);
     char first[512], again[512], from3[512];
     snprintf (first, sizeof first, "%s", s_catchup_answer (fx, dealer, 1));
     snprintf (again, sizeof again, "%s", s_catchup_answer (fx, dealer, 7));
     snprintf (from3, sizeof from3, "%s", s_catchup_answer (fx, dealer, 3));
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_string_equal (first, "1 2 3 4 5 6 c5 end6+");
     assert_string_equal (again, "end6+");
     assert_string_equal (from3, "3 4 5 6 c5 end6+");
-    if (s_lines_with (log, "catch-up: entry 7 of journal ") != 1
-    ||  s_lines_with (log, "no entry from 7 on is served; run `jad-journal "
+    if (jad_test_lines_with (log, "catch-up: entry 7 of journal ") != 1
+    ||  jad_test_lines_with (log, "no entry from 7 on is served; run `jad-journal "
                            "repair --data ") != 1)
         fail_msg ("log:\n%s", log);
     free (log);
@@ -900,17 +853,17 @@ test_catchup_broken_link (void **state)
     s_tamper_seq = 4;
     s_fx_t *fx = s_fx_new (state, S_HEAD);
     zsock_t *dealer = s_client (fx, K_DE, ZMQ_DEALER);
-    s_capture_begin (state);
+    jad_test_log_capture (JAD_LOG_ERROR);
     char first[512], at4[512];
     snprintf (first, sizeof first, "%s", s_catchup_answer (fx, dealer, 1));
     snprintf (at4, sizeof at4, "%s", s_catchup_answer (fx, dealer, 4));
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_string_equal (first, "1 2 end2+");
     assert_string_equal (at4, "end3+");
-    if (s_lines_with (log, "entry 3 of journal ") != 1
-    ||  s_lines_with (log, "does not hash to the prev_hash of entry 4") != 1
-    ||  s_lines_with (log, "entry 4 of journal ") != 1
-    ||  s_lines_with (log, "prev_hash that is not the hash of entry 3") != 1)
+    if (jad_test_lines_with (log, "entry 3 of journal ") != 1
+    ||  jad_test_lines_with (log, "does not hash to the prev_hash of entry 4") != 1
+    ||  jad_test_lines_with (log, "entry 4 of journal ") != 1
+    ||  jad_test_lines_with (log, "prev_hash that is not the hash of entry 3") != 1)
         fail_msg ("log:\n%s", log);
     free (log);
 }
@@ -927,13 +880,13 @@ test_catchup_damaged_last (void **state)
     jad_feed_server_publish_entry (fx->server, S_HEAD, s_tamper_was,
                                    s_tamper_was_len);
     zsock_t *dealer = s_client (fx, K_DE, ZMQ_DEALER);
-    s_capture_begin (state);
+    jad_test_log_capture (JAD_LOG_ERROR);
     char answer[512];
     snprintf (answer, sizeof answer, "%s", s_catchup_answer (fx, dealer, 8));
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_string_equal (answer, "8 9 end9+");
-    if (s_lines_with (log, "entry 10 of journal ") != 1
-    ||  s_lines_with (log, "is not the entry published as 10") != 1)
+    if (jad_test_lines_with (log, "entry 10 of journal ") != 1
+    ||  jad_test_lines_with (log, "is not the entry published as 10") != 1)
         fail_msg ("log:\n%s", log);
     free (log);
 }

@@ -1017,56 +1017,6 @@ test_destroy_waiting (void **state)
 
 /* ------------------------------------------------------------ damage */
 
-/* The log's lines (stderr, notices and up) from s_capture_begin on, into
- * a file of the test's directory. */
-static int s_saved_stderr = -1;
-static int s_capture_fd = -1;
-
-static void
-s_capture_begin (void **state)
-{
-    jad_log_init ("test", JAD_LOG_NOTICE);
-    fflush (stderr);
-    s_capture_fd = open (jad_test_path (state, "log"),
-                         O_RDWR | O_CREAT | O_TRUNC, 0600);
-    assert_true (s_capture_fd >= 0);
-    s_saved_stderr = dup (STDERR_FILENO);
-    assert_true (s_saved_stderr >= 0);
-    assert_true (dup2 (s_capture_fd, STDERR_FILENO) >= 0);
-}
-
-/* What was logged since s_capture_begin (malloc'd); stderr as before. */
-static char *
-s_capture_end (void)
-{
-    jad_log_init ("test", JAD_LOG_ERROR);
-    fflush (stderr);
-    dup2 (s_saved_stderr, STDERR_FILENO);
-    close (s_saved_stderr);
-    off_t size = lseek (s_capture_fd, 0, SEEK_END);
-    char *text = calloc (1, (size_t) size + 1);
-    assert_non_null (text);
-    assert_int_equal (pread (s_capture_fd, text, (size_t) size, 0), size);
-    close (s_capture_fd);
-    return text;
-}
-
-/* How many lines of TEXT hold WHAT. */
-static int
-s_lines_with (const char *text, const char *what)
-{
-    int n = 0;
-    for (const char *line = text; line && *line; ) {
-        const char *end = strchr (line, '\n');
-        size_t len = end ? (size_t) (end - line) : strlen (line);
-        const char *hit = strstr (line, what);
-        if (hit && hit < line + len)
-            n++;
-        line = end ? end + 1 : NULL;
-    }
-    return n;
-}
-
 /* Overwrite the dedupe record of agent-de's (INC, SEQ) in the journal at
  * PATH (closed) with hub_seq HUB_SEQ and a hash that is no envelope's. */
 static void
@@ -1127,7 +1077,7 @@ test_dedupe_damaged (void **state)
     assert_non_null (fx->ingest);
 
     /* Each resent twice, in two batches; and a new report goes through. */
-    s_capture_begin (state);
+    jad_test_log_capture (JAD_LOG_NOTICE);
     int r1 = s_submit_json (fx, K_DE, s_inc_de, 1, json[0]);
     int r2 = s_submit_json (fx, K_DE, s_inc_de, 2, json[1]);
     long fresh1 = jad_ingest_commit (fx->ingest);
@@ -1135,7 +1085,7 @@ test_dedupe_damaged (void **state)
     int r2b = s_submit_json (fx, K_DE, s_inc_de, 2, json[1]);
     int r4 = s_submit_json (fx, K_DE, s_inc_de, 4, "{\"type\":\"checks\",\"parcels\":4}");
     long fresh2 = jad_ingest_commit (fx->ingest);
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     assert_int_equal (fresh1, 0);
     assert_int_equal (fresh2, 1);
     s_expect_ack (fx, base, r1, s_inc_de, 1, 1, 1);
@@ -1146,11 +1096,11 @@ test_dedupe_damaged (void **state)
                     s_inc_de, 16, 2);
     s_expect_ack (fx, base + 4, r4, s_inc_de, 4, 4, 0);
     /* Once per key, naming it and the repair; no conflict said. */
-    if (s_lines_with (log, "origin_seq 1) holds a hash that is not entry 1's") != 1
-    ||  s_lines_with (log, "origin_seq 2) names entry 3, which holds another "
+    if (jad_test_lines_with (log, "origin_seq 1) holds a hash that is not entry 1's") != 1
+    ||  jad_test_lines_with (log, "origin_seq 2) names entry 3, which holds another "
                            "report (agent-de, origin_seq 3)") != 1
-    ||  s_lines_with (log, "jad-journal repair --data ") != 2
-    ||  s_lines_with (log, "conflict") != 0)
+    ||  jad_test_lines_with (log, "jad-journal repair --data ") != 2
+    ||  jad_test_lines_with (log, "conflict") != 0)
         fail_msg ("log:\n%s", log);
     free (log);
     uint64_t head;
@@ -1175,7 +1125,7 @@ test_commits_failing (void **state)
     void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
     full = was;
     full.rlim_cur = 8192;       /* LMDB's two meta pages, nothing beyond */
-    s_capture_begin (state);
+    jad_test_log_capture (JAD_LOG_NOTICE);
     assert_int_equal (setrlimit (RLIMIT_FSIZE, &full), 0);
     long rc[3];
     int routes[3];
@@ -1187,7 +1137,7 @@ test_commits_failing (void **state)
     assert_int_equal (setrlimit (RLIMIT_FSIZE, &was), 0);
     int r2 = s_submit_json (fx, K_DE, s_inc_de, 2, "{\"type\":\"checks\",\"parcels\":2}");
     long ok = jad_ingest_commit (fx->ingest);
-    char *log = s_capture_end ();
+    char *log = jad_test_log_release ();
     signal (SIGXFSZ, old);
     for (int i = 0; i < 3; i++) {
         assert_int_equal (rc[i], -1);
@@ -1196,9 +1146,9 @@ test_commits_failing (void **state)
     }
     assert_int_equal (ok, 1);
     s_expect_ack (fx, 4, r2, s_inc_de, 2, 2, 0);
-    if (s_lines_with (log, "commits are failing") != 1
-    ||  s_lines_with (log, "journal:") != 2
-    ||  s_lines_with (log, "commits succeed again after 3 failed batches "
+    if (jad_test_lines_with (log, "commits are failing") != 1
+    ||  jad_test_lines_with (log, "journal:") != 2
+    ||  jad_test_lines_with (log, "commits succeed again after 3 failed batches "
                            "(3 reports answered UNAVAILABLE") != 1)
         fail_msg ("log:\n%s", log);
     free (log);

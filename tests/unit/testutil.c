@@ -3,10 +3,16 @@
 #include "testutil.h"
 
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
 
 static int
 s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -110,4 +116,54 @@ jad_test_keys_free (jad_keys_t **keys, size_t n, char **dir_p)
         jad_test_rmtree (*dir_p);
     free (*dir_p);
     *dir_p = NULL;
+}
+
+static int s_saved_stderr = -1;
+static FILE *s_capture;
+
+void
+jad_test_log_capture (jad_log_level_t level)
+{
+    fflush (stderr);
+    s_capture = tmpfile ();
+    assert_non_null (s_capture);
+    s_saved_stderr = dup (STDERR_FILENO);
+    assert_true (s_saved_stderr >= 0);
+    assert_true (dup2 (fileno (s_capture), STDERR_FILENO) >= 0);
+    jad_log_init ("test", level);
+}
+
+char *
+jad_test_log_release (void)
+{
+    jad_log_init ("test", JAD_LOG_ERROR);
+    fflush (stderr);
+    dup2 (s_saved_stderr, STDERR_FILENO);
+    close (s_saved_stderr);
+    s_saved_stderr = -1;
+    assert_int_equal (fseek (s_capture, 0, SEEK_END), 0);
+    long size = ftell (s_capture);
+    assert_true (size >= 0);
+    char *text = calloc (1, (size_t) size + 1);
+    assert_non_null (text);
+    rewind (s_capture);
+    assert_int_equal (fread (text, 1, (size_t) size, s_capture), (size_t) size);
+    fclose (s_capture);
+    s_capture = NULL;
+    return text;
+}
+
+int
+jad_test_lines_with (const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *line = text; line && *line; ) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen (line);
+        const char *hit = strstr (line, what);
+        if (hit && hit < line + len)
+            n++;
+        line = end ? end + 1 : NULL;
+    }
+    return n;
 }

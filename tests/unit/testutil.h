@@ -1,6 +1,6 @@
 /*  testutil: what the unit tests share — a private temporary directory per
  *  test, removed with everything in it afterwards, and participants' keys
- *  made once per test program.
+ *  made once per test program, and the log captured.
  *
  *  Use as a cmocka setup/teardown pair: the state is a jad_test_dir_t.
  *
@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "jad/keys.h"
+#include "jad/log.h"
 
 typedef struct {
     char dir[512];      /* the directory, no trailing slash */
@@ -45,6 +46,18 @@ char *jad_test_mkdtemp (void);
 
 /* Remove DIR and everything in it.  0, or -1 when something stayed. */
 int jad_test_rmtree (const char *dir);
+
+/* Capture the log (stderr) from now on, at LEVEL: for tests that check
+ * what a module says, and how often. */
+void jad_test_log_capture (jad_log_level_t level);
+
+/* What was logged since jad_test_log_capture (malloc'd, caller frees);
+ * stderr as before, the log at JAD_LOG_ERROR again (where the unit tests
+ * keep it: refusals are the point, their lines noise). */
+char *jad_test_log_release (void);
+
+/* How many lines of TEXT hold WHAT. */
+int jad_test_lines_with (const char *text, const char *what);
 
 /* Make a participant's key pairs for each of the N NAMES in a new
  * temporary directory (*DIR_P, malloc'd) and load each, with its secrets,
