@@ -1300,28 +1300,13 @@ void
 jad_store_trim (jad_store_t *self)
 {
     assert (self);
-    /* LMDB does not tell where it mapped the file (me_mapaddr is set only
-     * with MDB_FIXEDMAP), so find the data file's mapping the way ps does. */
-    FILE *maps = fopen ("/proc/self/maps", "r");
-    if (!maps)
-        return;
-    char line[4600];
     /* The lock keeps the map where it is while it is dropped: a resize
      * (which remaps) waits for it. */
     pthread_rwlock_rdlock (&self->lock);
-    while (fgets (line, sizeof line, maps)) {
-        unsigned long start, end;
-        int path_at = 0;
-        if (sscanf (line, "%lx-%lx %*s %*s %*s %*s %n", &start, &end, &path_at) < 2
-        ||  path_at == 0)
-            continue;
-        char *path = line + path_at;
-        path[strcspn (path, "\n")] = '\0';
-        if (strcmp (path, self->datafile) == 0)
-            madvise ((void *) start, end - start, MADV_DONTNEED);
-    }
+    uintptr_t start = 0, end = 0;
+    if (s_map_find (self->datafile, &start, &end) == 0)
+        madvise ((void *) start, end - start, MADV_DONTNEED);
     pthread_rwlock_unlock (&self->lock);
-    fclose (maps);
 }
 
 /* ------------------------------------------------------------ meta values */
